@@ -1,0 +1,56 @@
+# Onramp — every target installs what it needs from the lock file first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(PYTHON) -m uv
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell command -v $(PYTHON))
+
+.PHONY: help install demo test test-sqlite test-postgres bench lint fmt chromium clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv and install from the lock file
+
+chromium: ## Debian's chromium for the browser tests (installed when missing and root)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: apt-get install chromium (as root)"; exit 1; fi; \
+	fi
+
+demo: install ## run the demo: web, worker, sandbox and mailbox in one process tree
+	$(VENV)/bin/onramp demo
+
+test: install chromium ## the whole suite on SQLite, then on PostgreSQL
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	ONRAMP_DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q
+
+test-postgres: install ## the suite on a throwaway PostgreSQL database (created and dropped by the run)
+	ONRAMP_DATABASE_URL=$(PG_URL)/onramp_$$$$ $(PY) -m pytest -q
+
+bench: install ## benchmarks (JSON on stdout)
+	@for script in bench/*.py; do $(PY) $$script; done
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src/onramp/m365 src/onramp/sandbox
+
+fmt: install ## format the code
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+clean: ## remove the virtual environment and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,76 @@
+"""The ``onramp`` console script: a thin front to Onramp's Django management commands.
+
+``sandbox`` and ``generate-key`` run without any ONRAMP_* configuration, so they are
+dispatched before Django loads. Every failure ends in one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# onramp command -> (Django management command, one-line description)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "run the production web server (gunicorn)"),
+    "migrate": ("migrate", "apply database migrations"),
+    "sandbox": ("", "run the sandbox cloud (a local stand-in for Microsoft) over HTTPS"),
+    "generate-key": ("", "print a new key for ONRAMP_ENCRYPTION_KEYS"),
+    "help": ("", "list the commands"),
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: onramp COMMAND [options]   (onramp COMMAND --help for its options)", ""]
+    lines += [f"  {name.ljust(width)}  {text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("help", "-h", "--help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"onramp: unknown command {name!r} (see: onramp help)", file=sys.stderr)
+        return 2
+    if name == "sandbox":
+        from onramp.sandbox.server import main as sandbox_main
+
+        return sandbox_main(rest)
+    if name == "generate-key":
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
+        return 0
+    return _run_django_command(COMMANDS[name][0], name, rest)
+
+
+def _run_django_command(command: str, name: str, args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onramp.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import CommandError, get_commands, load_command_class
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"onramp: {exc}", file=sys.stderr)
+        return 2
+    handler = load_command_class(get_commands()[command], command)
+    parser = handler.create_parser("onramp", name)
+    try:
+        options = vars(parser.parse_args(args))
+        positional = options.pop("args", ())
+        handler.execute(*positional, **options)
+    except CommandError as exc:
+        print(f"onramp {name}: {exc}", file=sys.stderr)
+        return exc.returncode
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

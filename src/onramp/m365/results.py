@@ -1,0 +1,89 @@
+"""The outcome of one validation, shaped like CONTRACT.md's Validation object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+CHECK_NAMES = (
+    "tenant",
+    "credentials",
+    "tenant_match",
+    "permissions",
+    "teams_access",
+    "organization",
+    "secret_expiry",
+)
+TRANSIENT_REASONS = frozenset({"throttled", "microsoft_unavailable"})
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    id: str
+    display_name: str | None
+    default_domain: str | None
+
+
+@dataclass
+class ValidationResult:
+    ok: bool
+    validated_at: datetime
+    reason: str | None
+    message: str
+    checks: list[Check]
+    tenant: TenantInfo | None = None
+    missing_permissions: list[str] = field(default_factory=list)
+    granted_permissions: list[str] = field(default_factory=list)
+    assigned_roles: list[str] = field(default_factory=list)
+    client_secret_hint: str | None = None
+    client_secret_expires_at: datetime | None = None
+    expiry_ambiguous: bool = False
+    retry_after: int | None = None
+
+    @property
+    def transient(self) -> bool:
+        """Microsoft gave no verdict (throttled, unreachable): never a reason to distrust creds."""
+        return self.reason in TRANSIENT_REASONS
+
+    @property
+    def credentials_accepted(self) -> bool:
+        return any(check.name == "credentials" and check.ok for check in self.checks)
+
+    def days_until_expire(self, today: date) -> int | None:
+        if self.client_secret_expires_at is None:
+            return None
+        return (self.client_secret_expires_at.date() - today).days
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "validated_at": format_utc(self.validated_at),
+            "reason": self.reason,
+            "message": self.message,
+            "tenant": None
+            if self.tenant is None
+            else {
+                "id": self.tenant.id,
+                "display_name": self.tenant.display_name,
+                "default_domain": self.tenant.default_domain,
+            },
+            "missing_permissions": list(self.missing_permissions),
+            "client_secret_expires_at": format_utc(self.client_secret_expires_at),
+            "client_secret_days_until_expire": self.days_until_expire(self.validated_at.date()),
+            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in self.checks],
+        }
+
+
+def format_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with ``Z``, as every timestamp in the API."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

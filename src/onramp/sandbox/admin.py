@@ -1,0 +1,94 @@
+"""A typed client for the sandbox's admin API, used by the tests and the product's demo.
+
+It keeps its own `requests.Session` with `trust_env = False`: this machine exports
+REQUESTS_CA_BUNDLE, which would otherwise override `verify` and reject the sandbox CA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class SandboxAdminError(RuntimeError):
+    """The admin API answered with a non-2xx status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"sandbox admin API answered {status}: {message}")
+        self.status = status
+
+
+class SandboxAdmin:
+    def __init__(self, base_url: str, ca_path: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = ca_path
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> Any:
+        response = self.session.request(
+            method, f"{self.base_url}/_sandbox{path}", json=body, timeout=self.timeout
+        )
+        if not 200 <= response.status_code < 300:
+            try:
+                message = response.json().get("error", response.text)
+            except ValueError:
+                message = response.text
+            raise SandboxAdminError(response.status_code, message)
+        return response.json() if response.content else None
+
+    def create_tenant(
+        self, display_name: str, domains: list[str] | None = None, teams: bool = True
+    ) -> dict:
+        """Returns {tenant_id, default_domain}."""
+        body: dict[str, Any] = {"display_name": display_name, "teams": teams}
+        if domains is not None:
+            body["domains"] = domains
+        return self._call("POST", "/tenants", body)
+
+    def create_application(
+        self,
+        tenant_id: str,
+        display_name: str,
+        permissions: list[str] | None = None,
+        roles: list[str] | None = None,
+        enabled: bool = True,
+    ) -> dict:
+        """Returns {app_id, object_id, service_principal_id}."""
+        body = {
+            "display_name": display_name,
+            "permissions": permissions or [],
+            "roles": roles or [],
+            "enabled": enabled,
+        }
+        return self._call("POST", f"/tenants/{tenant_id}/applications", body)
+
+    def update_application(self, tenant_id: str, app_id: str, **fields: Any) -> dict:
+        """Change any of permissions, roles, enabled; returns the application's state."""
+        return self._call("PATCH", f"/tenants/{tenant_id}/applications/{app_id}", fields)
+
+    def add_secret(self, tenant_id: str, app_id: str, **fields: Any) -> dict:
+        """Fields: display_name, start_date_time, end_date_time, secret_text (all optional).
+
+        Returns {key_id, secret_text, hint, start_date_time, end_date_time}.
+        """
+        return self._call("POST", f"/tenants/{tenant_id}/applications/{app_id}/secrets", fields)
+
+    def delete_secret(self, tenant_id: str, app_id: str, key_id: str) -> None:
+        self._call("DELETE", f"/tenants/{tenant_id}/applications/{app_id}/secrets/{key_id}")
+
+    def set_faults(self, **fields: Any) -> dict:
+        """Fields: latency_ms, status, rate, retry_after, paths ("token", "graph" or "all")."""
+        return self._call("PUT", "/faults", fields)
+
+    def clear_faults(self) -> dict:
+        return self._call("PUT", "/faults", {})
+
+    def requests_served(self) -> list[dict]:
+        """Client traffic so far (method, path, status, time), newest last."""
+        return self._call("GET", "/requests")["requests"]
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")

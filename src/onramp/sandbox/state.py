@@ -1,0 +1,294 @@
+"""The sandbox's mutable state and the admin operations on it, behind one lock.
+
+Handlers read under `World.lock`; admin operations validate their input, change the world and
+persist it (when a data directory is given) before they return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+import threading
+import uuid
+from collections import deque
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from onramp.sandbox.model import (
+    DIRECTORY_ROLES,
+    Application,
+    Secret,
+    Tenant,
+    iso_z,
+    parse_iso,
+    utcnow,
+)
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,127}$")
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "~._-"
+REQUEST_LOG_SIZE = 10_000  # bounded so a long benchmark cannot eat the memory
+
+
+class AdminError(Exception):
+    """Bad admin input (400), an unknown object (404) or a conflict (409)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: float = 0.0
+    status: int | None = None
+    rate: float = 0.0
+    retry_after: int | None = None
+    paths: str = "all"
+
+    def applies(self, category: str) -> bool:
+        return self.paths in ("all", category)
+
+
+def _fields(body: Any, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
+    if not isinstance(body, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise AdminError(400, f"unknown field {unknown[0]!r}")
+    missing = [key for key in required if key not in body]
+    if missing:
+        raise AdminError(400, f"{missing[0]} is required")
+    return body
+
+
+def _text(body: dict, key: str, *, max_length: int = 256) -> str:
+    value = body[key]
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise AdminError(
+            400, f"{key} must be a non-empty string of at most {max_length} characters"
+        )
+    return value.strip()
+
+
+def _flag(body: dict, key: str) -> bool:
+    if not isinstance(body[key], bool):
+        raise AdminError(400, f"{key} must be true or false")
+    return body[key]
+
+
+def _names(body: dict, key: str, valid: Any) -> list[str]:
+    values = body[key]
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise AdminError(400, f"{key} must be a list of strings")
+    for value in values:
+        if not valid(value):
+            raise AdminError(400, f"{key}: {value!r} is not valid")
+    return list(dict.fromkeys(values))
+
+
+def _moment(body: dict, key: str) -> datetime:
+    try:
+        return parse_iso(body[key])
+    except (TypeError, ValueError):
+        raise AdminError(400, f"{key} must be an ISO 8601 date-time") from None
+
+
+def generate_secret_text() -> str:
+    """40 characters shaped like Entra's: 3 characters, a digit, `Q~`, then 34 more."""
+    head = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(3))
+    tail = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(34))
+    return f"{head}{secrets.choice(string.digits)}Q~{tail}"
+
+
+class World:
+    """Tenants, faults and the request log; every method is thread-safe."""
+
+    def __init__(self, state_file: Path | None = None) -> None:
+        self.lock = threading.RLock()
+        self._state_file = state_file
+        self.tenants: dict[str, Tenant] = {}
+        self._domains: dict[str, str] = {}
+        self.faults = Faults()
+        self._requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
+        if state_file is not None and state_file.exists():
+            for item in json.loads(state_file.read_text())["tenants"]:
+                self._add_tenant(Tenant.load(item))
+
+    def _add_tenant(self, tenant: Tenant) -> None:
+        self.tenants[tenant.tenant_id] = tenant
+        for domain in tenant.domains:
+            self._domains[domain] = tenant.tenant_id
+
+    def _save(self) -> None:
+        if self._state_file is None:
+            return
+        payload = {"tenants": [tenant.dump() for tenant in self.tenants.values()]}
+        temporary = self._state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(payload, indent=1))  # holds secret values: owner only
+        temporary.chmod(0o600)
+        temporary.replace(self._state_file)
+
+    def resolve(self, segment: str) -> Tenant | None:
+        """The tenant named by a GUID or one of its verified domains (case-insensitive)."""
+        key = segment.lower()
+        return self.tenants.get(key) or self.tenants.get(self._domains.get(key, ""))
+
+    # -- admin operations -------------------------------------------------------------------
+
+    def create_tenant(self, body: Any) -> dict:
+        body = _fields(body, {"display_name", "domains", "teams"}, ("display_name",))
+        name = _text(body, "display_name")
+        extra = _names(body, "domains", _DOMAIN.match) if "domains" in body else []
+        extra = [d.lower() for d in extra]
+        teams = _flag(body, "teams") if "teams" in body else True
+        with self.lock:
+            for domain in extra:
+                if domain in self._domains:
+                    raise AdminError(409, f"domain {domain!r} is already verified in a tenant")
+            slug = re.sub(r"[^a-z0-9]", "", name.lower())[:27] or "tenant"
+            default, counter = f"{slug}.onmicrosoft.com", 1
+            while default in self._domains or default in extra:
+                counter += 1
+                default = f"{slug}{counter}.onmicrosoft.com"
+            tenant = Tenant(str(uuid.uuid4()), name, [default, *extra], teams, utcnow())
+            self._add_tenant(tenant)
+            self._save()
+        return {"tenant_id": tenant.tenant_id, "default_domain": default}
+
+    def _tenant(self, tenant_id: str) -> Tenant:
+        tenant = self.tenants.get(tenant_id.lower())
+        if tenant is None:
+            raise AdminError(404, f"tenant {tenant_id!r} not found")
+        return tenant
+
+    def _app(self, tenant_id: str, app_id: str) -> Application:
+        app = self._tenant(tenant_id).applications.get(app_id.lower())
+        if app is None:
+            raise AdminError(404, f"application {app_id!r} not found in tenant {tenant_id!r}")
+        return app
+
+    @staticmethod
+    def _changes(body: dict) -> dict[str, Any]:
+        """Validated new values for an application's mutable fields."""
+        changes: dict[str, Any] = {}
+        if "permissions" in body:
+            changes["permissions"] = _names(body, "permissions", _PERMISSION.match)
+        if "roles" in body:
+            changes["roles"] = _names(body, "roles", DIRECTORY_ROLES.__contains__)
+        if "enabled" in body:
+            changes["enabled"] = _flag(body, "enabled")
+        return changes
+
+    def create_application(self, tenant_id: str, body: Any) -> dict:
+        body = _fields(body, {"display_name", "permissions", "roles", "enabled"}, ("display_name",))
+        app = Application(
+            app_id=str(uuid.uuid4()),
+            object_id=str(uuid.uuid4()),
+            service_principal_id=str(uuid.uuid4()),
+            display_name=_text(body, "display_name"),
+            created=utcnow(),
+            **{"permissions": [], "roles": [], "enabled": True, **self._changes(body)},
+        )
+        with self.lock:
+            self._tenant(tenant_id).applications[app.app_id] = app
+            self._save()
+        return {
+            "app_id": app.app_id,
+            "object_id": app.object_id,
+            "service_principal_id": app.service_principal_id,
+        }
+
+    def update_application(self, tenant_id: str, app_id: str, body: Any) -> dict:
+        body = _fields(body, {"permissions", "roles", "enabled"})
+        with self.lock:
+            app = self._app(tenant_id, app_id)
+            for name, value in self._changes(body).items():
+                setattr(app, name, value)
+            self._save()
+            return app.public()
+
+    def add_secret(self, tenant_id: str, app_id: str, body: Any) -> dict:
+        allowed = {"display_name", "start_date_time", "end_date_time", "secret_text"}
+        body = _fields(body, allowed)
+        now = utcnow()
+        display_name = _text(body, "display_name") if "display_name" in body else None
+        end = _moment(body, "end_date_time") if "end_date_time" in body else now + timedelta(180)
+        start = _moment(body, "start_date_time") if "start_date_time" in body else min(now, end)
+        if start > end:
+            raise AdminError(400, "start_date_time must not be after end_date_time")
+        text = (
+            _text(body, "secret_text", max_length=1024)
+            if "secret_text" in body
+            else generate_secret_text()
+        )
+        secret = Secret(str(uuid.uuid4()), display_name, text, start, end)
+        with self.lock:
+            self._app(tenant_id, app_id).secrets.append(secret)
+            self._save()
+        return {
+            "key_id": secret.key_id,
+            "secret_text": secret.secret_text,
+            "hint": secret.hint,
+            "start_date_time": iso_z(secret.start),
+            "end_date_time": iso_z(secret.end),
+        }
+
+    def delete_secret(self, tenant_id: str, app_id: str, key_id: str) -> None:
+        with self.lock:
+            app = self._app(tenant_id, app_id)
+            kept = [s for s in app.secrets if s.key_id != key_id.lower()]
+            if len(kept) == len(app.secrets):
+                raise AdminError(404, f"secret {key_id!r} not found")
+            app.secrets = kept
+            self._save()
+
+    def set_faults(self, body: Any) -> dict:
+        body = _fields(body, {"latency_ms", "status", "rate", "retry_after", "paths"})
+        latency = body.get("latency_ms", 0)
+        status = body.get("status")
+        rate = body.get("rate", 1.0 if status is not None else 0.0)
+        retry_after = body.get("retry_after")
+        paths = body.get("paths", "all")
+        if isinstance(latency, bool) or not isinstance(latency, int | float):
+            raise AdminError(400, "latency_ms must be a number")
+        if not 0 <= latency <= 120_000:
+            raise AdminError(400, "latency_ms must be between 0 and 120000")
+        if status is not None and (
+            isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599
+        ):
+            raise AdminError(400, "status must be null or an HTTP error status (400-599)")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise AdminError(400, "rate must be a number between 0 and 1")
+        if retry_after is not None and (
+            isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0
+        ):
+            raise AdminError(400, "retry_after must be null or a non-negative integer")
+        if paths not in ("token", "graph", "all"):
+            raise AdminError(400, "paths must be 'token', 'graph' or 'all'")
+        faults = Faults(float(latency), status, float(rate), retry_after, paths)
+        with self.lock:
+            self.faults = faults
+        return asdict(faults)
+
+    def record(self, method: str, path: str, status: int) -> None:
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        entry = {"method": method, "path": path, "status": status, "time": stamp}
+        with self.lock:
+            self._requests.append(entry)
+
+    def requests(self) -> list[dict]:
+        with self.lock:
+            return list(self._requests)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.tenants.clear()
+            self._domains.clear()
+            self.faults = Faults()
+            self._requests.clear()
+            self._save()

@@ -1,0 +1,126 @@
+"""Fixtures that stand up real parts: the sandbox cloud over HTTPS, an SMTP server, a browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from onramp.sandbox.admin import SandboxAdmin
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Sandbox:
+    url: str
+    ca_path: str
+    admin: SandboxAdmin
+    process: subprocess.Popen
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.url}/graph"
+
+
+@pytest.fixture(scope="session")
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The real ``onramp sandbox`` command, started once for the session on a free port."""
+    data_dir = tmp_path_factory.mktemp("sandbox")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onramp.cli", "sandbox", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline().strip() if process.stdout else ""
+    if not line.startswith("SANDBOX "):
+        process.kill()
+        raise RuntimeError(f"the sandbox did not start: {line!r}")
+    _, url, ca = line.split(" ")
+    ca_path = ca.removeprefix("CA=")
+    yield Sandbox(url, ca_path, SandboxAdmin(url, ca_path), process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_process: Sandbox) -> Sandbox:
+    """The sandbox, emptied before each test."""
+    sandbox_process.admin.reset()
+    return sandbox_process
+
+
+@pytest.fixture
+def microsoft_settings(settings, sandbox: Sandbox):
+    """Point Onramp's Microsoft endpoints at the sandbox."""
+    settings.MICROSOFT_AUTHORITY = sandbox.url
+    settings.MICROSOFT_GRAPH = sandbox.graph_url
+    settings.MICROSOFT_CA_BUNDLE = sandbox.ca_path
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.original_content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, collecting what it receives."""
+    server = SmtpServer("127.0.0.1", free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings, smtp_server: SmtpServer):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    return settings
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium: Playwright's own browser download is unreachable here."""
+    profile = Path(tempfile.mkdtemp(prefix="onramp-chromium-"))
+    os.environ.setdefault("XDG_CONFIG_HOME", str(profile / "config"))
+    os.environ.setdefault("XDG_CACHE_HOME", str(profile / "cache"))
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

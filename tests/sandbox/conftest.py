@@ -1,0 +1,109 @@
+"""Fixtures that run the real sandbox as a subprocess and talk to it over HTTPS."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from onramp.sandbox.admin import SandboxAdmin
+
+SANDBOX_LINE = re.compile(r"^SANDBOX (https://127\.0\.0\.1:(\d+)) CA=(/\S+/ca\.pem)\n$")
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+TEAMS_SCOPE = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239/.default"
+
+
+@contextmanager
+def running_sandbox(data_dir: Path) -> Iterator[tuple[str, str, str]]:
+    """Start `python -m onramp.sandbox`; yield (url, ca_path, the SANDBOX line); stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onramp.sandbox", "--port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = SANDBOX_LINE.match(line)
+        assert match, f"unexpected first line {line!r}"
+        yield match.group(1), match.group(3), line
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as (url, ca_path, _):
+        yield url, ca_path
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server: tuple[str, str]) -> str:
+    return sandbox_server[0]
+
+
+@pytest.fixture
+def admin(sandbox_server: tuple[str, str]) -> Iterator[SandboxAdmin]:
+    """The admin client; faults are cleared after every test so they cannot leak."""
+    client = SandboxAdmin(*sandbox_server)
+    yield client
+    client.clear_faults()
+
+
+@pytest.fixture
+def http(sandbox_server: tuple[str, str]) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sandbox_server[1]
+    return session
+
+
+@pytest.fixture
+def world(admin: SandboxAdmin) -> dict:
+    """A fresh tenant with one consented app (Graph reads + Teams Administrator) and a secret."""
+    domain = f"voice-{uuid.uuid4().hex[:12]}.example"
+    tenant = admin.create_tenant("Contoso", domains=[domain])
+    app = admin.create_application(
+        tenant["tenant_id"],
+        "Onramp connector",
+        permissions=["Organization.Read.All", "Application.Read.All"],
+        roles=["Teams Administrator"],
+    )
+    secret = admin.add_secret(tenant["tenant_id"], app["app_id"], display_name="onramp")
+    return {
+        **tenant,
+        **app,
+        "custom_domain": domain,
+        "secret": secret["secret_text"],
+        "key_id": secret["key_id"],
+    }
+
+
+TokenCall = Callable[..., requests.Response]
+
+
+@pytest.fixture
+def token(http: requests.Session, sandbox_url: str, world: dict) -> TokenCall:
+    """POST a client-credentials request; defaults are the world's valid credentials."""
+
+    def call(tenant: str | None = None, headers: dict | None = None, **fields: str | None):
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": world["app_id"],
+            "client_secret": world["secret"],
+            "scope": GRAPH_SCOPE,
+            **fields,
+        }
+        body = {key: value for key, value in form.items() if value is not None}
+        url = f"{sandbox_url}/{tenant or world['tenant_id']}/oauth2/v2.0/token"
+        return http.post(url, data=body, headers=headers or {})
+
+    return call
