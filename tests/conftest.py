@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from onramp.sandbox.admin import SandboxAdmin
+from onramp.sandbox.runner import SandboxProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,47 +29,22 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass
-class Sandbox:
-    url: str
-    ca_path: str
-    admin: SandboxAdmin
-    process: subprocess.Popen
-
-    @property
-    def graph_url(self) -> str:
-        return f"{self.url}/graph"
-
-
 @pytest.fixture(scope="session")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
     """The real ``onramp sandbox`` command, started once for the session on a free port."""
-    data_dir = tmp_path_factory.mktemp("sandbox")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onramp.cli", "sandbox", "--port", "0", "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip() if process.stdout else ""
-    if not line.startswith("SANDBOX "):
-        process.kill()
-        raise RuntimeError(f"the sandbox did not start: {line!r}")
-    _, url, ca = line.split(" ")
-    ca_path = ca.removeprefix("CA=")
-    yield Sandbox(url, ca_path, SandboxAdmin(url, ca_path), process)
-    process.terminate()
-    process.wait(timeout=10)
+    with SandboxProcess(tmp_path_factory.mktemp("sandbox")) as process:
+        yield process
 
 
 @pytest.fixture
-def sandbox(sandbox_process: Sandbox) -> Sandbox:
+def sandbox(sandbox_process: SandboxProcess) -> SandboxProcess:
     """The sandbox, emptied before each test."""
     sandbox_process.admin.reset()
     return sandbox_process
 
 
 @pytest.fixture
-def microsoft_settings(settings, sandbox: Sandbox):
+def microsoft_settings(settings, sandbox: SandboxProcess):
     """Point Onramp's Microsoft endpoints at the sandbox."""
     settings.MICROSOFT_AUTHORITY = sandbox.url
     settings.MICROSOFT_GRAPH = sandbox.graph_url

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +12,7 @@ import pytest
 import requests
 
 from onramp.sandbox.admin import SandboxAdmin
+from onramp.sandbox.runner import SandboxProcess
 
 SANDBOX_LINE = re.compile(r"^SANDBOX (https://127\.0\.0\.1:(\d+)) CA=(/\S+/ca\.pem)\n$")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -22,27 +21,17 @@ TEAMS_SCOPE = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239/.default"
 
 @contextmanager
 def running_sandbox(data_dir: Path) -> Iterator[tuple[str, str, str]]:
-    """Start `python -m onramp.sandbox`; yield (url, ca_path, the SANDBOX line); stop it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onramp.sandbox", "--port", "0", "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    """A sandbox of the test's own; yield (url, ca_path, the SANDBOX line); it must stop cleanly."""
+    process = SandboxProcess(data_dir)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = SANDBOX_LINE.match(line)
-        assert match, f"unexpected first line {line!r}"
-        yield match.group(1), match.group(3), line
+        yield process.url, process.ca_path, process.line
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
+        assert process.stop() == 0
 
 
 @pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as (url, ca_path, _):
-        yield url, ca_path
+def sandbox_server(sandbox_process: SandboxProcess) -> tuple[str, str]:
+    return sandbox_process.url, sandbox_process.ca_path
 
 
 @pytest.fixture
