@@ -97,3 +97,45 @@ def browser_type_launch_args(browser_type_launch_args):
     os.environ.setdefault("XDG_CONFIG_HOME", str(profile / "config"))
     os.environ.setdefault("XDG_CACHE_HOME", str(profile / "cache"))
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+# --- domain objects shared by the app tests ---------------------------------------------------
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture
+def provider(db):
+    from onramp.tenancy.models import Provider
+
+    return Provider.objects.create(name="Northwind Voice", sbc_domain="sbc.northwind.example")
+
+
+@pytest.fixture
+def customer(provider):
+    from onramp.tenancy.models import Customer
+
+    return Customer.objects.create(provider=provider, name="Contoso Ltd")
+
+
+@pytest.fixture
+def operator(provider):
+    from onramp.accounts.models import Operator
+
+    return Operator.objects.create_user("ops@northwind.example", PASSWORD, role="operator",
+                                        scope="provider", provider=provider)
+
+
+@pytest.fixture
+def actor(operator):
+    from onramp.audit.services import Actor
+
+    return Actor.for_operator(operator)
+
+
+@pytest.fixture
+def m365_tenant(sandbox, microsoft_settings):
+    """A customer tenant in the sandbox with a fully permitted app registration and a secret."""
+    from tests.m365.conftest import make_tenant
+
+    return make_tenant(sandbox)

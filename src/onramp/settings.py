@@ -61,12 +61,25 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_q",
     "onramp.core",
     "onramp.m365",
+    "onramp.tenancy",
+    "onramp.accounts",
+    "onramp.services",
+    "onramp.invitations",
+    "onramp.audit",
+    "onramp.notifications",
 ]
+
+AUTH_USER_MODEL = "accounts.Operator"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "services:list"
+LOGOUT_REDIRECT_URL = "login"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "onramp.core.request_context.RequestContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,6 +174,27 @@ WIZARD_RATE_LIMITS = os.environ.get(
 VALIDATION_SCHEDULE = os.environ.get("ONRAMP_VALIDATION_SCHEDULE", "0 2 * * *")
 VALIDATION_CONCURRENCY = env_int("ONRAMP_VALIDATION_CONCURRENCY", 32, minimum=1)
 EXPIRY_ALERT_DAYS = env_int_list("ONRAMP_EXPIRY_ALERT_DAYS", "30,14,7,1,0")
+
+# Background work (django-q2, ORM broker on the default database; research/queues.md):
+# queue_limit 1 so tasks are not leased before they start, retry > 2 x timeout + 30,
+# bounded attempts, no catch-up storms after downtime. Tasks are idempotent and take ids.
+TASK_TIMEOUT_SECONDS = 120
+Q_CLUSTER = {
+    "name": "onramp",
+    "orm": "default",
+    "workers": env_int("ONRAMP_WORKER_CONCURRENCY", 2, minimum=1),
+    "queue_limit": 1,
+    "timeout": TASK_TIMEOUT_SECONDS,
+    "retry": 2 * TASK_TIMEOUT_SECONDS + 30,
+    "max_attempts": 5,
+    "ack_failures": False,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.5,
+    "label": "Tasks",
+}
+OUTBOX_MAX_ATTEMPTS = 8
+OUTBOX_BACKOFF_SECONDS = 30
 
 LOGGING = {
     "version": 1,

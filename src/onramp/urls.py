@@ -1,8 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
+from onramp.api.urls import api_urls
 from onramp.core import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("onramp.accounts.urls")),
+    path("", include("onramp.services.urls")),
+    path("invite/", include("onramp.invitations.urls")),
+    path("sandbox/", include("onramp.sandbox.urls")),
+    path("api/v1/", api_urls()),
 ]

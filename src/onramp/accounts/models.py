@@ -1,0 +1,117 @@
+"""Operators (scoped, with a role) and their API tokens (stored only as a hash)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    OPERATOR = "operator", "Operator"
+    MONITOR = "monitor", "Monitor"
+
+
+class Scope(models.TextChoices):
+    SYSTEM = "system", "System"
+    PROVIDER = "provider", "Provider"
+    CHANNEL = "channel", "Channel"
+    CUSTOMER = "customer", "Customer"
+
+
+class OperatorManager(BaseUserManager["Operator"]):
+    def create_user(self, email: str, password: str | None = None, **fields) -> Operator:
+        operator = self.model(email=self.normalize_email(email).lower(), **fields)
+        operator.set_password(password)
+        operator.save(using=self._db)
+        return operator
+
+
+class Operator(AbstractBaseUser):
+    """A person who signs in; sees only what its scope holds."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    provider = models.ForeignKey(
+        "tenancy.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operators",
+    )
+    channel = models.ForeignKey(
+        "tenancy.Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operators",
+    )
+    customer = models.ForeignKey(
+        "tenancy.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operators",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OperatorManager()
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                name="operator_scope_matches_its_object",
+                condition=(
+                    Q(scope="system", provider__isnull=True)
+                    | Q(
+                        scope="provider",
+                        provider__isnull=False,
+                        channel__isnull=True,
+                        customer__isnull=True,
+                    )
+                    | Q(
+                        scope="channel",
+                        provider__isnull=False,
+                        channel__isnull=False,
+                        customer__isnull=True,
+                    )
+                    | Q(scope="customer", provider__isnull=False, customer__isnull=False)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def scope_label(self) -> str:
+        target = self.customer or self.channel or self.provider
+        return f"{self.get_scope_display()}: {target}" if target else "System"
+
+
+class ApiToken(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -1,0 +1,88 @@
+"""Writing audit events. Called inside the transaction of the change being recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils import timezone
+
+from onramp.audit.models import AuditEvent
+from onramp.core.request_context import current_request
+
+if TYPE_CHECKING:
+    from onramp.accounts.models import Operator
+
+# Keys whose values are secrets: never stored, whatever the caller passes.
+SECRET_KEYS = frozenset(
+    {
+        "client_secret",
+        "secret",
+        "secret_sealed",
+        "token",
+        "token_hash",
+        "link",
+        "password",
+        "payload_sealed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: an operator (in the browser or by API token), a customer admin, the system."""
+
+    type: str
+    id: str = ""
+    label: str = ""
+    operator: Operator | None = None
+
+    @classmethod
+    def for_operator(cls, operator: Operator, *, via_token: bool = False) -> Actor:
+        return cls("token" if via_token else "operator", str(operator.pk), operator.email, operator)
+
+    @classmethod
+    def customer_admin(cls, label: str = "customer admin (invitation link)") -> Actor:
+        return cls("admin", "", label)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", "", "Onramp")
+
+
+def strip_secrets(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key not in SECRET_KEYS}
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model,
+    provider_id: Any = None,
+    customer_id: Any = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditEvent:
+    request = current_request()
+    changes: dict[str, Any] = {}
+    if old:
+        changes["old"] = strip_secrets(old)
+    if new:
+        changes["new"] = strip_secrets(new)
+    return AuditEvent.objects.create(
+        created_at=timezone.now(),
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        provider_id=provider_id,
+        customer_id=customer_id,
+        action=action,
+        target_type=target._meta.model_name or "",
+        target_id=str(target.pk),
+        target_label=str(target)[:254],
+        changes=changes,
+        request_id=request.request_id,
+        client_ip=request.client_ip,
+    )

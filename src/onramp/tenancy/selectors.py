@@ -1,0 +1,24 @@
+"""Reads of providers and customers, always scoped to the caller."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from onramp.accounts.models import Operator, Scope
+from onramp.accounts.scoping import scoped
+from onramp.core.lookup import get_or_not_found
+from onramp.tenancy.models import Customer, Provider
+
+
+def customers_visible(operator: Operator) -> QuerySet[Customer]:
+    return scoped(Customer.objects.select_related("provider", "channel"), operator, "")
+
+
+def customer_get(operator: Operator, customer_id: object) -> Customer:
+    return get_or_not_found(customers_visible(operator), customer_id, "customer")
+
+
+def providers_visible(operator: Operator) -> QuerySet[Provider]:
+    if operator.scope == Scope.SYSTEM:
+        return Provider.objects.all()
+    return Provider.objects.filter(pk=operator.provider_id)
