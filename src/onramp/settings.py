@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "ninja",
     "onramp.core",
     "onramp.m365",
     "onramp.tenancy",
@@ -193,6 +194,8 @@ Q_CLUSTER = {
     "poll": 0.5,
     "label": "Tasks",
 }
+# Set by `onramp demo`: where its SMTP catch-all keeps mail for the /sandbox/mailbox page.
+DEMO_MAILBOX_DIR = os.environ.get("ONRAMP_DEMO_MAILBOX_DIR") or None
 OUTBOX_MAX_ATTEMPTS = 8
 OUTBOX_BACKOFF_SECONDS = 30
 

@@ -61,6 +61,8 @@ class Operator(AbstractBaseUser):
         related_name="operators",
     )
     is_active = models.BooleanField(default=True)
+    # Only the demo's own operator is exempt from the second factor (with a banner saying so).
+    second_factor_exempt = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = OperatorManager()

@@ -10,3 +10,16 @@ class UUIDModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RateLimitBucket(models.Model):
+    """A fixed-window counter shared by every process (e.g. wizard submissions per link)."""
+
+    key = models.CharField(max_length=128)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rate_limit_bucket_unique")
+        ]
