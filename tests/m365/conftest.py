@@ -35,7 +35,8 @@ def make_tenant(
     enabled=True,
     expires_in=timedelta(days=180),
 ) -> Tenant:
-    tenant = sandbox.admin.create_tenant(name, domains=["contoso.example"], teams=teams)
+    slug = "".join(ch for ch in name.lower() if ch.isalnum())
+    tenant = sandbox.admin.create_tenant(name, domains=[f"{slug}.example"], teams=teams)
     app = sandbox.admin.create_application(
         tenant["tenant_id"],
         "Onramp connector",

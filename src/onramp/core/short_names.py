@@ -31,7 +31,7 @@ def short_name_errors(name: str) -> list[str]:
         errors.append(f"Use {MIN_LENGTH} to {MAX_LENGTH} characters (this has {len(name)}).")
     bad = sorted({ch for ch in name if ch in FORBIDDEN})
     if bad:
-        errors.append("These characters are not allowed: " + " ".join(bad) + ".")
+        errors.append("Remove these characters: " + " ".join(bad))
     if any(ch.isspace() for ch in name):
         errors.append("Spaces and other whitespace are not allowed.")
     elif not name.isprintable():

@@ -237,6 +237,7 @@ def service_delete(*, actor: Actor, service: Service) -> None:
 
 def service_activate(*, actor: Actor, invitation: Invitation) -> tuple[Service, ValidationResult]:
     """Add: validate the received credentials live again, then complete the onboarding."""
+    invitation = Invitation.objects.select_related("service__customer").get(pk=invitation.pk)
     _require_addable(invitation)
     service = invitation.service
     result = validate_live(
