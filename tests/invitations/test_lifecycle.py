@@ -26,8 +26,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def authenticate(invitation, tenant, secret=None):
-    return invitation_authenticate(invitation=invitation, tenant_id=tenant.tenant_id,
-                                   client_id=tenant.app_id, client_secret=secret or tenant.secret)
+    return invitation_authenticate(
+        invitation=invitation,
+        tenant_id=tenant.tenant_id,
+        client_id=tenant.app_id,
+        client_secret=secret or tenant.secret,
+    )
 
 
 def snapshot(invitation):
@@ -42,7 +46,9 @@ def test_create_makes_a_pending_invitation_and_an_awaiting_service(invite):
     assert len(token) == 43 and invitation.token_hash != token
     assert OutboxMessage.objects.filter(invitation=invitation, status="queued").count() == 1
     assert [e.action for e in AuditEvent.objects.order_by("id")] == [
-        "service.created", "invitation.created"]
+        "service.created",
+        "invitation.created",
+    ]
 
 
 def test_wizard_success_pins_the_tenant_and_holds_credentials(invite, m365_tenant):
@@ -78,8 +84,12 @@ def test_wizard_with_another_tenant_is_refused_and_changes_nothing(invite, m365_
     with pytest.raises(TenantPinned, match="already connected to tenant"):
         authenticate(invitation, other)
     with pytest.raises(TenantPinned):  # by domain name: refused after resolving it
-        invitation_authenticate(invitation=invitation, tenant_id=other.default_domain,
-                                client_id=other.app_id, client_secret=other.secret)
+        invitation_authenticate(
+            invitation=invitation,
+            tenant_id=other.default_domain,
+            client_id=other.app_id,
+            client_secret=other.secret,
+        )
     assert snapshot(invitation) == before
 
 
@@ -107,8 +117,9 @@ def test_wizard_when_microsoft_is_down_changes_nothing(invite, m365_tenant, sand
     assert not AuditEvent.objects.filter(action__startswith="invitation.rej").exists()
 
 
-@pytest.mark.parametrize("state", ["pending", "authenticated", "expired-pending",
-                                   "expired-authenticated"])
+@pytest.mark.parametrize(
+    "state", ["pending", "authenticated", "expired-pending", "expired-authenticated"]
+)
 def test_resend_gives_a_new_link_and_keeps_credentials(invite, m365_tenant, actor, state):
     _, invitation, token = invite()
     if "authenticated" in state:
@@ -126,13 +137,17 @@ def test_resend_gives_a_new_link_and_keeps_credentials(invite, m365_tenant, acto
     assert invitation.expires_at > old_expiry
     assert invitation.status == ("authenticated" if "authenticated" in state else "pending")
     assert invitation.secret_sealed == held
-    assert list(OutboxMessage.objects.filter(invitation=invitation).values_list(
-        "status", flat=True).order_by("created_at")) == ["cancelled", "queued"]
+    assert list(
+        OutboxMessage.objects.filter(invitation=invitation)
+        .values_list("status", flat=True)
+        .order_by("created_at")
+    ) == ["cancelled", "queued"]
 
 
 @pytest.mark.parametrize("state", ["pending", "authenticated", "expired"])
-def test_revoke_kills_the_link_purges_credentials_and_disconnects(invite, m365_tenant, actor,
-                                                                  state):
+def test_revoke_kills_the_link_purges_credentials_and_disconnects(
+    invite, m365_tenant, actor, state
+):
     service, invitation, token = invite()
     if state == "authenticated":
         authenticate(invitation, m365_tenant)
@@ -146,8 +161,10 @@ def test_revoke_kills_the_link_purges_credentials_and_disconnects(invite, m365_t
     assert invitation.effective_status(invitation.expires_at) == "revoked"
     assert service.status == "disconnected"
     event = AuditEvent.objects.get(action="invitation.revoked")
-    assert event.changes == {"old": {"status": state}, "new": {
-        "status": "revoked", "service_status": "disconnected"}}
+    assert event.changes == {
+        "old": {"status": state},
+        "new": {"status": "revoked", "service_status": "disconnected"},
+    }
 
 
 def test_add_completes_onboarding(invite, m365_tenant, actor):
@@ -230,8 +247,9 @@ def test_expiry_is_computed_without_a_job(invite):
     assert invitation.effective_status(invitation.expires_at) == "expired"
 
 
-def test_reinitiated_active_service_keeps_its_connection_until_add(invite, m365_tenant, actor,
-                                                                    sandbox):
+def test_reinitiated_active_service_keeps_its_connection_until_add(
+    invite, m365_tenant, actor, sandbox
+):
     service, invitation, _ = invite()
     authenticate(invitation, m365_tenant)
     service_activate(actor=actor, invitation=invitation)

@@ -1,0 +1,1 @@
+from tests.invitations.conftest import invite  # noqa: F401 - shared fixture
