@@ -148,7 +148,7 @@ def test_resend_gives_a_new_link_and_keeps_credentials(invite, m365_tenant, acto
 def test_revoke_kills_the_link_purges_credentials_and_disconnects(
     invite, m365_tenant, actor, state
 ):
-    service, invitation, token = invite()
+    service, invitation, _token = invite()
     if state == "authenticated":
         authenticate(invitation, m365_tenant)
     if state == "expired":
@@ -193,7 +193,7 @@ def test_add_that_fails_validation_changes_nothing(invite, m365_tenant, actor, s
 
 @pytest.mark.parametrize("state", ["pending", "expired", "revoked", "completed"])
 def test_add_in_any_other_state_is_409(invite, m365_tenant, actor, state):
-    service, invitation, _ = invite()
+    _service, invitation, _ = invite()
     if state in ("expired", "completed"):
         authenticate(invitation, m365_tenant)
     if state == "expired":
@@ -217,9 +217,9 @@ def test_resend_and_revoke_of_a_closed_invitation_are_409(invite, m365_tenant, a
         authenticate(invitation, m365_tenant)
         service_activate(actor=actor, invitation=invitation)
     before = snapshot(invitation)
-    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be resent."):
+    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be resent"):
         invitation_resend(actor=actor, invitation=invitation)
-    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be revoked."):
+    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be revoked"):
         invitation_revoke(actor=actor, invitation=invitation)
     assert snapshot(invitation) == before
 
@@ -235,7 +235,7 @@ def test_wizard_on_a_dead_link_is_409(invite, m365_tenant, actor, state):
     else:
         service_activate(actor=actor, invitation=invitation)
     before = snapshot(invitation)
-    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be used."):
+    with pytest.raises(InvalidState, match=f"An invitation that is {state} cannot be used"):
         authenticate(invitation, m365_tenant)
     assert snapshot(invitation) == before
 
@@ -276,7 +276,7 @@ def test_delete_releases_the_name_only_for_never_active_services(invite, m365_te
     again, invitation, _ = invite()  # the name is free again
     authenticate(invitation, m365_tenant)
     service_activate(actor=actor, invitation=invitation)
-    with pytest.raises(InvalidState, match="An active service cannot be deleted."):
+    with pytest.raises(InvalidState, match="An active service cannot be deleted"):
         service_delete(actor=actor, service=again)
     assert Service.objects.count() == 1
 
