@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import requests
-from requests.adapters import BaseAdapter
+import urllib3
 
 from onramp.m365.config import MicrosoftConfig
 from onramp.m365.validation import ValidationClient
 
 
-class RecordingAdapter(BaseAdapter):
+class RecordingPool:
     """Stands in for the network (unreachable here): records the URL, refuses the connection."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.urls: list[str] = []
 
-    def send(self, request, **kwargs):
-        self.urls.append(request.url)
-        raise requests.ConnectionError("no network in this test")
-
-    def close(self) -> None:
-        pass
+    def request(self, method, url, **kwargs):
+        self.urls.append(url)
+        raise urllib3.exceptions.NewConnectionError(None, "no network in this test")
 
 
 def test_settings_default_to_microsofts_hosts(settings):
@@ -45,8 +40,8 @@ def test_settings_default_to_microsofts_hosts(settings):
 
 def test_first_call_goes_to_login_microsoftonline_com():
     client = ValidationClient(MicrosoftConfig())
-    adapter = RecordingAdapter()
-    client.transport.session.mount("https://", adapter)
+    adapter = RecordingPool()
+    client.transport.pool = adapter
     result = client.validate(tenant="contoso.onmicrosoft.com", client_id="x", client_secret="y")
     assert adapter.urls == [
         "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/.well-known/"
@@ -55,7 +50,15 @@ def test_first_call_goes_to_login_microsoftonline_com():
     assert result.reason == "microsoft_unavailable"
 
 
-def test_session_ignores_requests_ca_bundle_from_the_environment(monkeypatch):
+def test_requests_ca_bundle_from_the_environment_is_ignored(monkeypatch, sandbox):
+    """This machine exports REQUESTS_CA_BUNDLE; only the configured bundle decides trust."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent.pem")
-    client = ValidationClient(MicrosoftConfig())
-    assert client.transport.session.trust_env is False
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent.pem")
+    without_ca = ValidationClient(MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url))
+    result = without_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
+    assert result.message == ("Microsoft could not be reached (the TLS certificate was not "
+                              "trusted). Nothing was changed; try again in a few minutes.")
+    with_ca = ValidationClient(MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url,
+                                               ca_bundle=sandbox.ca_path))
+    result = with_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
+    assert result.reason == "tenant_not_found"

@@ -8,6 +8,7 @@ application) and the Teams admin API token. Transient failures (timeouts, refuse
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
@@ -17,9 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import jwt
 import msal
-import requests
 
 from onramp.m365.config import (
     GRAPH_SCOPE,
@@ -35,7 +34,14 @@ from onramp.m365.errors import (
     transient_failure,
 )
 from onramp.m365.results import CHECK_NAMES, Check, TenantInfo, ValidationResult
-from onramp.m365.transport import AttemptHttpClient, MicrosoftTransport, parse_retry_after
+from onramp.m365.transport import (
+    AttemptHttpClient,
+    MicrosoftTransport,
+    Response,
+    TransportError,
+    header,
+    parse_retry_after,
+)
 
 TENANT_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 VALID_MESSAGE = "The application registration is valid."
@@ -84,7 +90,7 @@ class ValidationClient:
         cached = self.transport.cached_discovery(url)
         if cached is not None:
             return _tenant_from_discovery(cached.text), cached.text
-        response = self._call("tenant", lambda: self.transport.get(url), tenant, client_id)
+        response = self._call("tenant", lambda: self.transport.get(url))
         if response.status_code != 200:
             raise _Stop("tenant", _classify(response, tenant, client_id))
         tenant_id = _tenant_from_discovery(response.text)
@@ -94,30 +100,25 @@ class ValidationClient:
         return tenant_id, response.text
 
     def graph_batch(self, token: str, requests_: list[dict[str, str]]) -> dict[str, Any]:
-        response = self.transport.post(
-            self.config.graph_batch_url(),
-            json={"requests": requests_},
-            headers={"Authorization": f"Bearer {token}"},
+        response = self._call(
+            "organization",
+            lambda: self.transport.post_json(
+                self.config.graph_batch_url(),
+                {"requests": requests_},
+                {"Authorization": f"Bearer {token}"},
+            ),
         )
         if response.status_code != 200:
             raise _Stop("organization", _classify_graph(response))
         return {item["id"]: item for item in response.json().get("responses", [])}
 
-    def _call(self, check: str, send: Any, tenant: str, client_id: str) -> Any:
+    def _call(self, check: str, send: Any, *_: Any) -> Any:
+        """Run one HTTP exchange; no answer at all is a transient failure of ``check``."""
         try:
             return send()
-        except requests.Timeout:
+        except TransportError as exc:
             raise _Stop(
-                check,
-                transient_failure(
-                    "microsoft_unavailable",
-                    None,
-                    f"no answer within {self.config.timeout_seconds:g} seconds",
-                ),
-            ) from None
-        except requests.RequestException as exc:
-            raise _Stop(
-                check, transient_failure("microsoft_unavailable", None, _connection_detail(exc))
+                check, transient_failure("microsoft_unavailable", None, exc.detail)
             ) from None
 
 
@@ -226,7 +227,7 @@ class _Run:
                     transient_failure("microsoft_unavailable", self.http.retry_after, str(exc)),
                 ) from None
 
-        result = self.client._call(check, acquire, self.tenant, self.client_id)
+        result = self.client._call(check, acquire)
         if "access_token" not in result:
             raise _Stop(
                 check,
@@ -240,7 +241,7 @@ class _Run:
             )
         if scope == GRAPH_SCOPE:
             self._graph_token = result["access_token"]
-        return jwt.decode(result["access_token"], options={"verify_signature": False})
+        return token_claims(result["access_token"])
 
     # --- the checks ------------------------------------------------------------------
 
@@ -398,12 +399,19 @@ class _Run:
 # --- helpers ---------------------------------------------------------------------------
 
 
+def token_claims(token: str) -> dict[str, Any]:
+    """The claims of an access token, read without verifying it: Microsoft asks clients to
+    treat tokens as opaque, and we only read what the token says about the caller itself."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
 def _tenant_from_discovery(text: str) -> str:
     document = json.loads(text)
     return urlsplit(document["token_endpoint"]).path.strip("/").split("/")[0].lower()
 
 
-def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+def _json_or_empty(response: Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -411,18 +419,18 @@ def _json_or_empty(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _classify(response: requests.Response, tenant: str, client_id: str) -> MicrosoftFailure:
+def _classify(response: Response, tenant: str, client_id: str) -> MicrosoftFailure:
     return from_token_error(
         _json_or_empty(response),
         status=response.status_code,
         tenant=tenant,
         client_id=client_id,
-        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        retry_after=parse_retry_after(header(response.headers, "Retry-After")),
     )
 
 
-def _classify_graph(response: requests.Response) -> MicrosoftFailure:
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+def _classify_graph(response: Response) -> MicrosoftFailure:
+    retry_after = parse_retry_after(header(response.headers, "Retry-After"))
     if response.status_code == 429:
         return transient_failure("throttled", retry_after, "Microsoft Graph answered 429")
     if response.status_code >= 500:
@@ -449,7 +457,7 @@ def _graph_item(
     body = item.get("body") or {}
     if status == 200:
         return body, None
-    retry_after = parse_retry_after((item.get("headers") or {}).get("Retry-After"))
+    retry_after = parse_retry_after(header(item.get("headers") or {}, "Retry-After"))
     if status == 429:
         return body, transient_failure("throttled", retry_after, "Microsoft Graph answered 429")
     if status >= 500:
@@ -477,14 +485,6 @@ def _graph_item(
 def _parse_time(value: str) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _connection_detail(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "the TLS certificate was not trusted"
-    if isinstance(exc, requests.ConnectionError):
-        return "the connection failed"
-    return type(exc).__name__
 
 
 @functools.cache
