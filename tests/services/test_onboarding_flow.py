@@ -44,7 +44,7 @@ def test_invitation_flow_activates_the_service(actor, customer, m365_tenant, smt
     assert (invitation.status, invitation.device_authenticated) == ("authenticated", True)
     assert Service.objects.get().status == "authenticated"
 
-    service, validation = service_activate(actor=actor, invitation=invitation)
+    service, _ = service_activate(actor=actor, invitation=invitation)
     assert service.status == "active"
     invitation.refresh_from_db()
     assert invitation.status == "completed"
