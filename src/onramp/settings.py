@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "onramp.invitations",
     "onramp.audit",
     "onramp.notifications",
+    "onramp.health",
 ]
 
 AUTH_USER_MODEL = "accounts.Operator"

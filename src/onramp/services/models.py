@@ -111,6 +111,10 @@ class ValidationRun(models.Model):
         on_delete=models.CASCADE,
         related_name="validation_runs",
     )
+    job = models.ForeignKey(
+        "health.ValidationJob", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="runs",
+    )
     trigger = models.CharField(max_length=16, choices=ValidationTrigger.choices)
     ok = models.BooleanField()
     reason = models.CharField(max_length=32, blank=True)
@@ -122,3 +126,7 @@ class ValidationRun(models.Model):
     class Meta:
         ordering = ["-validated_at", "-id"]
         indexes = [models.Index(fields=["service", "-validated_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "service"], condition=Q(job__isnull=False),
+                                    name="one_run_per_service_and_job")
+        ]

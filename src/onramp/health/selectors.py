@@ -1,0 +1,89 @@
+"""Connection health of active services and validation jobs, scoped to the caller."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from onramp.accounts.models import Operator, Scope
+from onramp.core.lookup import get_or_not_found
+from onramp.health.models import ValidationJob
+from onramp.services.models import Service, ServiceStatus, ValidationRun
+from onramp.services.selectors import days_until, services_visible
+
+BANDS = ("expired", "critical", "warning", "ok", "unknown")
+
+
+def band_for(days: int | None) -> str:
+    if days is None:
+        return "unknown"
+    if days < 0:
+        return "expired"
+    if days < 7:
+        return "critical"
+    if days < 30:
+        return "warning"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    service: Service
+    ok: bool | None
+    reason: str | None
+    validated_at: datetime | None
+    failing_checks: list[dict]
+    expires_at: datetime | None
+    days: int | None
+    band: str
+
+
+def health_rows(operator: Operator) -> QuerySet[Service]:
+    """Active services in scope, annotated with their newest validation (one query)."""
+    newest = ValidationRun.objects.filter(service=OuterRef("pk")).order_by("-validated_at", "-id")
+    return (
+        services_visible(operator)
+        .filter(status=ServiceStatus.ACTIVE)
+        .select_related("connection")
+        .annotate(
+            last_ok=Subquery(newest.values("ok")[:1]),
+            last_reason=Subquery(newest.values("reason")[:1]),
+            last_at=Subquery(newest.values("validated_at")[:1]),
+            last_result=Subquery(newest.values("result")[:1]),
+        )
+    )
+
+
+def health_row(service: Service) -> HealthRow:
+    connection = getattr(service, "connection", None)
+    expires_at = connection.secret_expires_at if connection else None
+    days = days_until(expires_at)
+    result = service.last_result or {}  # type: ignore[attr-defined]
+    if isinstance(result, str):  # SQLite returns the JSON of a subquery as text
+        result = json.loads(result)
+    return HealthRow(
+        service=service,
+        ok=service.last_ok,
+        reason=service.last_reason or None,  # type: ignore[attr-defined]
+        validated_at=service.last_at,  # type: ignore[attr-defined]
+        failing_checks=[c for c in result.get("checks", []) if not c.get("ok")],
+        expires_at=expires_at,
+        days=days,
+        band=band_for(days),
+    )
+
+
+def jobs_visible(operator: Operator) -> QuerySet[ValidationJob]:
+    if operator.scope == Scope.SYSTEM:
+        return ValidationJob.objects.all()
+    jobs = ValidationJob.objects.filter(provider_id=operator.provider_id)
+    if operator.scope == Scope.CUSTOMER:
+        jobs = jobs.filter(scope="customer", scope_id=str(operator.customer_id))
+    return jobs
+
+
+def job_get(operator: Operator, job_id: object) -> ValidationJob:
+    return get_or_not_found(jobs_visible(operator), job_id, "job")

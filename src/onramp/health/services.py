@@ -1,0 +1,285 @@
+"""Re-validating many connections: bounded concurrency, Retry-After honoured, each effect once.
+
+Worker threads only talk to Microsoft; the calling thread does all database work, storing
+results in small batches under a lock on the job row. A run is unique per (job, service), so a
+batch that is delivered twice (a worker killed mid-batch, at-least-once delivery) validates
+only what is missing and counts nothing twice. Alerts are written in the same transaction as
+the run that raised them, so none is lost and none is sent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from onramp.audit.models import AuditEvent
+from onramp.core.crypto import secret_box
+from onramp.health.alerts import alerts_for_batch
+from onramp.health.models import JobStatus, ValidationJob
+from onramp.m365.results import ValidationResult
+from onramp.m365.validation import get_client
+from onramp.services.models import (
+    ExpirySource,
+    Service,
+    ServiceStatus,
+    TenantConnection,
+    ValidationRun,
+    ValidationTrigger,
+)
+from onramp.services.validation import connection_facts
+
+MAX_ATTEMPTS = 4
+BACKOFF_BASE_SECONDS = 2.0
+MAX_WAIT_SECONDS = 120.0
+STORE_EVERY = 50
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class _Target:
+    service_id: Any
+    tenant_id: str
+    client_id: str
+    secret: str
+    expected_tenant_id: str
+
+
+def job_services(job: ValidationJob) -> QuerySet[Service]:
+    """The active, connected services a job covers."""
+    services = Service.objects.filter(status=ServiceStatus.ACTIVE, connection__isnull=False)
+    if job.scope == "provider":
+        services = services.filter(provider_id=job.scope_id)
+    elif job.scope == "customer":
+        services = services.filter(customer_id=job.scope_id)
+    elif job.scope == "service":
+        services = services.filter(pk=job.scope_id)
+    return services
+
+
+def validation_job_create(
+    *, scope: str, scope_id: str = "", provider_id: Any = None, created_by: str = ""
+) -> ValidationJob:
+    job = ValidationJob(
+        scope=scope, scope_id=scope_id, provider_id=provider_id, created_by=created_by
+    )
+    job.total = job_services(job).count()
+    job.save()
+    return job
+
+
+def validate_with_retries(
+    target: _Target,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> ValidationResult:
+    """Validate once; on a transient answer wait as Microsoft says (Retry-After) or back off
+    exponentially, a bounded number of times. Throttling never reads as bad credentials."""
+    client = get_client()
+    for attempt in range(1, max_attempts + 1):
+        result = client.validate(
+            tenant=target.tenant_id,
+            client_id=target.client_id,
+            client_secret=target.secret,
+            expected_tenant_id=target.expected_tenant_id or None,
+        )
+        if not result.transient or attempt == max_attempts:
+            return result
+        wait_for = (
+            result.retry_after
+            if result.retry_after is not None
+            else BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+        )
+        sleep(min(float(wait_for), MAX_WAIT_SECONDS))
+    raise AssertionError("unreachable")
+
+
+def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Target]:
+    """Services of the job without a run for it yet, with their secrets opened."""
+    services = job_services(job).exclude(validation_runs__job=job)
+    if service_ids is not None:
+        services = services.filter(pk__in=service_ids)
+    box = secret_box()
+    last_pk = None
+    while True:
+        chunk = services.order_by("pk")
+        if last_pk is not None:
+            chunk = chunk.filter(pk__gt=last_pk)
+        rows = list(
+            chunk.values_list(
+                "pk",
+                "connection__tenant_id",
+                "connection__client_id",
+                "connection__secret_sealed",
+                "customer__azure_tenant_id",
+            )[:CHUNK]
+        )
+        if not rows:
+            return
+        for pk, tenant_id, client_id, sealed, expected in rows:
+            yield _Target(pk, tenant_id, client_id, box.open(sealed), expected)
+        last_pk = rows[-1][0]
+
+
+def validation_job_run(
+    job_id: Any,
+    *,
+    concurrency: int,
+    service_ids: list[Any] | None = None,
+    progress: Callable[[ValidationJob], None] | None = None,
+    trigger: str = ValidationTrigger.SCHEDULED,
+) -> ValidationJob:
+    """Validate what the job (or this batch of it) still lacks; returns the job afterwards."""
+    ValidationJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now()
+    )
+    job = ValidationJob.objects.get(pk=job_id)
+    pending: set[Future] = set()
+    finished: list[tuple[_Target, ValidationResult]] = []
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="validate") as pool:
+        for target in _targets(job, service_ids):
+            while len(pending) >= concurrency * 2:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished += [f.result() for f in done]
+                if len(finished) >= STORE_EVERY:
+                    _store(job, finished, trigger, progress)
+                    finished = []
+            pending.add(pool.submit(lambda t=target: (t, validate_with_retries(t))))
+        for future in pending:
+            finished.append(future.result())
+            if len(finished) >= STORE_EVERY:
+                _store(job, finished, trigger, progress)
+                finished = []
+    _store(job, finished, trigger, progress)
+    return _finish_if_complete(job.pk)
+
+
+def _store(
+    job: ValidationJob,
+    finished: list[tuple[_Target, ValidationResult]],
+    trigger: str,
+    progress: Callable[[ValidationJob], None] | None,
+) -> None:
+    if not finished:
+        return
+    with transaction.atomic():
+        ValidationJob.objects.select_for_update().get(pk=job.pk)
+        done_already = set(
+            ValidationRun.objects.filter(
+                job=job, service_id__in=[t.service_id for t, _ in finished]
+            ).values_list("service_id", flat=True)
+        )
+        fresh = [(t, r) for t, r in finished if t.service_id not in done_already]
+        if not fresh:
+            return
+        runs = ValidationRun.objects.bulk_create(
+            [
+                ValidationRun(
+                    service_id=t.service_id,
+                    job=job,
+                    trigger=trigger,
+                    ok=r.ok,
+                    reason=r.reason or "",
+                    message=r.message,
+                    result=r.as_dict(),
+                    validated_at=r.validated_at,
+                    actor_label="Onramp",
+                )
+                for t, r in fresh
+            ]
+        )
+        _refresh_connections(fresh)
+        _audit_runs(job, fresh, runs)
+        alerts_for_batch(job, fresh, runs)
+        counts = {"ok": 0, "failed": 0, "errors": 0}
+        for _, result in fresh:
+            key = "ok" if result.ok else ("errors" if result.transient else "failed")
+            counts[key] += 1
+        ValidationJob.objects.filter(pk=job.pk).update(
+            done=F("done") + len(fresh),
+            ok=F("ok") + counts["ok"],
+            failed=F("failed") + counts["failed"],
+            errors=F("errors") + counts["errors"],
+        )
+    if progress is not None:
+        progress(ValidationJob.objects.get(pk=job.pk))
+
+
+def _refresh_connections(fresh: list[tuple[_Target, ValidationResult]]) -> None:
+    """Keep what Microsoft told us (as Validate Authentication does)."""
+    connections = {
+        c.service_id: c
+        for c in TenantConnection.objects.filter(
+            service_id__in=[t.service_id for t, r in fresh if r.credentials_accepted]
+        )
+    }
+    for target, result in fresh:
+        connection = connections.get(target.service_id)
+        if connection is None:
+            continue
+        for name, value in connection_facts(result).items():
+            setattr(connection, name, value)
+        if result.client_secret_expires_at is not None:
+            connection.secret_expiry_source = ExpirySource.MICROSOFT
+    TenantConnection.objects.bulk_update(
+        connections.values(),
+        [
+            "granted_permissions",
+            "assigned_roles",
+            "tenant_display_name",
+            "tenant_default_domain",
+            "secret_expires_at",
+            "secret_expiry_source",
+        ],
+    )
+
+
+def _audit_runs(
+    job: ValidationJob, fresh: list[tuple[_Target, ValidationResult]], runs: list[ValidationRun]
+) -> None:
+    services = {s.pk: s for s in Service.objects.filter(pk__in=[t.service_id for t, _ in fresh])}
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=now,
+                actor_type="system",
+                actor_label="Onramp",
+                provider_id=services[t.service_id].provider_id,
+                customer_id=services[t.service_id].customer_id,
+                action="connection.validated",
+                target_type="service",
+                target_id=str(t.service_id),
+                target_label=services[t.service_id].short_name,
+                changes={
+                    "new": {
+                        "ok": r.ok,
+                        "reason": r.reason,
+                        "job": str(job.pk),
+                        "validation_run": run.pk,
+                    }
+                },
+            )
+            for (t, r), run in zip(fresh, runs, strict=True)
+        ]
+    )
+
+
+def _finish_if_complete(job_id: Any) -> ValidationJob:
+    """Done once every covered service has a run for the job (services that stopped being
+    active meanwhile are simply no longer covered)."""
+    with transaction.atomic():
+        job = ValidationJob.objects.select_for_update().get(pk=job_id)
+        remaining = job_services(job).exclude(validation_runs__job=job).exists()
+        if job.status == JobStatus.RUNNING and not remaining:
+            job.status = JobStatus.DONE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "finished_at"])
+    return job

@@ -1,0 +1,146 @@
+"""Bulk re-validation against the sandbox: counts, idempotence, Retry-After, alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from onramp.audit.models import AuditEvent
+from onramp.health.alerts import expiry_threshold
+from onramp.health.models import Alert
+from onramp.health.services import (
+    _Target,
+    validate_with_retries,
+    validation_job_create,
+    validation_job_run,
+)
+from onramp.notifications.models import OutboxMessage
+from onramp.services.models import TenantConnection, ValidationRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_all(concurrency=4):
+    job = validation_job_create(scope="all", created_by="test")
+    return validation_job_run(job.pk, concurrency=concurrency)
+
+
+def test_every_active_service_is_validated_once_with_exact_counts(active_service, sandbox):
+    good = [active_service() for _ in range(3)]
+    broken = active_service(permissions=["Organization.Read.All"])
+    job = run_all()
+    assert (job.status, job.total, job.done, job.ok, job.failed, job.errors) == (
+        "done",
+        4,
+        4,
+        3,
+        1,
+        0,
+    )
+    assert ValidationRun.objects.filter(job=job).count() == 4
+    assert ValidationRun.objects.get(job=job, service=broken).reason == "missing_permissions"
+    assert AuditEvent.objects.filter(action="connection.validated").count() == 4
+    connection = TenantConnection.objects.get(service=good[0])
+    assert connection.secret_expires_at == good[0].secret_end
+    assert connection.secret_expiry_source == "microsoft"
+    assert connection.tenant_display_name == "Tenant 1"
+
+
+def test_a_redelivered_job_counts_nothing_twice(active_service):
+    for _ in range(3):
+        active_service()
+    job = run_all()
+    again = validation_job_run(job.pk, concurrency=2)
+    assert (again.done, again.ok) == (3, 3)
+    assert ValidationRun.objects.filter(job=job).count() == 3
+
+
+def test_a_batch_resumes_what_is_missing(active_service):
+    services = [active_service() for _ in range(4)]
+    job = validation_job_create(scope="all")
+    half = validation_job_run(job.pk, concurrency=2, service_ids=[services[0].pk, services[1].pk])
+    assert (half.status, half.done) == ("running", 2)
+    rest = validation_job_run(job.pk, concurrency=2)
+    assert (rest.status, rest.done, rest.ok) == ("done", 4, 4)
+
+
+def test_throttling_waits_as_told_and_never_reads_as_invalid(active_service, sandbox):
+    service = active_service()
+    connection = TenantConnection.objects.get(service=service)
+    from onramp.core.crypto import secret_box
+
+    target = _Target(
+        service.pk,
+        connection.tenant_id,
+        connection.client_id,
+        secret_box().open(connection.secret_sealed),
+        "",
+    )
+    sandbox.admin.set_faults(status=429, retry_after=3, paths="token")
+    waits = []
+    result = validate_with_retries(target, sleep=waits.append, max_attempts=3)
+    assert waits == [3.0, 3.0]
+    assert (result.reason, result.transient) == ("throttled", True)
+
+    def clear_after_first(seconds):
+        waits.append(seconds)
+        sandbox.admin.clear_faults()
+
+    waits.clear()
+    sandbox.admin.set_faults(status=429, retry_after=5, paths="token")
+    result = validate_with_retries(target, sleep=clear_after_first)
+    assert waits == [5.0]
+    assert result.ok is True
+
+
+def test_transient_results_count_as_errors_not_failures(active_service, sandbox, monkeypatch):
+    monkeypatch.setattr("onramp.health.services.MAX_ATTEMPTS", 1)
+    active_service()
+    sandbox.admin.set_faults(status=503)
+    job = run_all()
+    assert (job.ok, job.failed, job.errors) == (0, 0, 1)
+    assert not Alert.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("days", "threshold"),
+    [(45, None), (30, 30), (29, 30), (14, 14), (8, 14), (7, 7), (1, 1), (0, 0), (-3, 0)],
+)
+def test_expiry_thresholds(days, threshold):
+    assert expiry_threshold(days, [30, 14, 7, 1, 0]) == threshold
+
+
+def test_expiry_alert_is_sent_once_per_threshold_and_secret(active_service, operator, customer):
+    customer.notify_admin_on_expiry = True
+    customer.contact_email = "it@contoso.example"
+    customer.save()
+    service = active_service(expires_in=timedelta(days=10, hours=1))
+    run_all()
+    run_all()
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.threshold_days, alert.service_id) == ("expiry", 14, service.pk)
+    assert alert.recipients == ["ops@northwind.example", "it@contoso.example"]
+    messages = OutboxMessage.objects.filter(kind="alert.expiry").order_by("to_email")
+    assert [m.to_email for m in messages] == ["it@contoso.example", "ops@northwind.example"]
+    assert messages[0].subject == "Expires in 10 days: client secret of svc-0001 (Contoso Ltd)"
+
+
+def test_a_secret_closer_to_expiry_gets_the_more_severe_alert(active_service, operator):
+    active_service(expires_in=timedelta(days=5, hours=1))
+    active_service(expires_in=timedelta(days=60))
+    run_all()
+    assert list(Alert.objects.values_list("threshold_days", flat=True)) == [7]
+
+
+def test_failure_alert_only_when_a_validation_newly_fails(active_service, operator, sandbox):
+    service = active_service()
+    run_all()
+    assert not Alert.objects.exists()
+    sandbox.admin.update_application(service.sandbox_tenant, service.sandbox_app, permissions=[])
+    run_all()
+    run_all()
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.recipients) == ("failure", ["ops@northwind.example"])
+    message = OutboxMessage.objects.get(kind="alert.failure")
+    assert message.subject == "Validation failed: svc-0001 (Contoso Ltd)"
