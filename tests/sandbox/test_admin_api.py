@@ -151,6 +151,17 @@ def test_request_log(admin: SandboxAdmin, http: requests.Session, sandbox_url: s
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", last["time"])
 
 
+def test_request_total_counts_past_the_bounded_log(
+    admin: SandboxAdmin, http: requests.Session, sandbox_url: str
+) -> None:
+    admin.reset()
+    for _ in range(3):
+        http.get(f"{sandbox_url}/common/discovery/instance")
+    assert admin.requests_total() == 3
+    admin.reset()
+    assert admin.requests_total() == 0
+
+
 def test_non_loopback_clients_are_refused() -> None:
     control = Control(World())
     request = Request("POST", "/_sandbox/reset", {}, {}, b"", "https://x", "192.0.2.7")

@@ -90,5 +90,9 @@ class SandboxAdmin:
         """Client traffic so far (method, path, status, time), newest last."""
         return self._call("GET", "/requests")["requests"]
 
+    def requests_total(self) -> int:
+        """How many client requests were served since the start or the last reset."""
+        return self._call("GET", "/requests")["total"]
+
     def reset(self) -> None:
         self._call("POST", "/reset")

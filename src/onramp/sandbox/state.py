@@ -115,6 +115,7 @@ class World:
         self._domains: dict[str, str] = {}
         self.faults = Faults()
         self._requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.requests_total = 0  # every request served, also those the bounded log forgot
         if state_file is not None and state_file.exists():
             for item in json.loads(state_file.read_text())["tenants"]:
                 self._add_tenant(Tenant.load(item))
@@ -280,6 +281,7 @@ class World:
         entry = {"method": method, "path": path, "status": status, "time": stamp}
         with self.lock:
             self._requests.append(entry)
+            self.requests_total += 1
 
     def requests(self) -> list[dict]:
         with self.lock:
@@ -291,4 +293,5 @@ class World:
             self._domains.clear()
             self.faults = Faults()
             self._requests.clear()
+            self.requests_total = 0
             self._save()
