@@ -59,6 +59,9 @@ def database_from_url(url: str) -> dict[str, Any]:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"ONRAMP_DATABASE_URL is not a database URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters travel separately (no client-side quoting of large JSON values).
+        config.setdefault("OPTIONS", {})["server_side_binding"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         if config["NAME"] and config["NAME"] != ":memory:":

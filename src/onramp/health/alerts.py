@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -58,18 +59,17 @@ def alerts_for_batch(
 
 
 def _previous_answered_ok(service_ids: list[Any], job: ValidationJob) -> dict[Any, bool]:
-    """Whether each service's last answered validation before this job passed."""
-    latest: dict[Any, bool] = {}
-    rows = (
-        ValidationRun.objects.filter(service_id__in=service_ids)
+    """Whether each service's last answered validation before this job passed (one query,
+    however long the history)."""
+    newest = (
+        ValidationRun.objects.filter(service=OuterRef("pk"))
         .exclude(job=job)
         .exclude(reason__in=TRANSIENT_REASONS)
-        .order_by("service_id", "-validated_at", "-id")
-        .values_list("service_id", "ok")
+        .order_by("-validated_at", "-id")
+        .values("ok")[:1]
     )
-    for service_id, ok in rows:
-        latest.setdefault(service_id, ok)
-    return latest
+    rows = Service.objects.filter(pk__in=service_ids).annotate(previous_ok=Subquery(newest))
+    return {pk: ok for pk, ok in rows.values_list("pk", "previous_ok") if ok is not None}
 
 
 def _expiry_alert(service: Service, connection: TenantConnection) -> None:

@@ -224,21 +224,12 @@ def _refresh_connections(fresh: list[tuple[_Target, ValidationResult]]) -> None:
         connection = connections.get(target.service_id)
         if connection is None:
             continue
-        for name, value in connection_facts(result).items():
-            setattr(connection, name, value)
+        changes = connection_facts(result)
         if result.client_secret_expires_at is not None:
-            connection.secret_expiry_source = ExpirySource.MICROSOFT
-    TenantConnection.objects.bulk_update(
-        connections.values(),
-        [
-            "granted_permissions",
-            "assigned_roles",
-            "tenant_display_name",
-            "tenant_default_domain",
-            "secret_expires_at",
-            "secret_expiry_source",
-        ],
-    )
+            changes["secret_expiry_source"] = ExpirySource.MICROSOFT
+        changes = {k: v for k, v in changes.items() if getattr(connection, k) != v}
+        if changes:  # usually nothing changed since the last run: no write at all
+            TenantConnection.objects.filter(pk=connection.pk).update(**changes)
 
 
 def _audit_runs(

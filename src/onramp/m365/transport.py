@@ -80,6 +80,12 @@ class MicrosoftTransport:
         )
         self._discovery: dict[str, Response] = {}
         self._lock = threading.Lock()
+        self._flights: dict[str, threading.Lock] = {}
+
+    def single_flight(self, url: str) -> threading.Lock:
+        """A lock per discovery URL, so concurrent first validations of a tenant fetch once."""
+        with self._lock:
+            return self._flights.setdefault(_cache_key(url), threading.Lock())
 
     def cached_discovery(self, url: str) -> Response | None:
         return self._discovery.get(_cache_key(url))

@@ -90,6 +90,13 @@ class ValidationClient:
         cached = self.transport.cached_discovery(url)
         if cached is not None:
             return _tenant_from_discovery(cached.text), cached.text
+        with self.transport.single_flight(url):  # many validations of one new tenant: one GET
+            cached = self.transport.cached_discovery(url)
+            if cached is not None:
+                return _tenant_from_discovery(cached.text), cached.text
+            return self._fetch_discovery(url, tenant, client_id)
+
+    def _fetch_discovery(self, url: str, tenant: str, client_id: str) -> tuple[str, str]:
         response = self._call("tenant", lambda: self.transport.get(url))
         if response.status_code != 200:
             raise _Stop("tenant", _classify(response, tenant, client_id))

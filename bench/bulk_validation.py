@@ -1,0 +1,154 @@
+"""Bulk re-validation: ``onramp validate --all --concurrency 64`` of N services against the
+sandbox with injected latency. Prints one JSON object. Run by ``make bench``; not a test.
+
+The validating command runs as a child process so its CPU time and peak memory are its own
+(os.wait4). The floor is ceil(N / concurrency) x 2 x latency: one validation needs two
+sequential round trips (the Graph token, then the Graph $batch and the Teams token).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from _env import bench_database
+
+from onramp.sandbox.runner import SandboxProcess
+
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2000,10000").split(",")]
+LATENCIES = [int(ms) for ms in os.environ.get("BENCH_LATENCIES", "300,100").split(",")]
+CONCURRENCY = 64
+SERVICES_PER_TENANT = 100
+PERMISSIONS = [
+    "Organization.Read.All",
+    "Application.Read.All",
+    "User.ReadWrite.All",
+    "Domain.ReadWrite.All",
+]
+
+
+def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
+    """Add services start..count-1, one sandbox tenant (app + secret) per 100 services."""
+    from django.utils import timezone
+
+    from onramp.core.crypto import secret_box
+    from onramp.services.models import Service, TenantConnection
+    from onramp.tenancy.models import Customer, Provider
+
+    provider, _ = Provider.objects.get_or_create(name="Bench Voice")
+    customer, _ = Customer.objects.get_or_create(provider=provider, name="Bench customer")
+    box = secret_box()
+    end = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    credentials = None
+    for first in range(start, count, SERVICES_PER_TENANT):
+        tenant = sandbox.admin.create_tenant(f"Bench tenant {first}")
+        app = sandbox.admin.create_application(
+            tenant["tenant_id"], "bench", permissions=PERMISSIONS, roles=["Teams Administrator"]
+        )
+        secret = sandbox.admin.add_secret(tenant["tenant_id"], app["app_id"], end_date_time=end)[
+            "secret_text"
+        ]
+        credentials = (tenant["tenant_id"], app["app_id"], box.seal(secret), secret[:3])
+        last = min(first + SERVICES_PER_TENANT, count)
+        services = Service.objects.bulk_create(
+            [
+                Service(
+                    provider=provider,
+                    customer=customer,
+                    short_name=f"b{n:06d}",
+                    short_name_key=f"b{n:06d}",
+                    full_name=f"bench {n}",
+                    license_type="hosted-pro",
+                    licensed_users=10,
+                    status="active",
+                    activated_at=timezone.now(),
+                )
+                for n in range(first, last)
+            ]
+        )
+        TenantConnection.objects.bulk_create(
+            [
+                TenantConnection(
+                    service=s,
+                    tenant_id=credentials[0],
+                    client_id=credentials[1],
+                    secret_sealed=credentials[2],
+                    secret_key_id=box.current_key_id,
+                    secret_hint=credentials[3],
+                    authenticated_by="bench",
+                    authenticated_at=timezone.now(),
+                )
+                for s in services
+            ]
+        )
+
+
+def run_validate(env: dict[str, str]) -> dict:
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "django", "validate", "--all", "--concurrency", str(CONCURRENCY)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    out = child.stdout.read().strip() if child.stdout else ""
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "exit": os.waitstatus_to_exitcode(status),
+        "summary": out.splitlines()[-1] if out else "",
+    }
+
+
+def main() -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as data_dir, SandboxProcess(data_dir) as sandbox:
+        env_extra = {
+            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
+            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
+            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
+        }
+        with bench_database("onramp_bench_bulk", env_extra) as env:
+            seeded = 0
+            for size in SIZES:
+                seed(sandbox, size, seeded)
+                seeded = size
+                for latency in LATENCIES:
+                    sandbox.admin.set_faults(latency_ms=latency)
+                    before = sandbox.admin.requests_total()
+                    run = run_validate(env)
+                    served = sandbox.admin.requests_total() - before
+                    floor = math.ceil(size / CONCURRENCY) * 2 * latency / 1000
+                    results.append(
+                        {
+                            "services": size,
+                            "latency_ms": latency,
+                            "concurrency": CONCURRENCY,
+                            "wall_s": round(run["wall_s"], 2),
+                            "floor_s": round(floor, 2),
+                            "wall_over_floor": round(run["wall_s"] / floor, 3),
+                            "cpu_ms_per_validation": round(run["cpu_s"] * 1000 / size, 2),
+                            "peak_rss_mb": round(run["peak_rss_mb"], 1),
+                            "sandbox_requests": served,
+                            "requests_per_validation": round(served / size, 2),
+                            "summary": run["summary"],
+                            "exit": run["exit"],
+                        }
+                    )
+                    print(json.dumps(results[-1]), file=sys.stderr)
+            sandbox.admin.clear_faults()
+    print(json.dumps({"benchmark": "bulk_validation", "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
