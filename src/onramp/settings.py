@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from onramp.core.ratelimit import wizard_rates
 from onramp.core.config import (
     database_from_url,
     email_settings_from_url,
@@ -173,6 +174,7 @@ REQUIRED_DIRECTORY_ROLES = env_csv("ONRAMP_REQUIRED_DIRECTORY_ROLES", "Teams Adm
 WIZARD_RATE_LIMITS = os.environ.get(
     "ONRAMP_WIZARD_RATE_LIMITS", "10/10m per link, 30/10m per client"
 )
+wizard_rates(WIZARD_RATE_LIMITS)  # a malformed value stops start-up, not the first POST
 VALIDATION_SCHEDULE = os.environ.get("ONRAMP_VALIDATION_SCHEDULE", "0 2 * * *")
 VALIDATION_CONCURRENCY = env_int("ONRAMP_VALIDATION_CONCURRENCY", 32, minimum=1)
 EXPIRY_ALERT_DAYS = env_int_list("ONRAMP_EXPIRY_ALERT_DAYS", "30,14,7,1,0")

@@ -66,6 +66,9 @@ def database_from_url(url: str) -> dict[str, Any]:
         config["CONN_MAX_AGE"] = 0
         if config["NAME"] and config["NAME"] != ":memory:":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+            # Tests get a file too (not Django's in-memory default), so that threads and
+            # processes share it as they do in a deployment.
+            config["TEST"] = {"NAME": f"{config['NAME']}.test"}
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",

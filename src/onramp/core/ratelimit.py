@@ -1,0 +1,110 @@
+"""Fixed-window rate limits counted in the database, so they hold across processes and hosts.
+
+``hit(key, limit, window)`` counts one attempt in the current window and says how long to wait
+once the limit is passed. Windows are aligned to the epoch, so every process agrees on them.
+The increment is a row-locked UPDATE (or the INSERT that creates the window's row), which is
+atomic on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+FLOOR_WINDOW = 600  # the floors below are "per 10 minutes"
+WIZARD_FLOORS = {"link": 5, "client": 20}
+WIZARD_DEFAULT = "10/10m per link, 30/10m per client"
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+_PART = re.compile(r"(\d+)\s*/\s*(\d*)\s*([smh])\s+per\s+(link|client)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    window: int  # seconds
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    """The limit is passed: the caller may try again after this many seconds."""
+
+    seconds: int
+
+
+def hit(key: str, limit: int, window: int, *, now: datetime | None = None) -> RetryAfter | None:
+    """Count one attempt for ``key``; None while at most ``limit`` fall in this window."""
+    now = now or timezone.now()
+    start = _window_start(now, window)
+    if _increment(key, start) <= limit:
+        return None
+    remaining = (start + timedelta(seconds=window) - now).total_seconds()
+    return RetryAfter(max(1, math.ceil(remaining)))
+
+
+def _window_start(now: datetime, window: int) -> datetime:
+    stamp = int(now.timestamp())
+    return datetime.fromtimestamp(stamp - stamp % window, tz=UTC)
+
+
+def _increment(key: str, start: datetime) -> int:
+    from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
+
+    bucket = RateLimitBucket.objects.filter(key=key, window_start=start)
+    with transaction.atomic():
+        if not bucket.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateLimitBucket.objects.create(key=key, window_start=start, count=1)
+            except IntegrityError:  # another process created the window first
+                bucket.update(count=F("count") + 1)
+            else:
+                # A new window makes this key's older windows useless: keep one row per key.
+                RateLimitBucket.objects.filter(key=key, window_start__lt=start).delete()
+                return 1
+        # Our UPDATE holds the row lock until commit, so this is exactly our attempt's number.
+        return bucket.values_list("count", flat=True).get()
+
+
+def parse_rates(
+    text: str, *, floors: dict[str, int], defaults: dict[str, Rate] | None = None, setting: str
+) -> dict[str, Rate]:
+    """Parse "N/<minutes>m per link, M/<minutes>m per client"; too-low values rise to the floors.
+
+    A floor is a count per 10 minutes: a limit allowing fewer attempts than that over its own
+    window is raised so that it allows the floor's rate. A scope left out keeps its default.
+    """
+    rates: dict[str, Rate] = {}
+    for part in (p.strip() for p in text.split(",")):
+        match = _PART.fullmatch(part)
+        if not match or match.group(4).lower() in rates:
+            raise ImproperlyConfigured(
+                f"{setting} must look like {WIZARD_DEFAULT!r} (counts per minutes), got {text!r}"
+            )
+        count, amount, unit, scope = match.groups()
+        window = int(amount or 1) * _UNITS[unit.lower()]
+        if window <= 0:
+            raise ImproperlyConfigured(f"{setting} has an empty window: {part!r}")
+        rates[scope.lower()] = Rate(int(count), window)
+    for scope, floor in floors.items():
+        rate = rates.get(scope) or (defaults or {}).get(scope) or Rate(floor, FLOOR_WINDOW)
+        needed = math.ceil(floor * rate.window / FLOOR_WINDOW)
+        rates[scope] = Rate(max(rate.limit, needed), rate.window)
+    return rates
+
+
+@lru_cache(maxsize=8)
+def wizard_rates(text: str) -> dict[str, Rate]:
+    """The public wizard's limits (``ONRAMP_WIZARD_RATE_LIMITS``): keys ``link`` and ``client``."""
+    setting = "ONRAMP_WIZARD_RATE_LIMITS"
+    defaults = parse_rates(WIZARD_DEFAULT, floors=WIZARD_FLOORS, setting=setting)
+    if not text.strip():
+        return defaults
+    return parse_rates(text, floors=WIZARD_FLOORS, defaults=defaults, setting=setting)
