@@ -134,7 +134,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("ONRAMP_STATIC_ROOT", BASE_DIR.parent.parent / "var" / "static"))
+STATIC_ROOT = os.environ.get("ONRAMP_STATIC_ROOT") or None  # the app serves its own files
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
