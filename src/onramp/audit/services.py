@@ -51,6 +51,15 @@ class Actor:
         return cls("system", "", "Onramp")
 
 
+@dataclass(frozen=True)
+class AuditTarget:
+    """A target that is not a row (e.g. the installation's encryption keys)."""
+
+    type: str
+    id: str
+    label: str
+
+
 def strip_secrets(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in SECRET_KEYS}
 
@@ -59,7 +68,7 @@ def audit_record(
     *,
     actor: Actor,
     action: str,
-    target: models.Model,
+    target: models.Model | AuditTarget,
     provider_id: Any = None,
     customer_id: Any = None,
     old: dict[str, Any] | None = None,
@@ -79,9 +88,9 @@ def audit_record(
         provider_id=provider_id,
         customer_id=customer_id,
         action=action,
-        target_type=target._meta.model_name or "",
-        target_id=str(target.pk),
-        target_label=str(target)[:254],
+        target_type=target.type if isinstance(target, AuditTarget) else target._meta.model_name,
+        target_id=str(target.id if isinstance(target, AuditTarget) else target.pk),
+        target_label=str(target.label if isinstance(target, AuditTarget) else target)[:254],
         changes=changes,
         request_id=request.request_id,
         client_ip=request.client_ip,

@@ -30,6 +30,7 @@ class OutboxMessage(UUIDModel):
     to_email = models.EmailField()
     subject = models.CharField(max_length=255)
     payload_sealed = models.TextField(blank=True)
+    payload_key_id = models.CharField(max_length=8, blank=True)
     status = models.CharField(
         max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.QUEUED
     )

@@ -39,6 +39,7 @@ def outbox_enqueue(
         to_email=to_email,
         subject=subject,
         payload_sealed=secret_box().seal(json.dumps({"text": text, "html": html})),
+        payload_key_id=secret_box().current_key_id,
         next_attempt_at=timezone.now(),
     )
     enqueue_on_commit(DELIVER_TASK, str(message.pk))
