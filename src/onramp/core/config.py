@@ -68,7 +68,7 @@ def database_from_url(url: str) -> dict[str, Any]:
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
             # Tests get a file too (not Django's in-memory default), so that threads and
             # processes share it as they do in a deployment.
-            config["TEST"] = {"NAME": f"{config['NAME']}.test"}
+            config["TEST"] = {"NAME": f"{config['NAME']}.test-{os.getpid()}"}
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",

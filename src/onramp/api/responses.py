@@ -1,0 +1,144 @@
+"""What the API answers, as CONTRACT.md §4 names it (documents the OpenAPI schema).
+
+Timestamps arrive already formatted (ISO 8601 UTC with ``Z``, see serializers.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class Customer(BaseModel):
+    id: str
+    provider_id: str
+    channel_id: str | None
+    name: str
+    azure_tenant_id: str | None
+    contact_email: str | None
+    notify_admin_on_expiry: bool
+    created_at: Timestamp
+
+
+class Invitation(BaseModel):
+    id: str
+    service_id: str
+    customer_id: str
+    short_name: str
+    full_name: str
+    admin_email: str
+    status: str
+    email_sent: bool
+    email_send_count: int
+    email_last_error: str | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    device_authenticated: bool
+    authenticated_at: Timestamp | None
+    authenticated_method: str | None
+    tenant_id: str | None
+    client_id: str | None
+
+
+class InvitationWithLink(Invitation):
+    link: str = Field(description="The invitation link; shown only in this response.")
+
+
+class Check(BaseModel):
+    name: str
+    ok: bool
+    message: str
+
+
+class Tenant(BaseModel):
+    id: str
+    display_name: str | None
+    default_domain: str | None
+
+
+class Validation(BaseModel):
+    ok: bool
+    validated_at: Timestamp
+    reason: str | None
+    message: str
+    tenant: Tenant | None
+    missing_permissions: list[str]
+    client_secret_expires_at: Timestamp | None
+    client_secret_days_until_expire: int | None
+    checks: list[Check]
+
+
+class Error(BaseModel):
+    detail: str
+    code: str
+    errors: dict[str, list[str]] | None = Field(None, description="Field problems, by field.")
+    validation: Validation | None = Field(
+        None, description="With `validation_failed` and `microsoft_unavailable` only."
+    )
+
+
+class Service(BaseModel):
+    id: str
+    customer_id: str
+    provider_id: str
+    short_name: str
+    full_name: str
+    license_type: str
+    licensed_users: int
+    status: str
+    created_at: Timestamp
+    invitation: Invitation | None
+
+
+class ServiceCreated(Service):
+    invitation: InvitationWithLink | None
+    validation: Validation | None
+
+
+class M365(BaseModel):
+    service_id: str
+    method: str | None
+    tenant_id: str | None
+    application_id: str | None
+    client_secret_hint: str | None
+    client_secret_expires_at: Timestamp | None
+    client_secret_expiry_source: str | None
+    client_secret_days_until_expire: int | None
+    granted_permissions: list[str]
+    assigned_roles: list[str]
+    authenticated_by: str | None
+    authenticated_at: Timestamp | None
+    last_validation: Validation | None
+
+
+class Activation(BaseModel):
+    service: Service
+    validation: Validation
+
+
+class SecretRenewed(BaseModel):
+    m365: M365
+    validation: Validation
+
+
+class CustomerPage(BaseModel):
+    items: list[Customer]
+    next: str | None
+
+
+class ServicePage(BaseModel):
+    items: list[Service]
+    next: str | None
+
+
+class InvitationPage(BaseModel):
+    items: list[Invitation]
+    next: str | None
+
+
+def errors(*statuses: int) -> dict[int, type[BaseModel]]:
+    """The error answers an endpoint documents (401 always)."""
+    return dict.fromkeys((400, 401, *statuses), Error)

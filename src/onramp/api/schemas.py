@@ -1,0 +1,125 @@
+"""What clients send: request bodies (strict JSON types, unknown fields refused) and list
+parameters. Length limits here only stop absurd input (400); the domain's rules give 422."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from onramp.invitations.models import InvitationStatus
+from onramp.services.models import LicenseType, ServiceStatus
+from onramp.services.services import ServiceRequest
+
+SANITY_MAX = 1000
+Text = Annotated[str, Field(max_length=SANITY_MAX)]
+Secret = Annotated[SecretStr, Field(max_length=SANITY_MAX)]
+Id = Annotated[str, Field(max_length=64, description="An id as returned by the API.")]
+CONNECTION_METHODS = frozenset({"invitation", "app-registration"})
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CustomerCreate(Body):
+    name: Text
+    provider_id: Id | None = Field(None, description="Defaults to the caller's own provider.")
+    channel_id: Id | None = Field(None, description="Defaults to the caller's own channel.")
+    azure_tenant_id: Text | None = None
+    contact_email: Text | None = None
+    notify_admin_on_expiry: bool = False
+
+
+class CustomerChange(Body):
+    """Only the fields sent change; ``channel_id: null`` takes the customer out of its channel."""
+
+    name: Text | None = None
+    channel_id: Id | None = None
+    azure_tenant_id: Text | None = None
+    contact_email: Text | None = None
+    notify_admin_on_expiry: bool = False
+
+
+class InvitationConnection(Body):
+    method: Literal["invitation"]
+    admin_email: Text
+
+
+class AppRegistrationConnection(Body):
+    method: Literal["app-registration"]
+    tenant_id: Text = Field(description="A GUID or a tenant domain (contoso.onmicrosoft.com).")
+    client_id: Text
+    client_secret: Secret
+
+
+class ServiceCreate(Body):
+    customer_id: Id
+    short_name: Text
+    full_name: Text | None = None
+    license_type: str = Field(
+        max_length=SANITY_MAX, json_schema_extra={"enum": list(LicenseType.values)}
+    )
+    licensed_users: int = Field(json_schema_extra={"minimum": 1, "maximum": 500})
+    connection: Annotated[
+        InvitationConnection | AppRegistrationConnection, Field(discriminator="method")
+    ]
+
+
+class SecretRenewal(Body):
+    client_secret: Secret
+
+
+class ExpiryEntry(Body):
+    expires_at: Annotated[datetime, Field(strict=False)] = Field(
+        description="ISO 8601 date and time (UTC when no offset is given)."
+    )
+
+    @field_validator("expires_at", mode="before")
+    @classmethod
+    def _text_only(cls, value: object) -> object:
+        if not isinstance(value, str):
+            raise ValueError("Send an ISO 8601 date and time as a string")
+        return value
+
+
+class Reinitiation(Body):
+    admin_email: Text
+
+
+class Page(BaseModel):
+    limit: int = Field(50, ge=1, le=500, description="Items per page (1 to 500).")
+    cursor: str | None = Field(None, max_length=200, description="`next` of the previous page.")
+
+
+class ServiceFilters(Page):
+    customer_id: UUID | None = None
+    status: Literal[tuple(ServiceStatus.values)] | None = None  # type: ignore[valid-type]
+
+
+class InvitationFilters(Page):
+    customer_id: UUID | None = None
+    status: Literal[tuple(InvitationStatus.values)] | None = Field(  # type: ignore[valid-type]
+        None, description="The effective status: `expired` once `expires_at` has passed."
+    )
+
+
+def service_request(payload: ServiceCreate) -> ServiceRequest:
+    """The domain's request, trimmed as it expects."""
+    connection = payload.connection
+    fields: dict[str, str] = {"method": connection.method}
+    if isinstance(connection, InvitationConnection):
+        fields["admin_email"] = connection.admin_email.strip()
+    else:
+        fields["tenant_id"] = connection.tenant_id.strip()
+        fields["client_id"] = connection.client_id.strip()
+        fields["client_secret"] = connection.client_secret.get_secret_value().strip()
+    return ServiceRequest(
+        short_name=payload.short_name.strip(),
+        full_name=(payload.full_name or "").strip(),
+        license_type=payload.license_type.strip(),
+        licensed_users=payload.licensed_users,
+        **fields,
+    )

@@ -1,0 +1,151 @@
+"""Model → JSON, in one place: ids as strings, timestamps ISO 8601 UTC with ``Z``, empty
+optional text as null, and never a secret (the invitation link only where the caller passes it).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from onramp.invitations.models import Invitation
+from onramp.invitations.services import IssuedInvitation
+from onramp.m365.results import format_utc
+from onramp.services.models import Service, ValidationRun
+from onramp.services.selectors import connection_of, days_until, last_validation, newest_invitation
+from onramp.services.services import CreatedService
+from onramp.tenancy.models import Customer
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _text(value: str) -> str | None:
+    return value or None
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": str(customer.pk),
+        "provider_id": str(customer.provider_id),
+        "channel_id": _id(customer.channel_id),
+        "name": customer.name,
+        "azure_tenant_id": _text(customer.azure_tenant_id),
+        "contact_email": _text(customer.contact_email),
+        "notify_admin_on_expiry": customer.notify_admin_on_expiry,
+        "created_at": format_utc(customer.created_at),
+    }
+
+
+def invitation_json(
+    invitation: Invitation, *, service: Service | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Never the link: it is not stored (only its hash)."""
+    service = service or invitation.service
+    return {
+        "id": str(invitation.pk),
+        "service_id": str(service.pk),
+        "customer_id": str(service.customer_id),
+        "short_name": service.short_name,
+        "full_name": service.full_name,
+        "admin_email": invitation.admin_email,
+        "status": invitation.effective_status(now or timezone.now()),
+        "email_sent": invitation.email_sent,
+        "email_send_count": invitation.email_send_count,
+        "email_last_error": _text(invitation.email_last_error),
+        "created_at": format_utc(invitation.created_at),
+        "expires_at": format_utc(invitation.expires_at),
+        "device_authenticated": invitation.device_authenticated,
+        "authenticated_at": format_utc(invitation.authenticated_at),
+        "authenticated_method": _text(invitation.authenticated_method),
+        "tenant_id": _text(invitation.tenant_id),
+        "client_id": _text(invitation.client_id),
+    }
+
+
+def issued_invitation_json(issued: IssuedInvitation, service: Service | None = None) -> dict:
+    """The one moment the link is shown: create, resend, re-initiate."""
+    return {**invitation_json(issued.invitation, service=service), "link": issued.link}
+
+
+def service_json(service: Service, *, now: datetime | None = None) -> dict[str, Any]:
+    invitation = newest_invitation(service)
+    return {
+        "id": str(service.pk),
+        "customer_id": str(service.customer_id),
+        "provider_id": str(service.provider_id),
+        "short_name": service.short_name,
+        "full_name": service.full_name,
+        "license_type": service.license_type,
+        "licensed_users": service.licensed_users,
+        "status": service.status,
+        "created_at": format_utc(service.created_at),
+        "invitation": None
+        if invitation is None
+        else invitation_json(invitation, service=service, now=now),
+    }
+
+
+def service_created_json(created: CreatedService) -> dict[str, Any]:
+    service = created.service
+    body = service_json(service)
+    body["invitation"] = issued_invitation_json(created.issued, service) if created.issued else None
+    body["validation"] = (
+        validation_json(created.validation.as_dict()) if created.validation else None
+    )
+    return body
+
+
+def validation_json(result: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """A Validation object; days until expiry count from today, also for a stored run."""
+    data = dict(result)
+    if expires := data.get("client_secret_expires_at"):
+        data["client_secret_days_until_expire"] = days_until(datetime.fromisoformat(expires), today)
+    return data
+
+
+def run_json(run: ValidationRun | None) -> dict[str, Any] | None:
+    return None if run is None else validation_json(run.result)
+
+
+def m365_json(service: Service) -> dict[str, Any]:
+    """The M365 configuration; all null until the service has a tenant connection."""
+    connection = connection_of(service)
+    run = last_validation(service)
+    if connection is None:
+        return {
+            "service_id": str(service.pk),
+            **dict.fromkeys(
+                (
+                    "method",
+                    "tenant_id",
+                    "application_id",
+                    "client_secret_hint",
+                    "client_secret_expires_at",
+                    "client_secret_expiry_source",
+                    "client_secret_days_until_expire",
+                    "authenticated_by",
+                    "authenticated_at",
+                )
+            ),
+            "granted_permissions": [],
+            "assigned_roles": [],
+            "last_validation": run_json(run),
+        }
+    return {
+        "service_id": str(service.pk),
+        "method": connection.method,
+        "tenant_id": connection.tenant_id,
+        "application_id": connection.client_id,
+        "client_secret_hint": _text(connection.secret_hint),
+        "client_secret_expires_at": format_utc(connection.secret_expires_at),
+        "client_secret_expiry_source": _text(connection.secret_expiry_source),
+        "client_secret_days_until_expire": days_until(connection.secret_expires_at),
+        "granted_permissions": list(connection.granted_permissions),
+        "assigned_roles": list(connection.assigned_roles),
+        "authenticated_by": _text(connection.authenticated_by),
+        "authenticated_at": format_utc(connection.authenticated_at),
+        "last_validation": run_json(run),
+    }
