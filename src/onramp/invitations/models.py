@@ -68,7 +68,10 @@ class Invitation(UUIDModel):
                 name="one_open_invitation_per_service",
             )
         ]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["-created_at", "-id"]),
+        ]
 
     def effective_status(self, now: datetime) -> str:
         if self.status in OPEN_STATUSES and now >= self.expires_at:

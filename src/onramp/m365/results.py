@@ -60,7 +60,7 @@ class ValidationResult:
     def days_until_expire(self, today: date) -> int | None:
         if self.client_secret_expires_at is None:
             return None
-        return (self.client_secret_expires_at.date() - today).days
+        return (self.client_secret_expires_at.astimezone(UTC).date() - today).days
 
     def as_dict(self) -> dict[str, Any]:
         return {

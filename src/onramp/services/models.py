@@ -55,7 +55,10 @@ class Service(UUIDModel):
                 condition=Q(licensed_users__gte=1, licensed_users__lte=MAX_LICENSED_USERS),
             ),
         ]
-        indexes = [models.Index(fields=["customer", "status"])]
+        indexes = [
+            models.Index(fields=["customer", "status"]),
+            models.Index(fields=["provider", "-created_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return self.short_name
@@ -112,7 +115,10 @@ class ValidationRun(models.Model):
         related_name="validation_runs",
     )
     job = models.ForeignKey(
-        "health.ValidationJob", null=True, blank=True, on_delete=models.SET_NULL,
+        "health.ValidationJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="runs",
     )
     trigger = models.CharField(max_length=16, choices=ValidationTrigger.choices)
@@ -127,6 +133,9 @@ class ValidationRun(models.Model):
         ordering = ["-validated_at", "-id"]
         indexes = [models.Index(fields=["service", "-validated_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["job", "service"], condition=Q(job__isnull=False),
-                                    name="one_run_per_service_and_job")
+            models.UniqueConstraint(
+                fields=["job", "service"],
+                condition=Q(job__isnull=False),
+                name="one_run_per_service_and_job",
+            )
         ]

@@ -340,11 +340,15 @@ def connection_validate(
 
 
 def _refresh_facts(connection: TenantConnection, result: ValidationResult) -> None:
-    """Keep what Microsoft told us; an operator's expiry stays until Microsoft can tell it."""
+    """Keep what Microsoft told us. An operator's expiry stays until Microsoft can tell it; a
+    date Microsoft can no longer tell (Application.Read.All withdrawn) is kept as the last known
+    one, and the operator may then enter it by hand."""
     for name, value in connection_facts(result).items():
         setattr(connection, name, value)
     if result.client_secret_expires_at is not None:
         connection.secret_expiry_source = ExpirySource.MICROSOFT
+    elif connection.secret_expiry_source == ExpirySource.MICROSOFT:
+        connection.secret_expiry_source = ""
     connection.save()
 
 

@@ -46,6 +46,7 @@ class Customer(UUIDModel):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["provider", "-created_at", "-id"])]
         constraints = [
             models.UniqueConstraint(fields=["provider", "name"], name="customer_name_per_provider")
         ]

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import scoped
 from onramp.core.lookup import get_or_not_found
-from onramp.tenancy.models import Customer, Provider
+from onramp.tenancy.models import Channel, Customer, Provider
 
 
 def customers_visible(operator: Operator) -> QuerySet[Customer]:
@@ -16,6 +16,16 @@ def customers_visible(operator: Operator) -> QuerySet[Customer]:
 
 def customer_get(operator: Operator, customer_id: object) -> Customer:
     return get_or_not_found(customers_visible(operator), customer_id, "customer")
+
+
+def channels_visible(operator: Operator) -> QuerySet[Channel]:
+    if operator.scope == Scope.SYSTEM:
+        return Channel.objects.select_related("provider")
+    if operator.scope == Scope.CHANNEL:
+        return Channel.objects.select_related("provider").filter(pk=operator.channel_id)
+    if operator.scope == Scope.CUSTOMER:
+        return Channel.objects.none()
+    return Channel.objects.select_related("provider").filter(provider_id=operator.provider_id)
 
 
 def providers_visible(operator: Operator) -> QuerySet[Provider]:
