@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Sign-in pages. Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login"."""
 
-app_name = "accounts"
-urlpatterns: list = []
+from django.urls import path
+
+from onramp.accounts import views
+
+urlpatterns = [
+    path("login", views.LoginView.as_view(), name="login"),
+    path("logout", views.LogoutView.as_view(), name="logout"),
+]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
@@ -130,7 +131,7 @@ def _send(
                 "customer": service.customer,
                 "provider": service.provider,
                 "threshold": threshold,
-                "link": f"{settings.PUBLIC_URL}/services/{service.pk}/m365",
+                "link": settings.PUBLIC_URL + reverse("services:m365", args=[service.pk]),
             }
             subject = render_to_string(f"{template}_subject.txt", context).strip()
             text = render_to_string(f"{template}.txt", context)

@@ -1,12 +1,17 @@
+"""The site root, the health probe and the error pages shared by every operator page."""
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    """Signed-in operators start on the services overview; everyone else signs in first."""
+    if request.user.is_authenticated:
+        return redirect("services:list")
+    return redirect("login")
 
 
 @require_GET

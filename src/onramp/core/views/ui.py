@@ -1,0 +1,147 @@
+"""What every operator page shares, so each view stays a parse → call → render.
+
+Permission flags for the templates (buttons an operator may not use are hidden), domain errors
+as HTTP answers (out of scope is 404, a role that may not act is 403, a state that does not
+allow the action is 409), forms whose errors are tied to their inputs for assistive technology,
+pagination and sortable columns.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.forms.boundfield import BoundField
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from onramp.accounts.scoping import PERMISSIONS, can
+from onramp.core.errors import Forbidden, InvalidState, NotFound
+
+PAGE_SIZE = 50
+
+
+def permission_flags(operator: Any) -> dict[str, bool]:
+    """``can.service_create`` and friends for the templates, from the one permission table."""
+    return {action.replace(".", "_"): can(operator, action) for action in PERMISSIONS}
+
+
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    section: str = "",
+) -> HttpResponse:
+    page = {"can": permission_flags(request.user), "now": timezone.now(), "section": section}
+    return render(request, template, {**page, **(context or {})}, status=status)
+
+
+def error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    return render_page(
+        request, "onramp/error.html", {"title": title, "message": message}, status=status
+    )
+
+
+def operator_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign-in required; domain errors become the matching HTTP answer."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.detail) from None
+        except Forbidden as error:
+            return error_page(request, 403, "Not allowed", error.detail)
+        except InvalidState as error:
+            return error_page(request, 409, "This cannot be done now", error.detail)
+
+    return login_required(wrapper)
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+
+class AccessibleBoundField(BoundField):
+    """Ties help text and errors to the input (aria-describedby, aria-invalid)."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        described = []
+        if self.help_text:
+            described.append(f"{self.auto_id}-help")
+        if self.errors:
+            described.append(f"{self.auto_id}-error")
+            attrs["aria-invalid"] = "true"
+        if described:
+            attrs["aria-describedby"] = " ".join(described)
+        if getattr(self.field, "marked_required", False):
+            attrs["aria-required"] = "true"
+        return attrs
+
+
+class PageForm(forms.Form):
+    """Fields are parsed here; the rules live in the service functions, whose messages
+    (``InvalidInput.errors``) are shown next to the fields they name."""
+
+    bound_field_class = AccessibleBoundField
+    required_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.required_fields:
+            self.fields[name].marked_required = True  # type: ignore[attr-defined]
+
+    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            target = name if name in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def paginate(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Page:
+    """One page of rows; a missing or malformed page number shows the nearest real page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def sorting(
+    request: HttpRequest, columns: dict[str, Iterable[str]], default: str
+) -> tuple[str, list[str]]:
+    """``?sort=name`` or ``?sort=-name`` among the given columns → (the key, the ordering)."""
+    key = request.GET.get("sort", default)
+    descending = key.startswith("-")
+    column = key.lstrip("-")
+    if column not in columns:
+        key, descending, column = default, default.startswith("-"), default.lstrip("-")
+    ordering = [f"-{field}" if descending else field for field in columns[column]]
+    return key, ordering
+
+
+def sort_headers(key: str, columns: Iterable[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Header links by column: a click sorts by the column, a second click reverses it."""
+    headers = {}
+    for column, label in columns:
+        current = key.lstrip("-") == column
+        descending = key.startswith("-")
+        headers[column] = {
+            "label": label,
+            "next": f"-{column}" if current and not descending else column,
+            "aria_sort": ("descending" if descending else "ascending") if current else "",
+        }
+    return headers
+
+
+def choice(request: HttpRequest, name: str, allowed: Iterable[str]) -> str:
+    """A filter value from the query string, or "" when absent or not one of ``allowed``."""
+    value = request.GET.get(name, "")
+    return value if value in set(allowed) else ""

@@ -1,0 +1,77 @@
+"""The Add customer form: parsed here, checked by tenancy.services (placement and creation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from onramp.core.views.ui import PageForm
+
+
+class CustomerForm(PageForm):
+    """Name, Azure tenant ID and contact email; a system operator also picks the provider, and
+    an operator whose provider has channels (resellers) may pick one."""
+
+    required_fields = ("name",)
+
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        help_text="The customer's organisation name, unique within its provider.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    azure_tenant_id = forms.CharField(
+        label="Azure tenant ID",
+        required=False,
+        help_text="Optional. The customer's Directory (tenant) ID as a GUID; when set, only "
+        "credentials of this tenant are accepted for the customer's services.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    contact_email = forms.CharField(
+        label="Contact email",
+        required=False,
+        help_text="Optional. Who to contact at the customer about the connection.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(
+        self, *args: Any, providers: Any = None, channels: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        extra: dict[str, forms.Field] = {}
+        if providers is not None:
+            extra["provider_id"] = forms.ChoiceField(
+                label="Service provider",
+                required=False,
+                choices=[("", "Choose a provider…")] + [(str(p.pk), p.name) for p in providers],
+            )
+            extra["provider_id"].marked_required = True  # type: ignore[attr-defined]
+        if channels:
+            extra["channel_id"] = forms.ChoiceField(
+                label="Channel",
+                required=False,
+                help_text="Optional. The reseller the customer is attached to.",
+                choices=[("", "No channel (directly with the provider)")]
+                + [(str(c.pk), _channel_label(c, providers is not None)) for c in channels],
+            )
+        self.fields = {**extra, **self.fields}
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "azure_tenant_id": data["azure_tenant_id"],
+            "contact_email": data["contact_email"],
+        }
+
+    def placement(self) -> dict[str, Any]:
+        """The provider and channel ids chosen (None: the operator's own)."""
+        return {
+            "provider_id": self.cleaned_data.get("provider_id") or None,
+            "channel_id": self.cleaned_data.get("channel_id") or None,
+        }
+
+
+def _channel_label(channel: Any, with_provider: bool) -> str:
+    return f"{channel.provider.name} · {channel.name}" if with_provider else channel.name
