@@ -1,4 +1,7 @@
-"""``onramp serve``: gunicorn in front of the WSGI app; static files come from whitenoise."""
+"""``onramp serve``: gunicorn in front of the WSGI app; static files come from whitenoise.
+
+Its logger class masks invitation tokens in the access log and in every other log record.
+"""
 
 import os
 import sys
@@ -31,5 +34,7 @@ class Command(BaseCommand):
             "--no-control-socket",
             "--access-logfile",
             "-",
+            "--logger-class",
+            "onramp.core.logging.GunicornLogger",
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn

@@ -1,0 +1,99 @@
+"""The demo mailbox: mail caught over real SMTP, listed at /sandbox/mailbox, shown one by one."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from onramp.notifications.services import outbox_deliver
+from onramp.sandbox.mailbox import MailboxHandler, messages
+from onramp.services.services import ServiceRequest, service_create
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def mailbox(settings, tmp_path):
+    """The demo's SMTP catch-all on a free port, with Django's mail pointed at it."""
+    directory = tmp_path / "mailbox"
+    port = free_port()
+    controller = Controller(MailboxHandler(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.DEMO_MAILBOX_DIR = str(directory)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield directory
+    controller.stop()
+
+
+@pytest.fixture
+def invitation_mail(mailbox, actor, customer):
+    created = service_create(
+        actor=actor,
+        customer=customer,
+        request=ServiceRequest(
+            short_name="Contoso-01",
+            full_name="Contoso HQ",
+            license_type="hosted-pro",
+            licensed_users=25,
+            method="invitation",
+            admin_email="admin@contoso.example",
+        ),
+    )
+    assert outbox_deliver(str(created.issued.invitation.emails.get().pk)) == "sent"
+    [mail] = messages(mailbox)
+    return mail, created.issued.link
+
+
+def test_the_mailbox_lists_caught_mail(client, invitation_mail):
+    mail, _ = invitation_mail
+    response = client.get("/sandbox/mailbox")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    assert "1 message, newest first." in page
+    assert f'href="/sandbox/mailbox/{mail.id}"' in page
+    assert "Northwind Voice: activate Microsoft Teams calling for Contoso-01" in page
+    assert "admin@contoso.example" in page
+
+
+def test_a_message_shows_its_html_sandboxed_and_the_link_clickable(client, invitation_mail):
+    mail, link = invitation_mail
+    response = client.get(f"/sandbox/mailbox/{mail.id}")
+    assert response.status_code == 200
+    assert (response["Cache-Control"], response["Referrer-Policy"]) == ("no-store", "no-referrer")
+    page = response.content.decode()
+    assert f'<a href="{link}" rel="noreferrer" class="mono">{link}</a>' in page
+    frame = re.search(
+        r'<iframe [^>]*sandbox="allow-popups allow-popups-to-escape-sandbox"'
+        r'[^>]*srcdoc="([^"]*)"',
+        page,
+    )
+    assert frame is not None
+    document = html.unescape(frame.group(1))
+    assert '<base target="_blank">' in document
+    assert f'<a href="{link}"' in document and "Click here to activate your tenant" in document
+    assert "<script" not in page.split("<iframe", 1)[1].split("</iframe>", 1)[0].lower()
+
+
+def test_unknown_or_malformed_message_ids_are_404(client, invitation_mail):
+    mail, _ = invitation_mail
+    assert client.get(f"/sandbox/mailbox/{mail.id[:-1]}0x").status_code == 404
+    assert client.get("/sandbox/mailbox/20990101T000000000000-000000000000").status_code == 404
+    assert client.get("/sandbox/mailbox/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_an_empty_mailbox_says_what_to_do(client, settings, tmp_path):
+    settings.DEMO_MAILBOX_DIR = str(tmp_path / "nothing-yet")
+    response = client.get("/sandbox/mailbox")
+    assert response.status_code == 200
+    assert "No mail yet." in response.content.decode()
+
+
+def test_without_the_demo_there_is_no_mailbox(client, settings, tmp_path):
+    settings.DEMO_MAILBOX_DIR = None
+    assert client.get("/sandbox/mailbox").status_code == 404
+    assert client.get("/sandbox/mailbox/20990101T000000000000-000000000000").status_code == 404
