@@ -210,7 +210,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_invitation_tokens": {"()": "onramp.core.logging.InvitationTokenFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_invitation_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ONRAMP_LOG_LEVEL", "INFO")},
     "loggers": {"msal": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }

@@ -14,4 +14,5 @@ def token_hash(token: str) -> str:
 
 
 def mask_token(token: str) -> str:
-    return f"{token[:4]}…" if token else ""
+    """How a token appears in logs: not even a prefix of it."""
+    return "****" if token else ""
