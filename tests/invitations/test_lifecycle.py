@@ -286,3 +286,21 @@ def test_unknown_token_finds_nothing(invite):
     assert invitation_by_token(uuid.uuid4().hex) is None
     assert invitation_by_token("") is None
     assert invitation_by_token("x" * 500) is None
+
+
+def test_reinitiate_after_an_expired_authenticated_invitation_starts_over(
+    invite, m365_tenant, actor
+):
+    service, invitation, _ = invite()
+    authenticate(invitation, m365_tenant)
+    expire(invitation)
+    issued = service_reinitiate(actor=actor, service=service, admin_email="it@contoso.example")
+    invitation.refresh_from_db()
+    service.refresh_from_db()
+    assert (invitation.status, invitation.secret_sealed, invitation.client_id) == (
+        "expired",
+        "",
+        "",
+    )
+    assert service.status == "awaiting-authentication"
+    assert issued.invitation.status == "pending"

@@ -19,7 +19,12 @@ from onramp.core.crypto import secret_box
 from onramp.core.errors import InvalidInput, InvalidState, ValidationFailed
 from onramp.core.validators import client_id_error, email_error, tenant_id_error
 from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus
-from onramp.invitations.services import IssuedInvitation, held_secret, invitation_issue
+from onramp.invitations.services import (
+    CREDENTIAL_FIELDS,
+    IssuedInvitation,
+    held_secret,
+    invitation_issue,
+)
 from onramp.m365.results import ValidationResult
 from onramp.services.models import (
     MAX_LICENSED_USERS,
@@ -448,9 +453,12 @@ def service_reinitiate(*, actor: Actor, service: Service, admin_email: str) -> I
         ):
             if open_one.effective_status(now) != InvitationStatus.EXPIRED:
                 raise InvalidState("The service already has an open invitation; resend it instead.")
+            # The expired one is replaced: it can never be added, so it holds nothing any more.
+            for field, empty in CREDENTIAL_FIELDS.items():
+                setattr(open_one, field, empty)
             open_one.status = InvitationStatus.EXPIRED
-            open_one.save(update_fields=["status"])
-        if service.status == ServiceStatus.DISCONNECTED:
+            open_one.save()
+        if service.status in (ServiceStatus.DISCONNECTED, ServiceStatus.AUTHENTICATED):
             service.status = ServiceStatus.AWAITING
             service.save(update_fields=["status"])
         return invitation_issue(actor=actor, service=service, admin_email=admin_email)
