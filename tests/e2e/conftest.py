@@ -1,0 +1,1 @@
+from tests.cli.conftest import background, database, sqlite_template  # noqa: F401 - shared
