@@ -86,6 +86,7 @@ LOGOUT_REDIRECT_URL = "login"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "onramp.core.request_context.RequestContextMiddleware",
+    "onramp.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
