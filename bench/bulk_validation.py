@@ -93,7 +93,7 @@ def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
 def run_validate(env: dict[str, str]) -> dict:
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "django", "validate", "--all", "--concurrency", str(CONCURRENCY)],
+        [sys.executable, "-m", "onramp.cli", "validate", "--all", "--concurrency", str(CONCURRENCY)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
