@@ -2,7 +2,8 @@
 sandbox with injected latency. Prints one JSON object. Run by ``make bench``; not a test.
 
 Each size is validated once unmeasured first (the nightly steady state: connections whose
-expiry and permissions are already recorded). The validating command runs as a child process so its CPU time and peak memory are its own
+expiry and permissions are already recorded). The validating command runs as a child
+process so its CPU time and peak memory are its own
 (os.wait4). The floor is ceil(N / concurrency) x 2 x latency: one validation needs two
 sequential round trips (the Graph token, then the Graph $batch and the Teams token).
 """
@@ -93,7 +94,15 @@ def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
 def run_validate(env: dict[str, str]) -> dict:
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "onramp.cli", "validate", "--all", "--concurrency", str(CONCURRENCY)],
+        [
+            sys.executable,
+            "-m",
+            "onramp.cli",
+            "validate",
+            "--all",
+            "--concurrency",
+            str(CONCURRENCY),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from onramp.core.ratelimit import wizard_rates
 from onramp.core.config import (
     database_from_url,
     email_settings_from_url,
@@ -22,6 +21,7 @@ from onramp.core.config import (
     public_url_settings,
     required_env,
 )
+from onramp.core.ratelimit import wizard_rates
 
 BASE_DIR = Path(__file__).resolve().parent
 

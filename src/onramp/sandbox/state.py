@@ -283,9 +283,10 @@ class World:
             self._requests.append(entry)
             self.requests_total += 1
 
-    def requests(self) -> list[dict]:
+    def request_log(self) -> dict:
+        """The bounded log and the count of every request served."""
         with self.lock:
-            return list(self._requests)
+            return {"requests": list(self._requests), "total": self.requests_total}
 
     def reset(self) -> None:
         with self.lock:
