@@ -122,8 +122,9 @@ def customer(provider):
 def operator(provider):
     from onramp.accounts.models import Operator
 
-    return Operator.objects.create_user("ops@northwind.example", PASSWORD, role="operator",
-                                        scope="provider", provider=provider)
+    return Operator.objects.create_user(
+        "ops@northwind.example", PASSWORD, role="operator", scope="provider", provider=provider
+    )
 
 
 @pytest.fixture

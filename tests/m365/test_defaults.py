@@ -56,9 +56,12 @@ def test_requests_ca_bundle_from_the_environment_is_ignored(monkeypatch, sandbox
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent.pem")
     without_ca = ValidationClient(MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url))
     result = without_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
-    assert result.message == ("Microsoft could not be reached (the TLS certificate was not "
-                              "trusted). Nothing was changed; try again in a few minutes.")
-    with_ca = ValidationClient(MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url,
-                                               ca_bundle=sandbox.ca_path))
+    assert result.message == (
+        "Microsoft could not be reached (the TLS certificate was not "
+        "trusted). Nothing was changed; try again in a few minutes."
+    )
+    with_ca = ValidationClient(
+        MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url, ca_bundle=sandbox.ca_path)
+    )
     result = with_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
     assert result.reason == "tenant_not_found"

@@ -18,11 +18,21 @@ from onramp.services.services import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_invitation_flow_activates_the_service(actor, customer, m365_tenant, smtp_settings,
-                                               smtp_server, django_capture_on_commit_callbacks):
-    created = service_create(actor=actor, customer=customer, request=ServiceRequest(
-        short_name="Contoso-01", full_name="", license_type="hosted-pro", licensed_users=25,
-        method="invitation", admin_email="Admin@Contoso.example"))
+def test_invitation_flow_activates_the_service(
+    actor, customer, m365_tenant, smtp_settings, smtp_server, django_capture_on_commit_callbacks
+):
+    created = service_create(
+        actor=actor,
+        customer=customer,
+        request=ServiceRequest(
+            short_name="Contoso-01",
+            full_name="",
+            license_type="hosted-pro",
+            licensed_users=25,
+            method="invitation",
+            admin_email="Admin@Contoso.example",
+        ),
+    )
     service = created.service
     assert service.status == "awaiting-authentication"
     assert service.full_name == "Contoso-01"
@@ -32,13 +42,18 @@ def test_invitation_flow_activates_the_service(actor, customer, m365_tenant, smt
     message = created.issued.invitation.emails.get()
     assert outbox_deliver(str(message.pk)) == "sent"
     assert len(smtp_server.messages) == 1
-    assert created.issued.link in smtp_server.messages[0].get_payload()[0].get_payload(decode=True
-                                                                                       ).decode()
+    assert (
+        created.issued.link
+        in smtp_server.messages[0].get_payload()[0].get_payload(decode=True).decode()
+    )
 
     invitation = invitation_by_token(token)
-    result = invitation_authenticate(invitation=invitation, tenant_id=m365_tenant.tenant_id,
-                                     client_id=m365_tenant.app_id,
-                                     client_secret=f"  {m365_tenant.secret} ")
+    result = invitation_authenticate(
+        invitation=invitation,
+        tenant_id=m365_tenant.tenant_id,
+        client_id=m365_tenant.app_id,
+        client_secret=f"  {m365_tenant.secret} ",
+    )
     assert result.ok is True
     invitation.refresh_from_db()
     assert (invitation.status, invitation.device_authenticated) == ("authenticated", True)
