@@ -41,7 +41,7 @@ test-postgres: install ## the suite on a throwaway PostgreSQL database (created 
 	ONRAMP_DATABASE_URL=$(PG_URL)/onramp_$$$$ $(PY) -m pytest -q
 
 bench: install ## benchmarks (JSON on stdout)
-	@for script in bench/*.py; do $(PY) $$script; done
+	@cd bench && for script in [!_]*.py; do ../$(PY) $$script; done
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check src tests bench
