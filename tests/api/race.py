@@ -63,11 +63,27 @@ def add_race(invitation_id: str, token: str) -> list[tuple[int, dict]]:
     return race([("post", path, {}, token), ("post", path, {}, token)])
 
 
+def channel_race(channel_id: str, token: str) -> list[tuple[int, dict]]:
+    """Eight customers for the last two places of a channel."""
+    calls = [
+        ("post", "/customers", {"name": f"Racer {n}", "channel_id": channel_id}, token)
+        for n in range(8)
+    ]
+    return race(calls)
+
+
+def channel_world(provider_id: str) -> str:
+    from onramp.tenancy.models import Channel
+
+    return str(Channel.objects.create(provider_id=provider_id, name="Full", max_customers=3).pk)
+
+
 def outcome() -> dict[str, Any]:
     """What the database holds after a race."""
     from onramp.audit.models import AuditEvent
     from onramp.invitations.models import Invitation
     from onramp.services.models import Service, TenantConnection, ValidationRun
+    from onramp.tenancy.models import Customer
 
     return {
         "services": Service.objects.count(),
@@ -75,6 +91,7 @@ def outcome() -> dict[str, Any]:
         "activations": AuditEvent.objects.filter(action="service.activated").count(),
         "runs": sorted(ValidationRun.objects.values_list("trigger", flat=True)),
         "invitations": sorted(Invitation.objects.values_list("status", flat=True)),
+        "in_channels": Customer.objects.filter(channel__isnull=False).count(),
     }
 
 
@@ -108,6 +125,13 @@ def main(scenario: str, tenant: dict[str, str]) -> dict[str, Any]:
     }
     if scenario == "create":
         results = create_race(customer_id, token, credentials)
+    elif scenario == "channel":
+        from onramp.tenancy.models import Customer
+
+        customer = Customer.objects.get(pk=customer_id)
+        channel_id = channel_world(str(customer.provider_id))
+        Customer.objects.filter(pk=customer_id).update(channel_id=channel_id)
+        results = channel_race(channel_id, token)
     else:
         from django.test import Client
 

@@ -20,7 +20,7 @@ import pytest
 from django.db import connection
 
 from tests.api.conftest import app_registration, service_body, wizard_success
-from tests.api.race import add_race, create_race, outcome
+from tests.api.race import add_race, channel_race, channel_world, create_race, outcome
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +97,23 @@ def test_two_adds_of_one_invitation(api, customer, m365_tenant, sandbox, tmp_pat
     assert (state["services"], state["connections"], state["activations"]) == (1, 1, 1)
     assert state["invitations"] == ["completed"]
     assert state["runs"].count("add") == 1
+
+
+def test_eight_customers_for_the_last_two_places_in_a_channel(
+    api, customer, m365_tenant, sandbox, tmp_path
+):
+    """The channel row is locked while its customers are counted: exactly two get in."""
+    if connection.vendor == "postgresql":
+        channel_id = channel_world(str(customer.provider_id))
+        customer.channel_id = channel_id
+        customer.save()
+        results = channel_race(channel_id, api.token)
+        state = outcome()
+    else:
+        assert connection.vendor == "sqlite"
+        state = on_sqlite_file("channel", sandbox, m365_tenant, tmp_path)
+        results = state["results"]
+    assert statuses(results) == [201] * 2 + [422] * 6, results
+    full = {"channel_id": ["The channel Full is full: its limit is 3 customers."]}
+    assert all(body["errors"] == full for status, body in results if status == 422)
+    assert state["in_channels"] == 3

@@ -189,7 +189,7 @@ def test_malformed_ids_are_404(api):
         assert error(api.get(path)) == (404, "not_found", None), path
 
 
-def test_openapi_document_describes_the_onboarding_api(db):
+def test_openapi_document_describes_the_whole_api(db):
     response = Client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = response.json()
@@ -221,6 +221,27 @@ def test_openapi_document_describes_the_onboarding_api(db):
         ("PUT", "/services/{id}/m365/secret"),
         ("PUT", "/services/{id}/m365/secret-expiry"),
         ("POST", "/services/{id}/m365/reinitiate"),
+        ("POST", "/providers"),
+        ("GET", "/providers"),
+        ("GET", "/providers/{id}"),
+        ("PATCH", "/providers/{id}"),
+        ("POST", "/channels"),
+        ("GET", "/channels"),
+        ("GET", "/channels/{id}"),
+        ("PATCH", "/channels/{id}"),
+        ("POST", "/operators"),
+        ("GET", "/operators"),
+        ("GET", "/operators/{id}"),
+        ("PATCH", "/operators/{id}"),
+        ("DELETE", "/operators/{id}"),
+        ("POST", "/tokens"),
+        ("GET", "/tokens"),
+        ("DELETE", "/tokens/{id}"),
+        ("GET", "/audit-events"),
+        ("GET", "/health"),
+        ("POST", "/validations"),
+        ("GET", "/jobs/{id}"),
+        ("GET", "/services/{id}/alerts"),
     }
     schemas = document["components"]["schemas"]
     assert set(schemas["Service"]["properties"]) == {
@@ -232,6 +253,41 @@ def test_openapi_document_describes_the_onboarding_api(db):
     assert schemas["ServiceCreate"]["additionalProperties"] is False
     add = document["paths"]["/api/v1/invitations/{id}/add"]["post"]["responses"]
     assert set(add) == {"200", "400", "401", "403", "404", "409", "422", "503"}
+
+
+def test_openapi_document_describes_tenancy_operators_audit_and_health(db):
+    document = Client().get("/api/v1/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    properties = {name: set(schemas[name]["properties"]) for name in schemas}
+    assert properties["Token"] == {
+        "id", "name", "created_at", "expires_at", "last_used_at", "revoked_at"
+    }  # fmt: skip
+    assert properties["NewToken"] == {"id", "token", "expires_at"}
+    assert properties["Operator"] == {"id", "email", "role", "scope", "is_active", "created_at"}
+    assert properties["OperatorInvite"] == {"email", "role", "scope"}
+    assert properties["AuditEvent"] == {
+        "id", "created_at", "actor_type", "actor_id", "actor_label", "action", "target_type",
+        "target_id", "target_label", "changes", "request_id", "client_ip",
+    }  # fmt: skip
+    assert properties["HealthRow"] == {
+        "service_id", "short_name", "customer_id", "ok", "reason", "validated_at",
+        "client_secret_expires_at", "client_secret_days_until_expire", "band", "failing_checks",
+    }  # fmt: skip
+    assert properties["Job"] == {
+        "id", "kind", "status", "total", "done", "ok", "failed", "errors", "started_at",
+        "finished_at",
+    }  # fmt: skip
+    assert properties["Alert"] == {"kind", "threshold_days", "sent_at", "recipients"}
+    assert properties["ValidationStart"] == {"scope", "id"}
+    for path in ("/api/v1/audit-events", "/api/v1/health"):
+        ok = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert set(ok) == {"application/json", "text/csv"}
+        names = {p["name"] for p in document["paths"][path]["get"]["parameters"]}
+        assert {"format", "limit", "cursor"} <= names
+    validations = document["paths"]["/api/v1/validations"]["post"]["responses"]
+    assert set(validations) == {"202", "400", "401", "403", "422"}
+    delete = document["paths"]["/api/v1/operators/{id}"]["delete"]["responses"]
+    assert set(delete) == {"204", "400", "401", "403", "404"}
 
 
 def test_docs_page_loads_its_assets_from_our_static_files(db):

@@ -227,3 +227,36 @@ def test_keyboard_only(page: Page, live_server, operator, customer):
     expect(page.get_by_role("button", name="Next")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="New tenant service", level=2)).to_be_visible()
+
+
+def test_health_job_and_audit_pages(
+    page: Page, live_server, operator, customer, m365_tenant, width
+):
+    from onramp.health.models import ValidationJob
+    from onramp.health.services import validation_job_run
+
+    activate_known(
+        customer, m365_tenant, short_name="Contoso-01", actor=Actor.for_operator(operator)
+    )
+    sign_in(page, live_server, operator)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Connection health").click()
+    expect(page.get_by_role("heading", level=1, name="Connection health")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Contoso-01")
+    expect(row).to_contain_text("180")
+    expect(row.locator(".badge").last).to_have_text("OK")
+    shoot(page, "health", width)
+
+    page.get_by_role("button", name="Validate all").click()
+    expect(page.get_by_role("heading", level=1, name="Validation job")).to_be_visible()
+    expect(page.locator("#job-status")).to_have_text("Queued")
+    shoot(page, "health-job-queued", width)
+    validation_job_run(ValidationJob.objects.get().pk, concurrency=2)
+    expect(page.locator("#job-status")).to_have_text("Done", timeout=10_000)  # it refreshes
+    expect(page.get_by_text("1 of 1 validated")).to_be_visible()
+    shoot(page, "health-job-done", width)
+
+    nav.get_by_role("link", name="Audit").click()
+    expect(page.get_by_role("heading", level=1, name="Audit")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="login.succeeded")).to_have_count(1)
+    shoot(page, "audit", width)

@@ -10,10 +10,20 @@ from ninja.operation import Operation
 from onramp.api import errors
 from onramp.api.auth import BearerToken
 from onramp.api.parser import JsonObjectParser
-from onramp.api.routers import customers, invitations, m365, services
+from onramp.api.routers import (
+    audit,
+    customers,
+    health,
+    invitations,
+    m365,
+    operators,
+    services,
+    tenancy,
+)
 
 DESCRIPTION = (
-    "Onboarding of Microsoft Teams Direct Routing customers. Authenticate with "
+    "Onboarding of Microsoft Teams Direct Routing customers, their connection health, and the "
+    "providers, channels, operators, tokens and audit trail around them. Authenticate with "
     "`Authorization: Bearer <token>` (`onramp token create`). Timestamps are ISO 8601 UTC; "
     "lists return `{items, next}` and take `?limit=` (1-500, default 50) and `?cursor=`. "
     'Errors: `{"detail", "code", "errors"?}`.'
@@ -38,7 +48,7 @@ def build_api() -> NinjaAPI:
         docs_url="/docs",
     )
     errors.install(api)
-    for area in (customers, services, invitations, m365):
+    for area in (customers, services, invitations, m365, tenancy, operators, audit, health):
         api.add_router("", area.router)
     return api
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
@@ -137,6 +137,113 @@ class ServicePage(BaseModel):
 class InvitationPage(BaseModel):
     items: list[Invitation]
     next: str | None
+
+
+class Provider(BaseModel):
+    id: str
+    name: str
+    sbc_domain: str | None
+    created_at: Timestamp
+
+
+class Channel(BaseModel):
+    id: str
+    provider_id: str
+    name: str
+    max_customers: int | None
+    customer_count: int = Field(description="Customers attached to the channel now.")
+    created_at: Timestamp
+
+
+class Operator(BaseModel):
+    id: str
+    email: str
+    role: str
+    scope: str = Field(description="`system`, `provider:ID`, `channel:ID` or `customer:ID`.")
+    is_active: bool
+    created_at: Timestamp
+
+
+class Token(BaseModel):
+    """Never the token's value (it is shown once, when created) nor its hash."""
+
+    id: str
+    name: str
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+
+
+class NewToken(BaseModel):
+    id: str
+    token: str = Field(description="The token; shown only in this response.")
+    expires_at: Timestamp | None
+
+
+class AuditEvent(BaseModel):
+    id: str
+    created_at: Timestamp
+    actor_type: str = Field(description="`operator`, `token`, `admin` (wizard) or `system`.")
+    actor_id: str | None
+    actor_label: str | None
+    action: str
+    target_type: str
+    target_id: str
+    target_label: str | None
+    changes: dict
+    request_id: str | None
+    client_ip: str | None
+
+
+class HealthRow(BaseModel):
+    service_id: str
+    short_name: str
+    customer_id: str
+    ok: bool | None = Field(description="The last validation's outcome; null: never validated.")
+    reason: str | None
+    validated_at: Timestamp | None
+    client_secret_expires_at: Timestamp | None
+    client_secret_days_until_expire: int | None
+    band: str = Field(
+        json_schema_extra={"enum": ["expired", "critical", "warning", "ok", "unknown"]}
+    )
+    failing_checks: list[Check]
+
+
+class Job(BaseModel):
+    id: str
+    kind: str
+    status: str = Field(json_schema_extra={"enum": ["queued", "running", "done", "failed"]})
+    total: int
+    done: int
+    ok: int
+    failed: int = Field(description="Microsoft answered and a check failed.")
+    errors: int = Field(description="No answer could be had (throttled, unreachable).")
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class Alert(BaseModel):
+    kind: str = Field(json_schema_extra={"enum": ["expiry", "failure"]})
+    threshold_days: int | None
+    sent_at: Timestamp
+    recipients: list[str]
+
+
+def page_of(item: type[BaseModel]) -> type[BaseModel]:
+    """``{items: [item], next}``: one named schema per list."""
+    items = list[item]  # type: ignore[valid-type]
+    return create_model(f"{item.__name__}Page", items=(items, ...), next=(str | None, ...))
+
+
+ProviderPage = page_of(Provider)
+ChannelPage = page_of(Channel)
+OperatorPage = page_of(Operator)
+TokenPage = page_of(Token)
+AuditEventPage = page_of(AuditEvent)
+HealthPage = page_of(HealthRow)
+AlertPage = page_of(Alert)
 
 
 def errors(*statuses: int) -> dict[int, type[BaseModel]]:

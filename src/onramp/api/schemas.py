@@ -7,16 +7,28 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 
+from onramp.health.selectors import BANDS
 from onramp.invitations.models import InvitationStatus
 from onramp.services.models import LicenseType, ServiceStatus
 from onramp.services.services import ServiceRequest
 
 SANITY_MAX = 1000
-Text = Annotated[str, Field(max_length=SANITY_MAX)]
+
+
+def _without_nul(value: str) -> str:
+    """No text anywhere may hold U+0000: PostgreSQL cannot store it (a 500 otherwise)."""
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "Remove the NUL character (U+0000)")
+    return value
+
+
+NoNul = AfterValidator(_without_nul)
+Text = Annotated[str, Field(max_length=SANITY_MAX), NoNul]
 Secret = Annotated[SecretStr, Field(max_length=SANITY_MAX)]
-Id = Annotated[str, Field(max_length=64, description="An id as returned by the API.")]
+Id = Annotated[str, Field(max_length=64, description="An id as returned by the API."), NoNul]
 CONNECTION_METHODS = frozenset({"invitation", "app-registration"})
 
 
@@ -89,6 +101,63 @@ class Reinitiation(Body):
     admin_email: Text
 
 
+class ProviderCreate(Body):
+    name: Text
+    sbc_domain: Text | None = Field(None, description="The provider's SBC domain (DNS name).")
+
+
+class ProviderChange(Body):
+    """Only the fields sent change; ``sbc_domain: null`` clears it."""
+
+    name: Text | None = None
+    sbc_domain: Text | None = None
+
+
+Capacity = Annotated[int, Field(description="At most this many customers; null: no limit.")]
+
+
+class ChannelCreate(Body):
+    name: Text
+    provider_id: Id | None = Field(None, description="Defaults to the caller's own provider.")
+    max_customers: Capacity | None = None
+
+
+class ChannelChange(Body):
+    """Only the fields sent change; ``max_customers: null`` lifts the limit."""
+
+    name: Text | None = None
+    max_customers: Capacity | None = None
+
+
+class OperatorInvite(Body):
+    email: Text
+    role: Text = Field(json_schema_extra={"enum": ["admin", "operator", "monitor"]})
+    scope: Text = Field(
+        description="`system`, `provider:ID`, `channel:ID` or `customer:ID`, within your own."
+    )
+
+
+class OperatorChange(Body):
+    """Only the fields sent change."""
+
+    role: Text | None = Field(None, description="`admin`, `operator` or `monitor`.")
+    is_active: bool | None = None
+
+
+class TokenCreate(Body):
+    name: Text
+    expires_days: int | None = Field(
+        None, json_schema_extra={"minimum": 1, "maximum": 3650}, description="Null: never."
+    )
+
+
+class ValidationStart(Body):
+    scope: Literal["all", "provider", "customer"] = Field(
+        description="`all`: every service (system) or your provider's (provider operators)."
+    )
+    id: Id | None = Field(None, description="The provider or customer (not with `all`).")
+
+
 class Page(BaseModel):
     limit: int = Field(50, ge=1, le=500, description="Items per page (1 to 500).")
     cursor: str | None = Field(None, max_length=200, description="`next` of the previous page.")
@@ -104,6 +173,24 @@ class InvitationFilters(Page):
     status: Literal[tuple(InvitationStatus.values)] | None = Field(  # type: ignore[valid-type]
         None, description="The effective status: `expired` once `expires_at` has passed."
     )
+
+
+class Listing(Page):
+    format: Literal["json", "csv"] = Field(
+        "json", description="`csv`: every matching row (no paging), same columns."
+    )
+
+
+class AuditFilters(Listing):
+    target_type: Annotated[str, NoNul] | None = Field(None, max_length=32)
+    target_id: Annotated[str, NoNul] | None = Field(None, max_length=64)
+    action: Annotated[str, NoNul] | None = Field(None, max_length=64)
+    since: datetime | None = Field(None, description="Events at or after this moment (UTC).")
+
+
+class HealthFilters(Listing):
+    band: Literal[BANDS] | None = None  # type: ignore[valid-type]
+    customer_id: UUID | None = None
 
 
 def service_request(payload: ServiceCreate) -> ServiceRequest:

@@ -9,13 +9,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from onramp.accounts.models import ApiToken, Operator
+from onramp.accounts.services import IssuedToken, scope_text
+from onramp.audit.models import AuditEvent
+from onramp.health.models import Alert, ValidationJob
+from onramp.health.selectors import health_row
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import IssuedInvitation
 from onramp.m365.results import format_utc
 from onramp.services.models import Service, ValidationRun
 from onramp.services.selectors import connection_of, days_until, last_validation, newest_invitation
 from onramp.services.services import CreatedService
-from onramp.tenancy.models import Customer
+from onramp.tenancy.models import Channel, Customer, Provider
 
 
 def _id(value: Any) -> str | None:
@@ -148,4 +153,119 @@ def m365_json(service: Service) -> dict[str, Any]:
         "authenticated_by": _text(connection.authenticated_by),
         "authenticated_at": format_utc(connection.authenticated_at),
         "last_validation": run_json(run),
+    }
+
+
+# --- tenancy, operators, audit, connection health ----------------------------------------------
+
+
+def provider_json(provider: Provider) -> dict[str, Any]:
+    return {
+        "id": str(provider.pk),
+        "name": provider.name,
+        "sbc_domain": _text(provider.sbc_domain),
+        "created_at": format_utc(provider.created_at),
+    }
+
+
+def channel_json(channel: Channel) -> dict[str, Any]:
+    """``customer_count`` comes annotated on lists (one query), counted otherwise."""
+    count = getattr(channel, "customer_count", None)
+    return {
+        "id": str(channel.pk),
+        "provider_id": str(channel.provider_id),
+        "name": channel.name,
+        "max_customers": channel.max_customers,
+        "customer_count": channel.customers.count() if count is None else count,
+        "created_at": format_utc(channel.created_at),
+    }
+
+
+def operator_json(operator: Operator) -> dict[str, Any]:
+    return {
+        "id": str(operator.pk),
+        "email": operator.email,
+        "role": operator.role,
+        "scope": scope_text(operator),
+        "is_active": operator.is_active,
+        "created_at": format_utc(operator.created_at),
+    }
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    """Never the value nor its hash."""
+    return {
+        "id": str(token.pk),
+        "name": token.name,
+        "created_at": format_utc(token.created_at),
+        "expires_at": format_utc(token.expires_at),
+        "last_used_at": format_utc(token.last_used_at),
+        "revoked_at": format_utc(token.revoked_at),
+    }
+
+
+def new_token_json(issued: IssuedToken) -> dict[str, Any]:
+    """The one moment a token's value is shown."""
+    return {
+        "id": str(issued.token.pk),
+        "token": issued.value,
+        "expires_at": format_utc(issued.token.expires_at),
+    }
+
+
+def audit_event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": str(event.pk),
+        "created_at": format_utc(event.created_at),
+        "actor_type": event.actor_type,
+        "actor_id": _text(event.actor_id),
+        "actor_label": _text(event.actor_label),
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_label": _text(event.target_label),
+        "changes": event.changes,
+        "request_id": _text(event.request_id),
+        "client_ip": event.client_ip,
+    }
+
+
+def health_json(service: Service) -> dict[str, Any]:
+    """One row of GET /health, from a service annotated by health.selectors.health_rows."""
+    row = health_row(service)
+    return {
+        "service_id": str(service.pk),
+        "short_name": service.short_name,
+        "customer_id": str(service.customer_id),
+        "ok": row.ok,
+        "reason": row.reason,
+        "validated_at": format_utc(row.validated_at),
+        "client_secret_expires_at": format_utc(row.expires_at),
+        "client_secret_days_until_expire": row.days,
+        "band": row.band,
+        "failing_checks": row.failing_checks,
+    }
+
+
+def job_json(job: ValidationJob) -> dict[str, Any]:
+    return {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "status": job.status,
+        "total": job.total,
+        "done": job.done,
+        "ok": job.ok,
+        "failed": job.failed,
+        "errors": job.errors,
+        "started_at": format_utc(job.started_at),
+        "finished_at": format_utc(job.finished_at),
+    }
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "kind": alert.kind,
+        "threshold_days": alert.threshold_days,
+        "sent_at": format_utc(alert.sent_at),
+        "recipients": list(alert.recipients),
     }

@@ -13,6 +13,7 @@ from onramp.core.lookup import get_or_not_found
 from onramp.health.models import ValidationJob
 from onramp.services.models import Service, ServiceStatus, ValidationRun
 from onramp.services.selectors import days_until, services_visible
+from onramp.tenancy.selectors import customers_visible
 
 BANDS = ("expired", "critical", "warning", "ok", "unknown")
 
@@ -77,11 +78,14 @@ def health_row(service: Service) -> HealthRow:
 
 
 def jobs_visible(operator: Operator) -> QuerySet[ValidationJob]:
+    """Provider operators see their provider's jobs; channel and customer operators only the
+    jobs of customers they can see."""
     if operator.scope == Scope.SYSTEM:
         return ValidationJob.objects.all()
     jobs = ValidationJob.objects.filter(provider_id=operator.provider_id)
-    if operator.scope == Scope.CUSTOMER:
-        jobs = jobs.filter(scope="customer", scope_id=str(operator.customer_id))
+    if operator.scope in (Scope.CHANNEL, Scope.CUSTOMER):
+        visible = [str(pk) for pk in customers_visible(operator).values_list("pk", flat=True)]
+        jobs = jobs.filter(scope="customer", scope_id__in=visible)
     return jobs
 
 

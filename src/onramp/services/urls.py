@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from onramp.audit import views as audit
+from onramp.health import urls as health_urls
 from onramp.services.views import add, invitations, m365, portal
 from onramp.tenancy import views as customers
 
@@ -40,4 +42,8 @@ urlpatterns = [
         invitations.invitation_add_view,
         name="invitation-add",
     ),
+]
+urlpatterns += [
+    *health_urls.urlpatterns,
+    path("audit/", audit.audit_list, name="audit"),
 ]

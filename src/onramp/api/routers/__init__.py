@@ -1,1 +1,1 @@
-"""One router per area of CONTRACT.md §4 "Onboarding"."""
+"""One router per area of CONTRACT.md §4."""
