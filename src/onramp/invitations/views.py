@@ -266,7 +266,8 @@ def _unavailable(
         ),
         "detail": result.message,
     }
-    response = _form_page(request, invitation, form, alert=alert, status=503)
+    # CONTRACT §5: a failed submission shows the form again with 200 or 422.
+    response = _form_page(request, invitation, form, alert=alert, status=200)
     if result.retry_after:
         response["Retry-After"] = str(result.retry_after)
     return response
