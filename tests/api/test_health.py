@@ -11,10 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onramp.accounts.models import Operator
-from onramp.api.health_rules import in_band
 from onramp.core import short_names
 from onramp.health.models import ValidationJob
-from onramp.health.selectors import BANDS, band_for, health_rows
+from onramp.health.selectors import BANDS, band_for, health_rows, in_band
 from onramp.health.services import validation_job_run
 from onramp.services.models import Service, TenantConnection, ValidationRun
 from onramp.tenancy.models import Customer

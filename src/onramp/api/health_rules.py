@@ -4,13 +4,11 @@ POST /validations request into a queued job."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator, Scope
 from onramp.core.errors import Forbidden, InvalidInput
@@ -19,26 +17,7 @@ from onramp.health.services import validation_job_create
 from onramp.health.tasks import validation_job_enqueue
 from onramp.tenancy.selectors import customers_visible, providers_visible
 
-EXPIRES = "connection__secret_expires_at"
 WHOLE_PROVIDER = "Your scope does not cover a whole provider: validate one customer at a time."
-
-
-def in_band(services: QuerySet, band: str, today: date | None = None) -> QuerySet:
-    """Services whose secret's band (health.selectors.band_for of the days until expiry) is
-    ``band``, as a filter the database applies, so paging stays exact."""
-    midnight = datetime.combine(today or timezone.now().date(), time.min, tzinfo=UTC)
-
-    def day(n: int) -> datetime:
-        return midnight + timedelta(days=n)
-
-    condition = {
-        "unknown": Q(**{f"{EXPIRES}__isnull": True}),
-        "expired": Q(**{f"{EXPIRES}__lt": day(0)}),
-        "critical": Q(**{f"{EXPIRES}__gte": day(0), f"{EXPIRES}__lt": day(7)}),
-        "warning": Q(**{f"{EXPIRES}__gte": day(7), f"{EXPIRES}__lt": day(30)}),
-        "ok": Q(**{f"{EXPIRES}__gte": day(30)}),
-    }[band]
-    return services.filter(condition)
 
 
 def _visible_id(queryset: QuerySet, pk: object, what: str) -> Any:

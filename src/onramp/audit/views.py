@@ -10,9 +10,9 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from onramp.api.exports import csv_response
 from onramp.audit.models import AuditEvent
 from onramp.audit.selectors import audit_events, audit_events_visible
+from onramp.core.csv_export import csv_response
 from onramp.core.views.ui import PageForm, operator_page, paginate, render_page
 
 ACTIONS = (

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
 from onramp.core.lookup import get_or_not_found
@@ -91,3 +92,24 @@ def jobs_visible(operator: Operator) -> QuerySet[ValidationJob]:
 
 def job_get(operator: Operator, job_id: object) -> ValidationJob:
     return get_or_not_found(jobs_visible(operator), job_id, "job")
+
+
+EXPIRES = "connection__secret_expires_at"
+
+
+def in_band(services: QuerySet, band: str, today: date | None = None) -> QuerySet:
+    """Services whose secret's band (health.selectors.band_for of the days until expiry) is
+    ``band``, as a filter the database applies, so paging stays exact."""
+    midnight = datetime.combine(today or timezone.now().date(), time.min, tzinfo=UTC)
+
+    def day(n: int) -> datetime:
+        return midnight + timedelta(days=n)
+
+    condition = {
+        "unknown": Q(**{f"{EXPIRES}__isnull": True}),
+        "expired": Q(**{f"{EXPIRES}__lt": day(0)}),
+        "critical": Q(**{f"{EXPIRES}__gte": day(0), f"{EXPIRES}__lt": day(7)}),
+        "warning": Q(**{f"{EXPIRES}__gte": day(7), f"{EXPIRES}__lt": day(30)}),
+        "ok": Q(**{f"{EXPIRES}__gte": day(30)}),
+    }[band]
+    return services.filter(condition)

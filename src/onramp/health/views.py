@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from onramp.accounts.models import Scope
 from onramp.accounts.scoping import require
-from onramp.api.exports import csv_response
-from onramp.api.health_rules import in_band
+from onramp.core.csv_export import csv_response
 from onramp.core.errors import Forbidden
 from onramp.core.views.ui import (
     choice,
@@ -24,7 +23,7 @@ from onramp.core.views.ui import (
     sorting,
 )
 from onramp.health.models import JobStatus
-from onramp.health.selectors import BANDS, HealthRow, health_row, health_rows, job_get
+from onramp.health.selectors import BANDS, HealthRow, health_row, health_rows, in_band, job_get
 from onramp.health.services import validation_job_create
 from onramp.health.tasks import validation_job_enqueue
 from onramp.services.views.portal import customer_filter

@@ -8,12 +8,13 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from onramp.api.auth import operator_of
-from onramp.api.exports import csv_openapi, csv_response
+from onramp.api.exports import csv_openapi
 from onramp.api.pagination import every_row, page
 from onramp.api.responses import AuditEvent, AuditEventPage, errors
 from onramp.api.schemas import AuditFilters
 from onramp.api.serializers import audit_event_json
 from onramp.audit.selectors import audit_events
+from onramp.core.csv_export import csv_response
 
 router = Router(tags=["audit"])
 COLUMNS = tuple(AuditEvent.model_fields)

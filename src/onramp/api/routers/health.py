@@ -7,13 +7,14 @@ from ninja import Query, Router, Status
 
 from onramp.accounts.scoping import require
 from onramp.api.auth import operator_of
-from onramp.api.exports import csv_openapi, csv_response
-from onramp.api.health_rules import in_band, validation_job_start
+from onramp.api.exports import csv_openapi
+from onramp.api.health_rules import validation_job_start
 from onramp.api.pagination import every_row, page
 from onramp.api.responses import AlertPage, HealthPage, Job, errors
 from onramp.api.schemas import HealthFilters, Page, ValidationStart
 from onramp.api.serializers import alert_json, health_json, job_json
-from onramp.health.selectors import health_rows, job_get
+from onramp.core.csv_export import csv_response
+from onramp.health.selectors import health_rows, in_band, job_get
 from onramp.services.selectors import service_get
 
 router = Router(tags=["health"])
