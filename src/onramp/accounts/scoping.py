@@ -11,11 +11,19 @@ from onramp.accounts.models import Operator, Role, Scope
 from onramp.core.errors import Forbidden
 
 WRITE_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
+ADMIN_ONLY = frozenset({Role.ADMIN})
 ALL_SCOPES = frozenset(Scope)
+SYSTEM_ONLY = frozenset({Scope.SYSTEM})
+PROVIDER_OR_ABOVE = frozenset({Scope.SYSTEM, Scope.PROVIDER})
 ABOVE_CUSTOMER = frozenset({Scope.SYSTEM, Scope.PROVIDER, Scope.CHANNEL})
 
 # action -> (roles that may, scopes at which they may). Monitors never change anything.
+# docs/authorization.md shows this table; a test keeps the two equal.
 PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "provider.create": (ADMIN_ONLY, SYSTEM_ONLY),
+    "provider.change": (ADMIN_ONLY, SYSTEM_ONLY),
+    "channel.create": (WRITE_ROLES, PROVIDER_OR_ABOVE),
+    "channel.change": (WRITE_ROLES, PROVIDER_OR_ABOVE),
     "customer.create": (WRITE_ROLES, ABOVE_CUSTOMER),
     "customer.change": (WRITE_ROLES, ABOVE_CUSTOMER),
     "service.create": (WRITE_ROLES, ABOVE_CUSTOMER),
@@ -24,6 +32,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "connection.validate": (WRITE_ROLES, ALL_SCOPES),
     "connection.renew_secret": (WRITE_ROLES, ALL_SCOPES),
     "connection.reinitiate": (WRITE_ROLES, ABOVE_CUSTOMER),
+    "operator.manage": (ADMIN_ONLY, ALL_SCOPES),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from onramp.accounts.scoping import require
 from onramp.accounts.selectors import operator_get, operators_visible, token_get, tokens_of
 from onramp.accounts.services import (
     operator_change,
@@ -16,7 +17,6 @@ from onramp.accounts.services import (
 )
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.pagination import page
-from onramp.api.permissions import require
 from onramp.api.responses import NewToken, Operator, OperatorPage, TokenPage, errors
 from onramp.api.schemas import OperatorChange, OperatorInvite, Page, TokenCreate
 from onramp.api.serializers import new_token_json, operator_json, token_json

@@ -7,9 +7,9 @@ from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from onramp.accounts.scoping import require
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.pagination import page
-from onramp.api.permissions import require
 from onramp.api.responses import Channel, ChannelPage, Provider, ProviderPage, errors
 from onramp.api.schemas import ChannelChange, ChannelCreate, Page, ProviderChange, ProviderCreate
 from onramp.api.serializers import channel_json, provider_json
