@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("onramp.accounts.urls")),
     path("", include("onramp.services.urls")),
+    path("", include("onramp.accounts.operator_urls")),
     path("invite/", include("onramp.invitations.urls")),
     path("sandbox/", include("onramp.sandbox.urls")),
     path("api/v1/", api_urls()),

@@ -1,4 +1,4 @@
-"""The Add customer form: parsed here, checked by tenancy.services (placement and creation)."""
+"""The customer, channel and provider forms: parsed here, checked by tenancy.services."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from onramp.core.views.ui import PageForm
+from onramp.tenancy.services import MAX_CUSTOMERS_RULE
 
 
 class CustomerForm(PageForm):
@@ -65,6 +66,10 @@ class CustomerForm(PageForm):
             "contact_email": data["contact_email"],
         }
 
+    def channel_id(self) -> str | None:
+        """The channel chosen ("" = none); None when the form offers no choice."""
+        return self.cleaned_data.get("channel_id") if "channel_id" in self.fields else None
+
     def placement(self) -> dict[str, Any]:
         """The provider and channel ids chosen (None: the operator's own)."""
         return {
@@ -75,3 +80,71 @@ class CustomerForm(PageForm):
 
 def _channel_label(channel: Any, with_provider: bool) -> str:
     return f"{channel.provider.name} · {channel.name}" if with_provider else channel.name
+
+
+class ProviderForm(PageForm):
+    """A service provider's name and SBC domain (checked by tenancy.services)."""
+
+    required_fields = ("name",)
+
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        help_text="The provider's name, unique in this installation.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    sbc_domain = forms.CharField(
+        label="SBC domain",
+        required=False,
+        help_text="Optional. The domain of the provider's session border controllers, such as "
+        "sbc.example.com.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {"name": self.cleaned_data["name"], "sbc_domain": self.cleaned_data["sbc_domain"]}
+
+
+class ChannelForm(PageForm):
+    """A channel's name and maximum number of customers; a system operator adding one also
+    picks the provider. The limit is parsed here, its range checked by tenancy.services."""
+
+    required_fields = ("name",)
+
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        help_text="The reseller's name, unique within its provider.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    max_customers = forms.CharField(
+        label="Maximum number of customers",
+        required=False,
+        help_text="Optional. Leave empty for no limit.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, providers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if providers is not None:
+            provider_field = forms.ChoiceField(
+                label="Service provider",
+                required=False,
+                choices=[("", "Choose a provider…")] + [(str(p.pk), p.name) for p in providers],
+            )
+            provider_field.marked_required = True  # type: ignore[attr-defined]
+            self.fields = {"provider_id": provider_field, **self.fields}
+
+    def clean_max_customers(self) -> int | None:
+        value = self.cleaned_data["max_customers"].strip()
+        if not value:
+            return None
+        if not (value.isascii() and value.isdigit()):
+            raise forms.ValidationError(MAX_CUSTOMERS_RULE)
+        return int(value)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.cleaned_data["name"],
+            "max_customers": self.cleaned_data["max_customers"],
+        }

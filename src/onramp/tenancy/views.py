@@ -1,4 +1,5 @@
-"""Customers: the list (scoped) and Add customer."""
+"""Providers, channels and customers: scoped lists, add and edit pages. The rules (names,
+channel limits, who may place a customer where) are tenancy.services'; views parse and render."""
 
 from __future__ import annotations
 
@@ -11,11 +12,28 @@ from django.views.decorators.http import require_GET, require_http_methods
 from onramp.accounts.models import Scope
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
-from onramp.core.errors import InvalidInput
-from onramp.core.views.ui import operator_page, paginate, render_page, sort_headers, sorting
-from onramp.tenancy.forms import CustomerForm
-from onramp.tenancy.selectors import channels_visible, customers_visible, providers_visible
-from onramp.tenancy.services import customer_create, customer_placement
+from onramp.core.lookup import get_or_not_found
+from onramp.core.views.ui import operator_page, paginate, posted, render_page, sort_headers, sorting
+from onramp.tenancy.forms import ChannelForm, CustomerForm, ProviderForm
+from onramp.tenancy.selectors import (
+    channels_visible,
+    channels_with_counts,
+    customer_get,
+    customers_visible,
+    providers_visible,
+    providers_with_counts,
+)
+from onramp.tenancy.services import (
+    channel_choice,
+    channel_create,
+    channel_update,
+    customer_create,
+    customer_placement,
+    customer_update,
+    provider_choice,
+    provider_create,
+    provider_update,
+)
 
 CUSTOMER_COLUMNS = {
     "name": ("name",),
@@ -23,6 +41,167 @@ CUSTOMER_COLUMNS = {
     "created": ("created_at", "name"),
 }
 CUSTOMER_HEADERS = [("name", "Name"), ("services", "Services"), ("created", "Created")]
+PROVIDER_COLUMNS = {
+    "name": ("name",),
+    "channels": ("channel_count", "name"),
+    "customers": ("customer_count", "name"),
+    "created": ("created_at", "name"),
+}
+PROVIDER_HEADERS = [
+    ("name", "Name"),
+    ("channels", "Channels"),
+    ("customers", "Customers"),
+    ("created", "Created"),
+]
+CHANNEL_COLUMNS = {
+    "name": ("name",),
+    "customers": ("customer_count", "name"),
+    "created": ("created_at", "name"),
+}
+CHANNEL_HEADERS = [("name", "Name"), ("customers", "Customers"), ("created", "Created")]
+
+
+LISTS = {
+    "providers": ("Providers", "services:providers"),
+    "channels": ("Channels", "services:channels"),
+    "customers": ("Customers", "services:customers"),
+}
+
+
+def _form_page(request: HttpRequest, form: object, section: str, **context: object) -> HttpResponse:
+    """The shared add / edit page: breadcrumb back to the section's list, title, the form."""
+    list_label, list_url = LISTS[section]
+    return render_page(
+        request,
+        "tenancy/form.html",
+        {"form": form, "list_label": list_label, "list_url": list_url, **context},
+        status=form.status,  # type: ignore[attr-defined]
+        section=section,
+    )
+
+
+# --- providers ---------------------------------------------------------------------------------
+
+
+@operator_page
+@require_GET
+def provider_list(request: HttpRequest) -> HttpResponse:
+    """Every provider for system operators; the caller's own otherwise (counts in its scope)."""
+    sort, ordering = sorting(request, PROVIDER_COLUMNS, "name")
+    context = {
+        "page": paginate(request, providers_with_counts(request.user).order_by(*ordering)),
+        "headers": sort_headers(sort, PROVIDER_HEADERS),
+    }
+    return render_page(request, "tenancy/providers.html", context, section="providers")
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def provider_add(request: HttpRequest) -> HttpResponse:
+    operator = request.user
+    require(operator, "provider.create")
+    form = ProviderForm(posted(request))
+    if provider := form.submit(
+        lambda: provider_create(actor=Actor.for_operator(operator), **form.values())
+    ):
+        messages.success(request, f"Provider {provider.name} was added.")
+        return redirect("services:providers")
+    return _form_page(request, form, "providers", title="Add provider", submit="Add provider")
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, provider_id: str) -> HttpResponse:
+    operator = request.user
+    provider = get_or_not_found(providers_visible(operator), provider_id, "provider")
+    require(operator, "provider.change")
+    form = ProviderForm(
+        posted(request), initial={"name": provider.name, "sbc_domain": provider.sbc_domain}
+    )
+    if saved := form.submit(
+        lambda: provider_update(
+            actor=Actor.for_operator(operator), provider=provider, **form.values()
+        )
+    ):
+        messages.success(request, f"Provider {saved.name} was saved.")
+        return redirect("services:providers")
+    return _form_page(
+        request,
+        form,
+        "providers",
+        title=f"Edit provider {provider.name}",
+        submit="Save provider",
+    )
+
+
+# --- channels ----------------------------------------------------------------------------------
+
+
+@operator_page
+@require_GET
+def channel_list(request: HttpRequest) -> HttpResponse:
+    operator = request.user
+    sort, ordering = sorting(request, CHANNEL_COLUMNS, "name")
+    context = {
+        "page": paginate(request, channels_with_counts(operator).order_by(*ordering)),
+        "headers": sort_headers(sort, CHANNEL_HEADERS),
+        "show_provider": operator.scope == Scope.SYSTEM,
+    }
+    return render_page(request, "tenancy/channels.html", context, section="channels")
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def channel_add(request: HttpRequest) -> HttpResponse:
+    """In the caller's own provider; a system operator picks one."""
+    operator = request.user
+    require(operator, "channel.create")
+    system = operator.scope == Scope.SYSTEM
+    form = ChannelForm(
+        posted(request), providers=list(providers_visible(operator)) if system else None
+    )
+
+    def save():
+        provider = provider_choice(
+            operator=operator,
+            provider_id=form.cleaned_data.get("provider_id") or None,
+            what="channel",
+        )
+        return channel_create(
+            actor=Actor.for_operator(operator), provider=provider, **form.values()
+        )
+
+    if channel := form.submit(save):
+        messages.success(request, f"Channel {channel.name} was added.")
+        return redirect("services:channels")
+    return _form_page(request, form, "channels", title="Add channel", submit="Add channel")
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def channel_edit(request: HttpRequest, channel_id: str) -> HttpResponse:
+    """Name and limit; the limit cannot drop below the customers already attached."""
+    operator = request.user
+    channel = get_or_not_found(channels_with_counts(operator), channel_id, "channel")
+    require(operator, "channel.change")
+    initial = {"name": channel.name, "max_customers": channel.max_customers}
+    form = ChannelForm(posted(request), initial=initial)
+    if saved := form.submit(
+        lambda: channel_update(actor=Actor.for_operator(operator), channel=channel, **form.values())
+    ):
+        messages.success(request, f"Channel {saved.name} was saved.")
+        return redirect("services:channels")
+    return _form_page(
+        request,
+        form,
+        "channels",
+        title=f"Edit channel {channel.name}",
+        submit="Save channel",
+        channel=channel,
+    )
+
+
+# --- customers ---------------------------------------------------------------------------------
 
 
 @operator_page
@@ -39,34 +218,77 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "tenancy/customers.html", context, section="customers")
 
 
+def _channel_options(operator, provider_id: object = None) -> list:
+    """The channels a customer may be put in by this operator (of ``provider_id`` when given).
+    A channel operator's customers stay in its channel: no choice to offer."""
+    if operator.scope == Scope.CHANNEL:
+        return []
+    channels = channels_visible(operator)
+    return list(channels.filter(provider_id=provider_id) if provider_id else channels)
+
+
 @operator_page
 @require_http_methods(["GET", "POST"])
 def customer_add(request: HttpRequest) -> HttpResponse:
     operator = request.user
     require(operator, "customer.create")
     system = operator.scope == Scope.SYSTEM
-    # A channel operator's customers stay in its channel: no choice to offer.
-    channels = list(channels_visible(operator)) if operator.scope != Scope.CHANNEL else []
     form = CustomerForm(
-        request.POST if request.method == "POST" else None,
+        posted(request),
         providers=list(providers_visible(operator)) if system else None,
-        channels=channels,
+        channels=_channel_options(operator),
     )
-    if request.method == "POST" and form.is_valid():  # choices parsed; the rules are below
-        try:
-            provider, channel = customer_placement(operator=operator, **form.placement())
-            customer = customer_create(
-                actor=Actor.for_operator(operator),
-                provider=provider,
-                channel=channel,
-                **form.values(),
-            )
-        except InvalidInput as error:
-            form.add_domain_errors(error.errors)
-        else:
-            messages.success(request, f"Customer {customer.name} was added.")
-            return redirect("services:customers")
-    status = 422 if form.is_bound else 200
+
+    def save():
+        provider, channel = customer_placement(operator=operator, **form.placement())
+        return customer_create(
+            actor=Actor.for_operator(operator), provider=provider, channel=channel, **form.values()
+        )
+
+    if customer := form.submit(save):
+        messages.success(request, f"Customer {customer.name} was added.")
+        return redirect("services:customers")
     return render_page(
-        request, "tenancy/customer_add.html", {"form": form}, status=status, section="customers"
+        request,
+        "tenancy/customer_add.html",
+        {"form": form},
+        status=form.status,
+        section="customers",
+    )
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
+    """Name, tenant, contact and the channel (attach, move or detach, within its limit)."""
+    operator = request.user
+    customer = customer_get(operator, customer_id)
+    require(operator, "customer.change")
+    initial = {
+        "name": customer.name,
+        "azure_tenant_id": customer.azure_tenant_id,
+        "contact_email": customer.contact_email,
+        "channel_id": str(customer.channel_id or ""),
+    }
+    form = CustomerForm(
+        posted(request),
+        channels=_channel_options(operator, customer.provider_id),
+        initial=initial,
+    )
+
+    def save():
+        changes = form.values()
+        if (chosen := form.channel_id()) is not None:
+            changes["channel"] = channel_choice(operator=operator, channel_id=chosen or None)
+        return customer_update(actor=Actor.for_operator(operator), customer=customer, **changes)
+
+    if saved := form.submit(save):
+        messages.success(request, f"Customer {saved.name} was saved.")
+        return redirect("services:customers")
+    return _form_page(
+        request,
+        form,
+        "customers",
+        title=f"Edit customer {customer.name}",
+        submit="Save customer",
     )

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from onramp.accounts.scoping import PERMISSIONS, can
-from onramp.core.errors import Forbidden, InvalidState, NotFound
+from onramp.core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 
 PAGE_SIZE = 50
 
@@ -104,6 +104,27 @@ class PageForm(forms.Form):
             target = name if name in self.fields else None
             for message in messages:
                 self.add_error(target, message)
+
+    def submit(self, save: Callable[[], Any]) -> Any:
+        """Call ``save`` (a service write) once a posted form parses; returns its result, or
+        None with the service's ``InvalidInput`` messages shown next to the fields."""
+        if not self.is_bound or not self.is_valid():
+            return None
+        try:
+            return save()
+        except InvalidInput as error:
+            self.add_domain_errors(error.errors)
+            return None
+
+    @property
+    def status(self) -> int:
+        """422 when a posted form is shown again (with its errors), else 200."""
+        return 422 if self.is_bound else 200
+
+
+def posted(request: HttpRequest) -> Any:
+    """The form data of a POST (None on GET, so the form stays unbound)."""
+    return request.POST if request.method == "POST" else None
 
 
 # --- tables -----------------------------------------------------------------------------------
