@@ -98,7 +98,7 @@ def test_who_may_manage_operators(world, action, who):
 
 
 def emails(response) -> list[str]:
-    return re.findall(r'<td data-label="Email" class="strong">([^<\s]+)', page_text(response))
+    return re.findall(r'<td data-label="Email" class="strong cell-email"><span>([^<\s]+)', page_text(response))
 
 
 def test_each_admin_lists_the_operators_inside_its_scope(world):

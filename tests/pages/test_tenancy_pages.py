@@ -14,6 +14,7 @@ from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer, Provider
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
 from tests.pages.hierarchy import KINDS, World, build, new_events, state
+from tests.pages.test_browser import shoot
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -537,12 +538,14 @@ def test_add_a_channel_and_attach_a_customer_in_the_browser(page: Page, live_ser
     page.get_by_label("Maximum number of customers").fill("none")
     page.get_by_role("button", name="Add channel").click()
     expect(page.get_by_role("alert")).to_contain_text(LIMIT_RULE)
+    shoot(page, "channel-add-errors", "wide")
     expect(page.get_by_label("Name")).to_have_value("Reseller West")
     page.get_by_label("Maximum number of customers").fill("1")
     page.get_by_role("button", name="Add channel").click()
 
     expect(page.get_by_role("status")).to_have_text("Channel Reseller West was added.")
     expect(page.get_by_role("row").filter(has_text="Reseller West")).to_contain_text("0 of 1")
+    shoot(page, "channels", "wide")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Customers").click()
     page.get_by_role("link", name="Edit Adatum Corp").click()
@@ -559,9 +562,17 @@ def test_add_a_channel_and_attach_a_customer_in_the_browser(page: Page, live_ser
         "The channel Reseller West is full: its limit is 1 customer."
     )
     expect(page.get_by_label("Channel")).to_have_attribute("aria-invalid", "true")
+    shoot(page, "customer-edit-channel-full", "wide")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Channels").click()
     expect(page.get_by_role("row").filter(has_text="Reseller West")).to_contain_text("1 of 1")
     west = Channel.objects.get(name="Reseller West")
     assert list(west.customers.values_list("name", flat=True)) == ["Adatum Corp"]
     assert Customer.objects.get(name="Contoso Ltd").channel == world.channel
+
+    # The same lists fit a phone's width; the Operators page too.
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, "channels", "narrow")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Operators").click()
+    expect(page.get_by_role("heading", level=1, name="Operators")).to_be_visible()
+    shoot(page, "operators", "narrow")

@@ -59,7 +59,7 @@ class OperatorInviteForm(PageForm):
             help_text="What the operator sees: your own scope or a part of it.",
             widget=forms.Select(choices=[("", "Choose a scope…"), *grantable_scopes(admin)]),
         )
-        self.fields["scope"].marked_required = True  # type: ignore[attr-defined]
+        self.fields["scope"].marked_required = True
 
     def values(self) -> dict[str, str]:
         return {name: self.cleaned_data[name] for name in ("email", "role", "scope")}

@@ -9,12 +9,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from onramp.accounts.models import Scope
+from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
 from onramp.core.lookup import get_or_not_found
-from onramp.core.views.ui import operator_page, paginate, posted, render_page, sort_headers, sorting
+from onramp.core.views.ui import (
+    PageForm,
+    operator_page,
+    paginate,
+    posted,
+    render_page,
+    sort_headers,
+    sorting,
+)
 from onramp.tenancy.forms import ChannelForm, CustomerForm, ProviderForm
+from onramp.tenancy.models import Channel
 from onramp.tenancy.selectors import (
     channels_visible,
     channels_with_counts,
@@ -68,14 +77,16 @@ LISTS = {
 }
 
 
-def _form_page(request: HttpRequest, form: object, section: str, **context: object) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: PageForm, section: str, **context: object
+) -> HttpResponse:
     """The shared add / edit page: breadcrumb back to the section's list, title, the form."""
     list_label, list_url = LISTS[section]
     return render_page(
         request,
         "tenancy/form.html",
         {"form": form, "list_label": list_label, "list_url": list_url, **context},
-        status=form.status,  # type: ignore[attr-defined]
+        status=form.status,
         section=section,
     )
 
@@ -218,7 +229,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "tenancy/customers.html", context, section="customers")
 
 
-def _channel_options(operator, provider_id: object = None) -> list:
+def _channel_options(operator: Operator, provider_id: object = None) -> list[Channel]:
     """The channels a customer may be put in by this operator (of ``provider_id`` when given).
     A channel operator's customers stay in its channel: no choice to offer."""
     if operator.scope == Scope.CHANNEL:
