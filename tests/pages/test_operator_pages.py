@@ -97,8 +97,11 @@ def test_who_may_manage_operators(world, action, who):
         assert field_errors(response, "scope") == [f"No customer with id {world.customer.pk}."]
 
 
+EMAIL_CELL = r'<td data-label="Email" class="strong cell-email"><span>([^<\s]+)'
+
+
 def emails(response) -> list[str]:
-    return re.findall(r'<td data-label="Email" class="strong cell-email"><span>([^<\s]+)', page_text(response))
+    return re.findall(EMAIL_CELL, page_text(response))
 
 
 def test_each_admin_lists_the_operators_inside_its_scope(world):
