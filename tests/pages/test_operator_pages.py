@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup
 from onramp.accounts.services import token_create
@@ -16,6 +17,7 @@ from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
 from tests.pages.hierarchy import KINDS, World, build, new_events, state
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -256,6 +258,18 @@ def test_invite_errors_next_to_the_field(world, data, field, message):
     assert field_errors(response, field) == [message]
     assert "Please correct the fields below" in visible_text(response)
     assert (input_value(response, "email") or "") == {**form, **data}["email"]
+    assert state() == before
+
+
+def test_changes_need_the_csrf_token(world):
+    client = sign_in(Client(enforce_csrf_checks=True), world.people["provider admin"])
+    target = world.people["provider operator"].pk
+    before = state()
+    scope = f"customer:{world.customer.pk}"
+    invite = {"email": "new@northwind.example", "role": "operator", "scope": scope}
+    assert client.post("/operators/invite/", invite).status_code == 403
+    assert client.post(f"/operators/{target}/role/", {"role": "admin"}).status_code == 403
+    assert client.post(f"/operators/{target}/deactivate/").status_code == 403
     assert state() == before
 
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from onramp.audit.models import AuditEvent
@@ -148,6 +149,22 @@ def test_who_may_use_each_page(world, action, who):
         assert state() == before
 
 
+def test_changes_need_the_csrf_token(world):
+    """The test client skips CSRF checks unless asked; a real browser's form carries it."""
+    client = sign_in(Client(enforce_csrf_checks=True), world.people["system admin"])
+    before = state()
+    posts = [
+        ("/providers/add/", {"name": "Litware Voice"}),
+        (f"/providers/{world.provider.pk}/edit/", {"name": "Renamed"}),
+        ("/channels/add/", {"name": "Reseller West", "provider_id": str(world.provider.pk)}),
+        (f"/channels/{world.channel.pk}/edit/", {"name": "Renamed"}),
+        (f"/customers/{world.customer.pk}/edit/", {"name": "Renamed"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403
+    assert state() == before
+
+
 # --- providers ---------------------------------------------------------------------------------
 
 
@@ -266,6 +283,26 @@ def test_channels_list_is_scoped_with_occupancy(world):
 
     customer = visible_text(world.client("customer admin").get("/channels/"))
     assert "No channels yet" in customer
+
+
+def test_customers_of_a_channel(world):
+    ops = world.client("provider monitor")
+    assert f'href="/customers/?channel={world.channel.pk}"' in page_text(ops.get("/channels/"))
+    names = re.compile(r'<td data-label="Name" class="strong">([^<]+)</td>')
+    response = ops.get(f"/customers/?channel={world.channel.pk}")
+    assert names.findall(page_text(response)) == ["Contoso Ltd"]
+    assert re.search(
+        rf'<option value="{world.channel.pk}" selected>Reseller East</option>', page_text(response)
+    )
+    # Another provider's channel, or nonsense, is no filter at all.
+    for wanted in (world.other_channel.pk, "nope"):
+        response = ops.get(f"/customers/?channel={wanted}")
+        assert names.findall(page_text(response)) == ["Adatum Corp", "Contoso Ltd"]
+    empty = Channel.objects.create(provider=world.provider, name="Reseller South")
+    response = ops.get(f"/customers/?channel={empty.pk}")
+    assert "No customers in Reseller South" in visible_text(response)
+    customer = world.client("customer operator").get("/customers/")
+    assert 'name="channel"' not in page_text(customer)  # no channels to filter by
 
 
 def test_add_channel_in_own_provider(world):

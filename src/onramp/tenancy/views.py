@@ -17,6 +17,7 @@ from onramp.core.views.ui import (
     PageForm,
     operator_page,
     paginate,
+    picked,
     posted,
     render_page,
     sort_headers,
@@ -218,13 +219,19 @@ def channel_edit(request: HttpRequest, channel_id: str) -> HttpResponse:
 @operator_page
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
+    """Filterable by channel (``?channel=``, one the operator sees: its customers attached)."""
     operator = request.user
     sort, ordering = sorting(request, CUSTOMER_COLUMNS, "name")
     customers = customers_visible(operator).annotate(service_count=Count("services"))
+    channels = list(channels_visible(operator))
+    if channel := picked(request, "channel", channels):
+        customers = customers.filter(channel=channel)
     context = {
         "page": paginate(request, customers.order_by(*ordering)),
         "headers": sort_headers(sort, CUSTOMER_HEADERS),
         "show_provider": operator.scope == Scope.SYSTEM,
+        "channels": channels,
+        "channel": channel,
     }
     return render_page(request, "tenancy/customers.html", context, section="customers")
 

@@ -162,6 +162,12 @@ def sort_headers(key: str, columns: Iterable[tuple[str, str]]) -> dict[str, dict
     return headers
 
 
+def picked(request: HttpRequest, name: str, rows: Iterable[Any]) -> Any:
+    """The row whose id is ``?<name>=`` among ``rows`` (those the operator sees), else None."""
+    wanted = request.GET.get(name, "")
+    return next((row for row in rows if str(row.pk) == wanted), None)
+
+
 def choice(request: HttpRequest, name: str, allowed: Iterable[str]) -> str:
     """A filter value from the query string, or "" when absent or not one of ``allowed``."""
     value = request.GET.get(name, "")

@@ -17,6 +17,7 @@ from onramp.core.views.ui import (
     choice,
     operator_page,
     paginate,
+    picked,
     render_page,
     sort_headers,
     sorting,
@@ -63,8 +64,7 @@ def open_invitation(service: Service) -> Invitation | None:
 
 def customer_filter(request: HttpRequest, customers: list) -> object | None:
     """The ``?customer=`` filter as one of the customers the operator can see, else None."""
-    wanted = request.GET.get("customer", "")
-    return next((c for c in customers if str(c.pk) == wanted), None)
+    return picked(request, "customer", customers)
 
 
 @operator_page
