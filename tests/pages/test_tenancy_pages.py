@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
+from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer, Provider
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
@@ -163,6 +164,27 @@ def test_changes_need_the_csrf_token(world):
     for url, data in posts:
         assert client.post(url, data).status_code == 403
     assert state() == before
+
+
+def test_lists_take_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    """60 more channels, customers and operators: no query per row (measured: 4 to 6)."""
+    for number in range(60):
+        channel = Channel.objects.create(provider=world.provider, name=f"Reseller {number:02}")
+        customer = Customer.objects.create(
+            provider=world.provider, channel=channel, name=f"Cust {number:02}"
+        )
+        Operator.objects.create_user(
+            f"it{number}@customer.example",
+            None,
+            role="operator",
+            scope="customer",
+            provider=world.provider,
+            customer=customer,
+        )
+    admin = world.client("system admin")
+    for url in ("/providers/", "/channels/", "/customers/", "/operators/", "/operators/invite/"):
+        with django_assert_max_num_queries(8):
+            assert admin.get(url).status_code == 200
 
 
 # --- providers ---------------------------------------------------------------------------------
