@@ -14,7 +14,6 @@ from django.utils.http import urlencode
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.core.models import RateLimitBucket
 from tests.conftest import PASSWORD
@@ -267,15 +266,7 @@ def test_a_password_alone_cannot_enrol_another_app(client, operator):
 # --- the demo operator -------------------------------------------------------------------------
 
 
-def test_the_exempt_demo_operator_needs_no_code_and_sees_the_banner(client, provider):
-    demo = Operator.objects.create_user(
-        "demo@onramp.example",
-        PASSWORD,
-        role="admin",
-        scope="provider",
-        provider=provider,
-        second_factor_exempt=True,
-    )
+def test_the_exempt_demo_operator_needs_no_code_and_sees_the_banner(client, demo):
     response = password_step(client, demo)
     assert response.url == "/services/"
     text = visible_text(client.get("/services/"))

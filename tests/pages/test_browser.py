@@ -17,7 +17,7 @@ from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service
 from tests.conftest import PASSWORD
 from tests.pages.conftest import activate_known, invite
-from tests.signin import sign_in_browser
+from tests.signin import fresh_code, sign_in_browser, totp_device
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -194,11 +194,15 @@ FOCUS_RING = "getComputedStyle(document.activeElement).outlineStyle"
 
 
 def test_keyboard_only(page: Page, live_server, operator, customer):
+    device = totp_device(operator)
     page.goto(f"{live_server.url}/login")
     expect(page.get_by_label("Email")).to_be_focused()  # autofocus: no mouse needed
     page.keyboard.type(operator.email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Code")).to_be_focused()  # the second factor: autofocus too
+    page.keyboard.type(fresh_code(device))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Services")).to_be_visible()
     page.keyboard.press("Tab")

@@ -120,11 +120,13 @@ def _step_or_elsewhere(request: HttpRequest, enrolling: bool) -> HttpResponse | 
     return None
 
 
-def _locked(request: HttpRequest, template: str, context: dict) -> HttpResponse | None:
+def _locked(request: HttpRequest, context: dict) -> HttpResponse | None:
+    """While the email or address is locked out the code is not even checked (429)."""
     seconds = locked_for(request.user.email, _client_ip(request))
     if seconds is None:
         return None
-    return render(request, template, {**context, "alert": throttled_message(seconds)}, status=429)
+    context = {**context, "form": CodeForm(), "alert": throttled_message(seconds)}
+    return render(request, "accounts/code.html", context, status=429)
 
 
 @never_cache
@@ -138,7 +140,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "next": _next(request)}
     if request.method == "POST":
-        if locked := _locked(request, "accounts/code.html", context):
+        if locked := _locked(request, context):
             return locked
         if form.is_valid():
             device = code_verify(operator, form.cleaned_data["code"])
