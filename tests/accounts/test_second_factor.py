@@ -113,10 +113,12 @@ def test_right_code_completes_the_sign_in_once(client, operator):
     page = client.get(step_url("/invitations/"))
     assert page.status_code == 200
     assert "Enter the code your authenticator app shows now." in visible_text(page)
+    half = client.session.session_key
     response = client.post(
         step_url("/invitations/"), {"code": fresh_code(device), "next": "/invitations/"}
     )
     assert (response.status_code, response.url) == (302, "/invitations/")
+    assert client.session.session_key != half  # a new key for the verified session
     assert client.get("/services/").status_code == 200
     assert client.get("/login/code").url == "/services/"  # nothing more to give
     assert events() == [

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onramp.accounts.forms import (
@@ -29,6 +30,7 @@ from onramp.accounts.forms import (
     TokenForm,
 )
 from onramp.accounts.login import locked_for, login_failed, login_succeeded, throttled_message
+from onramp.accounts.models import Operator
 from onramp.accounts.second_factor import (
     WRONG_CODE,
     code_verify,
@@ -120,6 +122,14 @@ def _step_or_elsewhere(request: HttpRequest, enrolling: bool) -> HttpResponse | 
     return None
 
 
+def _complete(request: HttpRequest, operator: Operator, device: Device, how: str) -> None:
+    """The second factor is given: mark the session verified under a new session key (the
+    session now carries more rights than the one that only had the password) and audit it."""
+    otp_login(request, device)
+    request.session.cycle_key()
+    login_succeeded(operator, how)
+
+
 def _locked(request: HttpRequest, context: dict) -> HttpResponse | None:
     """While the email or address is locked out the code is not even checked (429)."""
     seconds = locked_for(request.user.email, _client_ip(request))
@@ -145,9 +155,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             device = code_verify(operator, form.cleaned_data["code"])
             if device is not None:
-                otp_login(request, device)
                 used = "app" if isinstance(device, TOTPDevice) else "recovery code"
-                login_succeeded(operator, used)
+                _complete(request, operator, device, used)
                 return redirect(context["next"])
             login_failed(operator.email, _client_ip(request), wrong_code=True)
             form.add_error("code", WRONG_CODE)
@@ -167,11 +176,12 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             device, codes = enrol_at_sign_in(operator, form.cleaned_data["code"])
+        except InvalidState:  # another tab enrolled meanwhile: the code step it is
+            return redirect(next_step_url(operator, _next(request)))
         except InvalidInput as error:
             form.add_domain_errors(error.errors)
         else:
-            otp_login(request, device)
-            login_succeeded(operator, "enrolled")
+            _complete(request, operator, device, "enrolled")
             context = {"codes": codes, "next": _next(request)}
             return render(request, "accounts/recovery_codes.html", context)
     context = {"form": form, "enrolment": enrolment_for(operator), "next": _next(request)}
@@ -216,8 +226,7 @@ def operator_setup(request: HttpRequest, token: str) -> HttpResponse:
             form.add_domain_errors(error.errors)
         else:
             auth_login(request, done.operator, backend=settings.AUTHENTICATION_BACKENDS[0])
-            otp_login(request, done.device)
-            login_succeeded(done.operator, "enrolled")
+            _complete(request, done.operator, done.device, "enrolled")
             context = {"codes": done.recovery_codes, "next": _next(request)}
             return render(request, "accounts/recovery_codes.html", context)
     context = {"form": form, "enrolment": enrolment_for(setup.operator), "operator": setup.operator}
