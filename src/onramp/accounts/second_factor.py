@@ -20,12 +20,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onramp.accounts.models import Operator
-from onramp.audit.services import Actor, audit_record
-from onramp.core.errors import InvalidInput, InvalidState
+from onramp.core.errors import InvalidInput
 
 RECOVERY_CODES = 10
 WRONG_CODE = "The code is incorrect or has already been used."
-NO_SECOND_FACTOR = "You have no authenticator app set up."
 
 
 def needs_second_factor(user: Any) -> bool:
@@ -79,7 +77,7 @@ def enrolment_for(operator: Operator) -> Enrolment:
     return Enrolment(device)
 
 
-def _recovery_codes_replace(operator: Operator) -> list[str]:
+def recovery_codes_replace(operator: Operator) -> list[str]:
     """Ten new codes; the old ones stop working."""
     StaticDevice.objects.filter(user=operator).delete()
     device = StaticDevice.objects.create(user=operator, name="Recovery codes")
@@ -97,24 +95,7 @@ def enrol(operator: Operator, code: str) -> tuple[TOTPDevice, list[str]]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=operator).exclude(pk=device.pk).delete()
-    return device, _recovery_codes_replace(operator)
-
-
-def enrol_at_sign_in(operator: Operator, code: str) -> tuple[TOTPDevice, list[str]]:
-    """Enrolment for an operator that has a password but no app yet (audited)."""
-    with transaction.atomic():
-        if confirmed_totp(operator):
-            raise InvalidState("An authenticator app is already set up.")
-        device, codes = enrol(operator, code)
-        audit_record(
-            actor=Actor.for_operator(operator),
-            action="operator.changed",
-            target=operator,
-            provider_id=operator.provider_id,
-            customer_id=operator.customer_id,
-            new={"second_factor": "enrolled"},
-        )
-    return device, codes
+    return device, recovery_codes_replace(operator)
 
 
 def _normalised(code: str) -> str:
@@ -136,20 +117,3 @@ def code_verify(operator: Operator, code: str) -> Device | None:
 
 def recovery_codes_left(operator: Operator) -> int:
     return StaticToken.objects.filter(device__user=operator).count()
-
-
-def recovery_codes_regenerate(*, actor: Actor, operator: Operator) -> list[str]:
-    """Ten fresh recovery codes (shown once); the old ones stop working."""
-    with transaction.atomic():
-        if confirmed_totp(operator) is None:
-            raise InvalidState(NO_SECOND_FACTOR)
-        codes = _recovery_codes_replace(operator)
-        audit_record(
-            actor=actor,
-            action="operator.changed",
-            target=operator,
-            provider_id=operator.provider_id,
-            customer_id=operator.customer_id,
-            new={"recovery_codes": "regenerated"},
-        )
-    return codes

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup, Role, Scope
-from onramp.accounts.second_factor import enrol
+from onramp.accounts.second_factor import confirmed_totp, enrol, recovery_codes_replace
 from onramp.audit.services import Actor, audit_record
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.core.tokens import new_token, token_hash
@@ -343,7 +343,7 @@ def operator_deactivate(*, actor: Actor, operator: Operator) -> None:
         )
 
 
-# --- the operator's own password: the set-up link and the Account page ------------------------
+# --- an operator on itself: second factor, set-up link, password (Account page) ------------
 
 SETUP_UNUSABLE = (
     "This set-up link cannot be used: it is unknown, has expired or was used already. "
@@ -351,6 +351,41 @@ SETUP_UNUSABLE = (
 )
 PASSWORDS_DIFFER = "The two passwords do not match."
 WRONG_CURRENT_PASSWORD = "Your current password is incorrect."  # noqa: S105 - a message
+
+
+NO_SECOND_FACTOR = "You have no authenticator app set up."
+
+
+def _own_change(operator: Operator, **new: object) -> None:
+    """Audit what an operator changed on itself (names only: never a password or a code)."""
+    audit_record(
+        actor=Actor.for_operator(operator),
+        action="operator.changed",
+        target=operator,
+        provider_id=operator.provider_id,
+        customer_id=operator.customer_id,
+        new=new,
+    )
+
+
+def enrol_at_sign_in(operator: Operator, code: str) -> tuple[Any, list[str]]:
+    """Enrolment for an operator that has a password but no app yet."""
+    with transaction.atomic():
+        if confirmed_totp(operator):
+            raise InvalidState("An authenticator app is already set up.")
+        device, codes = enrol(operator, code)
+        _own_change(operator, second_factor="enrolled")
+    return device, codes
+
+
+def recovery_codes_regenerate(operator: Operator) -> list[str]:
+    """Ten fresh recovery codes (shown once); the old ones stop working."""
+    with transaction.atomic():
+        if confirmed_totp(operator) is None:
+            raise InvalidState(NO_SECOND_FACTOR)
+        codes = recovery_codes_replace(operator)
+        _own_change(operator, recovery_codes="regenerated")
+    return codes
 
 
 def setup_by_token(token: str) -> OperatorSetup | None:
@@ -403,14 +438,7 @@ def operator_setup_complete(
         operator.save(update_fields=["password"])
         setup.used_at = timezone.now()
         setup.save(update_fields=["used_at"])
-        audit_record(
-            actor=Actor.for_operator(operator),
-            action="operator.changed",
-            target=operator,
-            provider_id=operator.provider_id,
-            customer_id=operator.customer_id,
-            new={"password_set": True, "second_factor": "enrolled", "setup_link": "used"},
-        )
+        _own_change(operator, password_set=True, second_factor="enrolled", setup_link="used")
     return SetUp(operator, device, codes)
 
 
@@ -426,11 +454,4 @@ def password_change(
     with transaction.atomic():
         operator.set_password(password)
         operator.save(update_fields=["password"])
-        audit_record(
-            actor=Actor.for_operator(operator),
-            action="operator.changed",
-            target=operator,
-            provider_id=operator.provider_id,
-            customer_id=operator.customer_id,
-            new={"password_changed": True},
-        )
+        _own_change(operator, password_changed=True)

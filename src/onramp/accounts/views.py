@@ -35,18 +35,18 @@ from onramp.accounts.second_factor import (
     WRONG_CODE,
     code_verify,
     confirmed_totp,
-    enrol_at_sign_in,
     enrolment_for,
     needs_second_factor,
     next_step_url,
     recovery_codes_left,
-    recovery_codes_regenerate,
 )
 from onramp.accounts.selectors import token_get, tokens_of
 from onramp.accounts.services import (
     SETUP_UNUSABLE,
+    enrol_at_sign_in,
     operator_setup_complete,
     password_change,
+    recovery_codes_regenerate,
     setup_by_token,
     token_create,
     token_revoke,
@@ -282,7 +282,7 @@ def account_password(request: HttpRequest) -> HttpResponse:
 @operator_page
 @require_POST
 def account_recovery_codes(request: HttpRequest) -> HttpResponse:
-    codes = recovery_codes_regenerate(actor=Actor.for_operator(request.user), operator=request.user)
+    codes = recovery_codes_regenerate(request.user)
     return _account(request, recovery_codes=codes)
 
 
