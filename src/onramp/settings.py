@@ -82,6 +82,11 @@ AUTH_USER_MODEL = "accounts.Operator"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "services:list"
 LOGOUT_REDIRECT_URL = "login"
+# Second factor (accounts.second_factor): wrong codes count in our own sign-in lock-out, so
+# django-otp's per-device delays are off; a TOTP code is valid one 30 s step early or late.
+OTP_TOTP_ISSUER = "Onramp"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -93,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "onramp.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -14,6 +14,7 @@ from onramp.invitations.models import Invitation
 from onramp.services.models import Service
 from tests.cli.conftest import wait_for
 from tests.conftest import PASSWORD
+from tests.signin import sign_in_browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
@@ -48,10 +49,7 @@ def test_seed_flow_from_add_service_to_days_until_expire(
     )
 
     # 1. The operator signs in.
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
     expect(page).to_have_url(f"{live_server.url}/services/")
     shot(page, "1-services")
 
@@ -94,10 +92,7 @@ def test_seed_flow_from_add_service_to_days_until_expire(
     shot(page, "6-wizard-done")
 
     # 4. The operator sees Device Authenticated = true, clicks Add and Next.
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
     page.goto(f"{live_server.url}/invitations/")
     row = page.get_by_role("row").filter(has_text="Contoso-HQ")
     expect(row.locator('[data-label="Device Authenticated"]')).to_have_text("true")

@@ -16,12 +16,13 @@ from onramp.services.models import Service
 from onramp.services.services import ServiceRequest, service_create
 from onramp.tenancy.models import Customer, Provider
 from tests.conftest import PASSWORD
+from tests.signin import sign_in
 
 
 @pytest.fixture
 def ops(client, operator):
     """The test client, signed in as the provider's operator."""
-    client.force_login(operator)
+    sign_in(client, operator)
     return client
 
 
@@ -36,7 +37,7 @@ def monitor(provider):
 def monitor_client(monitor):
     """A separate client signed in as a monitor (usable next to ``ops``)."""
     client = Client()
-    client.force_login(monitor)
+    sign_in(client, monitor)
     return client
 
 

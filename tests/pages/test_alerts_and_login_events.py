@@ -15,6 +15,7 @@ from onramp.core.models import RateLimitBucket
 from onramp.health.models import Alert
 from tests.conftest import PASSWORD
 from tests.pages.helpers import page_text, visible_text
+from tests.signin import fresh_code, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +70,12 @@ def no_password_anywhere(*passwords):
             assert password not in repr(row)
 
 
-def test_success_is_recorded(client, operator):
+def test_success_is_recorded_once_the_code_is_given(client, operator):
+    device = totp_device(operator)
     response = sign_in(client, "OPS@northwind.example", PASSWORD)
     assert response.status_code == 302
+    assert AuditEvent.objects.count() == 0  # the password alone is not a sign-in
+    assert client.post(response.url, {"code": fresh_code(device)}).status_code == 302
     event = AuditEvent.objects.get()
     assert (
         event.action,
@@ -95,7 +99,7 @@ def test_success_is_recorded(client, operator):
         "ops@northwind.example",
         operator.provider_id,
         None,
-        {},
+        {"new": {"second_factor": "app"}},
         "127.0.0.1",
     )
     assert event.request_id

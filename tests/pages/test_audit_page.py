@@ -12,6 +12,7 @@ from django.utils import timezone
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor, AuditTarget, audit_record
 from tests.pages.helpers import page_text, visible_text
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +163,7 @@ def test_monitor_can_read_it_and_nothing_can_write(monitor_client, events):
 
 
 def test_another_provider_sees_only_its_own(client, other_operator, events):
-    client.force_login(other_operator)
+    sign_in(client, other_operator)
     response = client.get("/audit/")
     assert rows(response) == 1
     assert "Tailspin-01" in page_text(response)

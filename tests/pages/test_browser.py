@@ -17,6 +17,7 @@ from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service
 from tests.conftest import PASSWORD
 from tests.pages.conftest import activate_known, invite
+from tests.signin import fresh_code, sign_in_browser, totp_device
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,11 +44,7 @@ def shoot(page: Page, name: str, width: str) -> None:
 
 
 def sign_in(page: Page, live_server, operator) -> None:
-    page.goto(f"{live_server.url}/")
-    expect(page).to_have_url(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(operator.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
     expect(page.get_by_role("heading", level=1, name="Services")).to_be_visible()
 
 
@@ -197,11 +194,15 @@ FOCUS_RING = "getComputedStyle(document.activeElement).outlineStyle"
 
 
 def test_keyboard_only(page: Page, live_server, operator, customer):
+    device = totp_device(operator)
     page.goto(f"{live_server.url}/login")
     expect(page.get_by_label("Email")).to_be_focused()  # autofocus: no mouse needed
     page.keyboard.type(operator.email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Code")).to_be_focused()  # the second factor: autofocus too
+    page.keyboard.type(fresh_code(device))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Services")).to_be_visible()
     page.keyboard.press("Tab")

@@ -12,6 +12,7 @@ from onramp.services.models import Service
 from onramp.tenancy.models import Customer
 from tests.pages.conftest import invite
 from tests.pages.helpers import counts, field_errors, input_value, page_text, visible_text
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -251,7 +252,7 @@ def test_system_operator_chooses_the_provider(client, provider):
     admin = Operator.objects.create_user(
         "root@onramp.example", "x" * 20, role="admin", scope="system"
     )
-    client.force_login(admin)
+    sign_in(client, admin)
     form = page_text(client.get("/customers/add/"))
     assert "Service provider" in form
     missing = client.post("/customers/add/", {"name": "Fabrikam Inc"})

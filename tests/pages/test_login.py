@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
+from tests.signin import fresh_code, sign_in, totp_device
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ FAILED = "Email or password is incorrect"
 
 def test_root_sends_visitors_to_sign_in_and_operators_to_services(client, operator):
     assert client.get("/").url == "/login"
-    client.force_login(operator)
+    sign_in(client, operator)
     assert client.get("/").url == "/services/"
 
 
@@ -29,8 +30,14 @@ def test_login_page_has_labelled_email_and_password(client):
     assert 'type="password"' in html
 
 
-def test_login_with_right_password_lands_on_services(client, operator):
+def test_password_then_code_lands_on_services(client, operator):
+    device = totp_device(operator)
     response = client.post("/login", {"username": "OPS@northwind.example", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.url == "/login/code?next=%2Fservices%2F"
+    # Half signed in: the pages send the session back to the code step.
+    assert client.get("/services/").url == "/login/code?next=%2Fservices%2F"
+    response = client.post(response.url, {"code": fresh_code(device), "next": "/services/"})
     assert response.status_code == 302
     assert response.url == "/services/"
     page = client.get("/services/")
@@ -63,19 +70,23 @@ def test_disabled_operator_gets_the_same_message(client, operator):
 
 
 def test_login_follows_next_only_within_the_site(client, operator):
+    device = totp_device(operator)
     response = client.post(
         "/login?next=/invitations/", {"username": operator.email, "password": PASSWORD}
     )
-    assert response.url == "/invitations/"
+    assert response.url == "/login/code?next=%2Finvitations%2F"
+    assert client.post(response.url, {"code": fresh_code(device)}).url == "/invitations/"
     client.logout()
     response = client.post(
         "/login?next=https://evil.example/", {"username": operator.email, "password": PASSWORD}
     )
-    assert response.url == "/services/"
+    assert response.url == "/login/code?next=%2Fservices%2F"
+    evil = client.post("/login/code?next=https://evil.example/", {"code": fresh_code(device)})
+    assert evil.url == "/services/"
 
 
 def test_logout_is_post_only(client, operator):
-    client.force_login(operator)
+    sign_in(client, operator)
     assert client.get("/logout").status_code == 405
     response = client.post("/logout")
     assert response.url == "/login"

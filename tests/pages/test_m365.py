@@ -17,6 +17,7 @@ from tests.conftest import PASSWORD
 from tests.m365.conftest import make_tenant
 from tests.pages.conftest import activate_known
 from tests.pages.helpers import counts, field_errors, page_text, shown_link, visible_text
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -273,7 +274,7 @@ def test_customer_operator_validates_but_does_not_reinitiate(active_service, cus
         customer=customer,
     )
     client = Client()
-    client.force_login(operator)
+    sign_in(client, operator)
     body = page_text(client.get(m365(active_service)))
     assert "Validate Authentication</button>" in body
     assert "Replace secret" in body

@@ -59,18 +59,22 @@ def throttled_message(seconds: int) -> str:
     return f"Too many failed sign-ins. Try again in {minutes} {unit}."
 
 
-def login_succeeded(operator: Operator) -> None:
+def login_succeeded(operator: Operator, second_factor: str) -> None:
+    """One event per sign-in, once it is complete: after the second factor (``app``,
+    ``recovery code``, ``enrolled``), or after the password for the exempt demo operator."""
     audit_record(
         actor=Actor.for_operator(operator),
         action="login.succeeded",
         target=operator,
         provider_id=operator.provider_id,
         customer_id=operator.customer_id,
+        new={"second_factor": second_factor},
     )
 
 
-def login_failed(email: str, client_ip: str | None) -> None:
-    """Count the failure against the email and the address, and audit it (never the password)."""
+def login_failed(email: str, client_ip: str | None, *, wrong_code: bool = False) -> None:
+    """Count the failure against the email and the address, and audit it (never the password
+    nor the code). A wrong second-factor code counts exactly like a wrong password."""
     email = email[:254]
     operator = Operator.objects.filter(email=email).first() if email else None
     with transaction.atomic():
@@ -82,4 +86,5 @@ def login_failed(email: str, client_ip: str | None) -> None:
             target=AuditTarget("operator", str(operator.pk) if operator else "", email),
             provider_id=operator.provider_id if operator else None,
             customer_id=operator.customer_id if operator else None,
+            new={"step": "second factor"} if wrong_code else None,
         )

@@ -134,3 +134,6 @@ class OperatorSetup(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def is_usable(self, now) -> bool:
+        return self.used_at is None and self.expires_at > now and self.operator.is_active

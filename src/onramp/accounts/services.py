@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup, Role, Scope
+from onramp.accounts.second_factor import confirmed_totp, enrol, recovery_codes_replace
 from onramp.audit.services import Actor, audit_record
-from onramp.core.errors import Forbidden, InvalidInput
+from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.core.tokens import new_token, token_hash
 from onramp.core.validators import email_error
 from onramp.notifications.services import outbox_enqueue
@@ -340,3 +341,117 @@ def operator_deactivate(*, actor: Actor, operator: Operator) -> None:
             old={"is_active": True},
             new={"is_active": False, "tokens_revoked": _retire(operator)},
         )
+
+
+# --- an operator on itself: second factor, set-up link, password (Account page) ------------
+
+SETUP_UNUSABLE = (
+    "This set-up link cannot be used: it is unknown, has expired or was used already. "
+    "Ask your administrator to invite you again."
+)
+PASSWORDS_DIFFER = "The two passwords do not match."
+WRONG_CURRENT_PASSWORD = "Your current password is incorrect."  # noqa: S105 - a message
+
+
+NO_SECOND_FACTOR = "You have no authenticator app set up."
+
+
+def _own_change(operator: Operator, **new: object) -> None:
+    """Audit what an operator changed on itself (names only: never a password or a code)."""
+    audit_record(
+        actor=Actor.for_operator(operator),
+        action="operator.changed",
+        target=operator,
+        provider_id=operator.provider_id,
+        customer_id=operator.customer_id,
+        new=new,
+    )
+
+
+def enrol_at_sign_in(operator: Operator, code: str) -> tuple[Any, list[str]]:
+    """Enrolment for an operator that has a password but no app yet."""
+    with transaction.atomic():
+        if confirmed_totp(operator):
+            raise InvalidState("An authenticator app is already set up.")
+        device, codes = enrol(operator, code)
+        _own_change(operator, second_factor="enrolled")
+    return device, codes
+
+
+def recovery_codes_regenerate(operator: Operator) -> list[str]:
+    """Ten fresh recovery codes (shown once); the old ones stop working."""
+    with transaction.atomic():
+        if confirmed_totp(operator) is None:
+            raise InvalidState(NO_SECOND_FACTOR)
+        codes = recovery_codes_replace(operator)
+        _own_change(operator, recovery_codes="regenerated")
+    return codes
+
+
+def setup_by_token(token: str) -> OperatorSetup | None:
+    """A usable set-up link, looked up by the hash of its token (timing reveals nothing);
+    unknown, expired and used links all read as None."""
+    if not token or len(token) > 100:
+        return None
+    setup = (
+        OperatorSetup.objects.select_related("operator")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    return setup if setup is not None and setup.is_usable(timezone.now()) else None
+
+
+def _new_password_errors(operator: Operator, password: str, again: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_password(password, operator)
+    except ValidationError as exc:
+        errors["new_password"] = list(exc.messages)
+    if password != again:
+        errors["new_password_again"] = [PASSWORDS_DIFFER]
+    return errors
+
+
+@dataclass(frozen=True)
+class SetUp:
+    operator: Operator
+    device: Any
+    recovery_codes: list[str]
+
+
+def operator_setup_complete(
+    *, setup: OperatorSetup, password: str, password_again: str, code: str
+) -> SetUp:
+    """The emailed link's one use: password and authenticator app together, in one transaction
+    that also marks the link used. Any error changes nothing."""
+    with transaction.atomic():
+        setup = (
+            OperatorSetup.objects.select_for_update().select_related("operator").get(pk=setup.pk)
+        )
+        if not setup.is_usable(timezone.now()):
+            raise InvalidState(SETUP_UNUSABLE)
+        operator = setup.operator
+        if errors := _new_password_errors(operator, password, password_again):
+            raise InvalidInput(errors)
+        device, codes = enrol(operator, code)
+        operator.set_password(password)
+        operator.save(update_fields=["password"])
+        setup.used_at = timezone.now()
+        setup.save(update_fields=["used_at"])
+        _own_change(operator, password_set=True, second_factor="enrolled", setup_link="used")
+    return SetUp(operator, device, codes)
+
+
+def password_change(
+    *, operator: Operator, current: str, password: str, password_again: str
+) -> None:
+    """The operator's own change: the current password first, then Django's validators."""
+    errors = _new_password_errors(operator, password, password_again)
+    if not operator.check_password(current):
+        errors = {"current_password": [WRONG_CURRENT_PASSWORD], **errors}
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        operator.set_password(password)
+        operator.save(update_fields=["password"])
+        _own_change(operator, password_changed=True)

@@ -1,21 +1,70 @@
-"""Sign in and sign out. Everything else in the operator portal requires a signed-in operator."""
+"""Sign in (password, then the second factor), sign out, the emailed set-up link and the
+operator's own Account page. Everything else in the portal requires a complete sign-in
+(accounts.middleware)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onramp.accounts.forms import LoginForm
+from onramp.accounts.forms import (
+    CodeForm,
+    EnrolForm,
+    LoginForm,
+    PasswordChangeForm,
+    SetupForm,
+    TokenForm,
+)
 from onramp.accounts.login import locked_for, login_failed, login_succeeded, throttled_message
+from onramp.accounts.models import Operator
+from onramp.accounts.second_factor import (
+    WRONG_CODE,
+    code_verify,
+    confirmed_totp,
+    enrolment_for,
+    needs_second_factor,
+    next_step_url,
+    recovery_codes_left,
+)
+from onramp.accounts.selectors import token_get, tokens_of
+from onramp.accounts.services import (
+    SETUP_UNUSABLE,
+    enrol_at_sign_in,
+    operator_setup_complete,
+    password_change,
+    recovery_codes_regenerate,
+    setup_by_token,
+    token_create,
+    token_revoke,
+)
+from onramp.audit.services import Actor
+from onramp.core.errors import InvalidInput, InvalidState
+from onramp.core.ratelimit import link_attempt_wait
+from onramp.core.views.ui import operator_page, render_page
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return getattr(request, "client_ip", None)
 
 
 @method_decorator(sensitive_post_parameters("password"), name="dispatch")
 class LoginView(auth_views.LoginView):
-    """Audits every sign-in; while an email or address has failed too often the password is
-    not checked at all (429)."""
+    """The password step. Audits failures; while an email or address has failed too often the
+    password is not checked at all (429). Success is audited once the second factor is given."""
 
     template_name = "accounts/login.html"
     authentication_form = LoginForm
@@ -25,7 +74,7 @@ class LoginView(auth_views.LoginView):
         return self.request.POST.get("username", "").strip().lower()[:254]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        seconds = locked_for(self.typed_email(), getattr(request, "client_ip", None))
+        seconds = locked_for(self.typed_email(), _client_ip(request))
         if seconds is None:
             return super().post(request, *args, **kwargs)
         form = self.get_form()
@@ -34,14 +83,235 @@ class LoginView(auth_views.LoginView):
         return self.render_to_response(self.get_context_data(form=form), status=429)
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
-        login_succeeded(form.get_user())
-        return super().form_valid(form)
+        operator = form.get_user()
+        response = super().form_valid(form)
+        if operator.second_factor_exempt:
+            login_succeeded(operator, "exempt")
+            return response
+        return redirect(next_step_url(operator, self.get_success_url()))
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         if form.has_error("__all__", "invalid_login") or form.has_error("__all__", "inactive"):
-            login_failed(self.typed_email(), getattr(self.request, "client_ip", None))
+            login_failed(self.typed_email(), _client_ip(self.request))
         return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's own rule): a link or an image cannot sign an operator out."""
+
+
+# --- the second step -----------------------------------------------------------------------
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go after signing in: ``next`` when it stays on this site."""
+    target = request.POST.get("next") or request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _step_or_elsewhere(request: HttpRequest, enrolling: bool) -> HttpResponse | None:
+    """None when this step is the one the session needs; else where to send it instead."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if not needs_second_factor(request.user):
+        return redirect(_next(request))
+    if (confirmed_totp(request.user) is None) != enrolling:
+        return redirect(next_step_url(request.user, _next(request)))
+    return None
+
+
+def _complete(request: HttpRequest, operator: Operator, device: Device, how: str) -> None:
+    """The second factor is given: mark the session verified under a new session key (the
+    session now carries more rights than the one that only had the password) and audit it."""
+    otp_login(request, device)
+    request.session.cycle_key()
+    login_succeeded(operator, how)
+
+
+def _locked(request: HttpRequest, context: dict) -> HttpResponse | None:
+    """While the email or address is locked out the code is not even checked (429)."""
+    seconds = locked_for(request.user.email, _client_ip(request))
+    if seconds is None:
+        return None
+    context = {**context, "form": CodeForm(), "alert": throttled_message(seconds)}
+    return render(request, "accounts/code.html", context, status=429)
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """A code from the app or a recovery code. Wrong codes count like wrong passwords."""
+    if elsewhere := _step_or_elsewhere(request, enrolling=False):
+        return elsewhere
+    operator = request.user
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "next": _next(request)}
+    if request.method == "POST":
+        if locked := _locked(request, context):
+            return locked
+        if form.is_valid():
+            device = code_verify(operator, form.cleaned_data["code"])
+            if device is not None:
+                used = "app" if isinstance(device, TOTPDevice) else "recovery code"
+                _complete(request, operator, device, used)
+                return redirect(context["next"])
+            login_failed(operator.email, _client_ip(request), wrong_code=True)
+            form.add_error("code", WRONG_CODE)
+    return render(request, "accounts/code.html", context, status=422 if form.is_bound else 200)
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def login_enrol(request: HttpRequest) -> HttpResponse:
+    """First sign-in without an app: add the key to an app, confirm with a code, then see the
+    recovery codes once."""
+    if elsewhere := _step_or_elsewhere(request, enrolling=True):
+        return elsewhere
+    operator = request.user
+    form = EnrolForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            device, codes = enrol_at_sign_in(operator, form.cleaned_data["code"])
+        except InvalidState:  # another tab enrolled meanwhile: the code step it is
+            return redirect(next_step_url(operator, _next(request)))
+        except InvalidInput as error:
+            form.add_domain_errors(error.errors)
+        else:
+            _complete(request, operator, device, "enrolled")
+            context = {"codes": codes, "next": _next(request)}
+            return render(request, "accounts/recovery_codes.html", context)
+    context = {"form": form, "enrolment": enrolment_for(operator), "next": _next(request)}
+    return render(request, "accounts/enrol.html", context, status=422 if form.is_bound else 200)
+
+
+# --- the emailed set-up link ---------------------------------------------------------------
+
+
+def _setup_unusable(request: HttpRequest, status: int = 404, seconds: int = 0) -> HttpResponse:
+    message = SETUP_UNUSABLE if not seconds else throttled_message(seconds)
+    response = render(request, "accounts/setup_unusable.html", {"message": message}, status=status)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
+
+
+@never_cache
+@sensitive_post_parameters("new_password", "new_password_again", "code")
+@require_http_methods(["GET", "POST"])
+def operator_setup(request: HttpRequest, token: str) -> HttpResponse:
+    """Password and authenticator app in one form; the link works once. Unknown, expired and
+    used links read the same. Attempts are rate-limited per link and per address."""
+    if request.method == "POST" and (seconds := link_attempt_wait(request, "setup", token)):
+        return _setup_unusable(request, 429, seconds)
+    setup = setup_by_token(token)
+    if setup is None:
+        return _setup_unusable(request)
+    form = SetupForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        values = form.cleaned_data
+        try:
+            done = operator_setup_complete(
+                setup=setup,
+                password=values["new_password"],
+                password_again=values["new_password_again"],
+                code=values["code"],
+            )
+        except InvalidState:
+            return _setup_unusable(request)
+        except InvalidInput as error:
+            form.add_domain_errors(error.errors)
+        else:
+            auth_login(request, done.operator, backend=settings.AUTHENTICATION_BACKENDS[0])
+            _complete(request, done.operator, done.device, "enrolled")
+            context = {"codes": done.recovery_codes, "next": _next(request)}
+            return render(request, "accounts/recovery_codes.html", context)
+    context = {"form": form, "enrolment": enrolment_for(setup.operator), "operator": setup.operator}
+    return render(request, "accounts/setup.html", context, status=422 if form.is_bound else 200)
+
+
+# --- the Account page ------------------------------------------------------------------------
+
+
+def _account(request: HttpRequest, status: int = 200, **context: object) -> HttpResponse:
+    operator = request.user
+    page = {
+        "password_form": PasswordChangeForm(),
+        "token_form": TokenForm(),
+        "has_app": confirmed_totp(operator) is not None,
+        "recovery_codes_left": recovery_codes_left(operator),
+        "tokens": tokens_of(operator),
+        **context,
+    }
+    return render_page(request, "accounts/account.html", page, status=status, section="account")
+
+
+@operator_page
+@require_http_methods(["GET"])
+def account(request: HttpRequest) -> HttpResponse:
+    return _account(request)
+
+
+@operator_page
+@sensitive_post_parameters("current_password", "new_password", "new_password_again")
+@require_POST
+def account_password(request: HttpRequest) -> HttpResponse:
+    """The session stays signed in (and verified) after the change."""
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        values = form.cleaned_data
+        try:
+            password_change(
+                operator=request.user,
+                current=values["current_password"],
+                password=values["new_password"],
+                password_again=values["new_password_again"],
+            )
+        except InvalidInput as error:
+            form.add_domain_errors(error.errors)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Your password was changed.")
+            return redirect("account")
+    return _account(request, 422, password_form=form)
+
+
+@operator_page
+@require_POST
+def account_recovery_codes(request: HttpRequest) -> HttpResponse:
+    codes = recovery_codes_regenerate(request.user)
+    return _account(request, recovery_codes=codes)
+
+
+@operator_page
+@require_POST
+def account_token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = token_create(
+                actor=Actor.for_operator(request.user),
+                operator=request.user,
+                name=form.cleaned_data["name"],
+                expires_days=form.cleaned_data["expires_days"],
+            )
+        except InvalidInput as error:
+            form.add_domain_errors(error.errors)
+        else:
+            return _account(request, issued=issued)
+    return _account(request, 422, token_form=form)
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def account_token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
+    """GET asks to confirm; POST revokes. Another operator's token is not found (404)."""
+    token = token_get(request.user, token_id)
+    if request.method == "GET":
+        return render_page(request, "accounts/token_revoke.html", {"token": token})
+    token_revoke(actor=Actor.for_operator(request.user), token=token)
+    messages.success(request, f"The token “{token.name}” was revoked.")
+    return redirect("account")

@@ -1,4 +1,5 @@
-"""Keeps invitation links out of logs: the token in ``/invite/<token>`` is a bearer secret.
+"""Keeps invitation and set-up links out of logs: the token in ``/invite/<token>`` and in
+``/setup/<token>`` is a bearer secret.
 
 Three layers, because records reach the logs by different roads:
 
@@ -19,13 +20,13 @@ from typing import Any
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 MASK = "****"
-# "/invite/" (also percent-encoded, as in ?next=%2Finvite%2F...) followed by the token segment.
-_INVITE_TOKEN = re.compile(r"((?:/|%2[Ff])invite(?:/|%2[Ff]))[^/\s?#&%\"'<>\\]+")
+# "/invite/" or "/setup/" (also percent-encoded, as in ?next=%2Finvite%2F...) and the token.
+_INVITE_TOKEN = re.compile(r"((?:/|%2[Ff])(?:invite|setup)(?:/|%2[Ff]))[^/\s?#&%\"'<>\\]+")
 
 
 def mask_invitation_tokens(text: str) -> str:
-    """``…/invite/<token>…`` → ``…/invite/****…``; everything else is left as it is."""
-    if "invite" not in text:
+    """``…/invite/<token>…`` → ``…/invite/****…`` (and /setup/); the rest is left as it is."""
+    if "invite" not in text and "setup" not in text:
         return text
     return _INVITE_TOKEN.sub(rf"\g<1>{MASK}", text)
 

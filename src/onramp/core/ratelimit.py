@@ -13,11 +13,15 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from onramp.core.tokens import token_hash
 
 FLOOR_WINDOW = 600  # the floors below are "per 10 minutes"
 WIZARD_FLOORS = {"link": 5, "client": 20}
@@ -98,6 +102,19 @@ def parse_rates(
         needed = math.ceil(floor * rate.window / FLOOR_WINDOW)
         rates[scope] = Rate(max(rate.limit, needed), rate.window)
     return rates
+
+
+def link_attempt_wait(request: Any, kind: str, token: str) -> int | None:
+    """Count one attempt at a public link (``wizard``, ``setup``) per link and per client
+    address, with the wizard's limits; the seconds to wait once either is used up, else None."""
+    rates = wizard_rates(settings.WIZARD_RATE_LIMITS)
+    client = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or "unknown"
+    waits = [
+        hit(f"{kind}:link:{token_hash(token)}", rates["link"].limit, rates["link"].window),
+        hit(f"{kind}:client:{client}", rates["client"].limit, rates["client"].window),
+    ]
+    seconds = [wait.seconds for wait in waits if wait is not None]
+    return max(seconds) if seconds else None
 
 
 @lru_cache(maxsize=8)

@@ -23,8 +23,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from onramp.core.errors import InvalidState, MicrosoftUnavailable
-from onramp.core.ratelimit import hit, wizard_rates
-from onramp.core.tokens import mask_token, token_hash
+from onramp.core.ratelimit import link_attempt_wait
+from onramp.core.tokens import mask_token
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.services import (
@@ -158,7 +158,7 @@ def _page(
 @wizard_csrf_protect
 def wizard(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
-        limited = _rate_limited(request, token)
+        limited = link_attempt_wait(request, "wizard", token)
         if limited is not None:
             response = _page(
                 request,
@@ -210,18 +210,6 @@ def _gone(request: HttpRequest, status: str) -> HttpResponse:
         {"state": status, "title": GONE_TITLES.get(status, "This invitation is closed")},
         status=410,
     )
-
-
-def _rate_limited(request: HttpRequest, token: str) -> int | None:
-    """Seconds to wait when this link or this client has used up its attempts, else None."""
-    rates = wizard_rates(settings.WIZARD_RATE_LIMITS)
-    client = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or "unknown"
-    waits = [
-        hit(f"wizard:link:{token_hash(token)}", rates["link"].limit, rates["link"].window),
-        hit(f"wizard:client:{client}", rates["client"].limit, rates["client"].window),
-    ]
-    seconds = [wait.seconds for wait in waits if wait is not None]
-    return max(seconds) if seconds else None
 
 
 def _submit(request: HttpRequest, invitation: Invitation) -> HttpResponse:

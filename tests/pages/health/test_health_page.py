@@ -16,6 +16,7 @@ from onramp.health.models import ValidationJob
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.services.models import Service, TenantConnection, ValidationRun
 from tests.pages.helpers import page_text, visible_text
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +254,7 @@ def test_system_operator_validates_everything(client, three, elsewhere):
     admin = Operator.objects.create_user(
         "root@onramp.example", "x" * 16, role="admin", scope="system"
     )
-    client.force_login(admin)
+    sign_in(client, admin)
     response = client.post("/health/validate/")
     job = ValidationJob.objects.get()
     assert (job.scope, job.scope_id, job.provider_id, job.total) == ("all", "", None, 4)
