@@ -80,16 +80,18 @@ def test_migrate_then_serve_answers(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
+        # Connecting is retried while gunicorn boots; the first answer may be slow on a busy
+        # machine (the worker imports Django on its first request), so reads wait longer.
         response = None
-        for _ in range(100):
+        deadline = time.monotonic() + 60
+        while response is None and time.monotonic() < deadline:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
+                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=(2, 30))
             except requests.ConnectionError:
                 time.sleep(0.1)
         assert response is not None
         assert (response.status_code, response.json()) == (200, {"status": "ok"})
-        css = requests.get(f"http://127.0.0.1:{port}/static/onramp/onramp.css", timeout=2)
+        css = requests.get(f"http://127.0.0.1:{port}/static/onramp/onramp.css", timeout=(2, 30))
         assert css.status_code == 200 and "--accent" in css.text
     finally:
         server.terminate()
