@@ -15,12 +15,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from onramp.accounts.models import Operator, Scope
+from onramp.accounts.scoping import require
 from onramp.audit.models import AuditEvent
 from onramp.core.crypto import secret_box
+from onramp.core.errors import Forbidden, InvalidInput
+from onramp.core.tasks import enqueue_on_commit
 from onramp.health.alerts import alerts_for_batch
 from onramp.health.models import JobStatus, ValidationJob
 from onramp.m365.results import ValidationResult
@@ -34,12 +39,16 @@ from onramp.services.models import (
     ValidationTrigger,
 )
 from onramp.services.validation import connection_facts
+from onramp.tenancy.selectors import customers_visible, providers_visible
 
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 2.0
 MAX_WAIT_SECONDS = 120.0
 STORE_EVERY = 50
 CHUNK = 500
+BATCH_SIZE = 100
+BATCH_TASK = "onramp.health.tasks.run_validation_batch"
+WHOLE_PROVIDER = "Your scope does not cover a whole provider: validate one customer at a time."
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,58 @@ def validation_job_create(
     )
     job.total = job_services(job).count()
     job.save()
+    return job
+
+
+def validation_job_enqueue(job: ValidationJob) -> int:
+    """Split a job into batches that any number of workers share; returns the batch count."""
+    ids = [str(pk) for pk in job_services(job).order_by("pk").values_list("pk", flat=True)]
+    batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)] or [[]]
+    for batch in batches:
+        enqueue_on_commit(BATCH_TASK, str(job.pk), batch)
+    return len(batches)
+
+
+def _visible_id(queryset: QuerySet, pk: object, what: str) -> Any:
+    try:
+        found = queryset.filter(pk=pk).first()
+    except (ValueError, TypeError, ValidationError):
+        found = None
+    if found is None:
+        raise InvalidInput({"id": [f"No such {what}."]})
+    return found
+
+
+def _job_target(operator: Operator, scope: str, target_id: str | None) -> dict[str, Any]:
+    """What the job covers: ``all`` is every service for a system operator, its provider's for
+    a provider operator; channel and customer operators validate one customer at a time."""
+    if scope == "all":
+        if target_id is not None:
+            raise InvalidInput({"id": ["Leave id out with scope all."]})
+        if operator.scope == Scope.SYSTEM:
+            return {"scope": "all"}
+        if operator.scope != Scope.PROVIDER:
+            raise Forbidden(WHOLE_PROVIDER)
+        scope, target_id = "provider", str(operator.provider_id)
+    if target_id is None:
+        raise InvalidInput({"id": ["This field is required."]})
+    if scope == "provider":
+        if operator.scope not in (Scope.SYSTEM, Scope.PROVIDER):
+            raise Forbidden(WHOLE_PROVIDER)
+        provider = _visible_id(providers_visible(operator), target_id, "provider")
+        return {"scope": "provider", "scope_id": str(provider.pk), "provider_id": provider.pk}
+    customer = _visible_id(customers_visible(operator), target_id, "customer")
+    return {"scope": "customer", "scope_id": str(customer.pk), "provider_id": customer.provider_id}
+
+
+def validation_job_start(*, operator: Operator, scope: str, target_id: str | None) -> ValidationJob:
+    """An operator's on-demand re-validation (API and health page alike): a queued job over
+    the active services of the target, its batches sent to the workers once it is committed."""
+    require(operator, "connection.validate")
+    target = _job_target(operator, scope, target_id)
+    with transaction.atomic():
+        job = validation_job_create(created_by=operator.email, **target)
+        validation_job_enqueue(job)
     return job
 
 
