@@ -169,14 +169,6 @@ def sweep_due(arg: dict) -> dict:
     return {}
 
 
-def sweeps(arg: dict) -> dict:
-    """How often the outbox sweep has run (django-q2 records each run as a task)."""
-    return {
-        "runs": Task.objects.filter(func="onramp.notifications.tasks.sweep_outbox").count(),
-        "due": Schedule.objects.get(name=OUTBOX_SWEEP).next_run <= timezone.now(),
-    }
-
-
 def alerts(arg: dict) -> list:
     return sorted(
         [alert.service.short_name, alert.kind, alert.threshold_days, alert.recipients]
@@ -201,7 +193,6 @@ ACTIONS = {
     "invite-many": invite_many,
     "outbox": outbox,
     "sweep-due": sweep_due,
-    "sweeps": sweeps,
     "alerts": alerts,
     "scheduled-jobs": scheduled_jobs,
 }
