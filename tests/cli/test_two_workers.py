@@ -263,8 +263,9 @@ def test_a_retry_after_longer_than_a_batch_may_wait_is_recorded_as_transient(fle
     sandbox.admin.set_faults(status=429, retry_after=60, paths="token")  # past the timeout
     job = fleet.read("job-start")
 
-    # Not stopped mid-wait and run again (and again): the job ends, every run transient.
-    done = wait_for(lambda: (state := fleet.read("job", job))["status"] == "done" and state, 15)
+    # Not stopped mid-wait and run again after the lease (and again, until dropped with the
+    # job left running): the job ends, every run transient, the batch task done at once.
+    done = wait_for(lambda: (state := fleet.read("job", job))["status"] == "done" and state, 40)
     assert (done["counts"], done["reasons"], done["most_runs_for_one_service"]) == (
         [5, 5, 0, 0, 5],
         ["throttled"],
