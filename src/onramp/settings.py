@@ -20,6 +20,7 @@ from onramp.core.config import (
     env_int_list,
     public_url_settings,
     required_env,
+    task_lease_seconds,
 )
 from onramp.core.ratelimit import wizard_rates
 
@@ -193,14 +194,14 @@ EXPIRY_ALERT_DAYS = env_int_list("ONRAMP_EXPIRY_ALERT_DAYS", "30,14,7,1,0")
 # Background work (django-q2, ORM broker on the default database; research/queues.md):
 # queue_limit 1 so tasks are not leased before they start, retry > 2 x timeout + 30,
 # bounded attempts, no catch-up storms after downtime. Tasks are idempotent and take ids.
-TASK_TIMEOUT_SECONDS = 120
+TASK_TIMEOUT_SECONDS = env_int("ONRAMP_TASK_TIMEOUT_SECONDS", 120, minimum=1)
 Q_CLUSTER = {
     "name": "onramp",
     "orm": "default",
     "workers": env_int("ONRAMP_WORKER_CONCURRENCY", 2, minimum=1),
     "queue_limit": 1,
     "timeout": TASK_TIMEOUT_SECONDS,
-    "retry": 2 * TASK_TIMEOUT_SECONDS + 30,
+    "retry": task_lease_seconds(TASK_TIMEOUT_SECONDS),
     "max_attempts": 5,
     "ack_failures": False,
     "catch_up": False,
@@ -210,8 +211,8 @@ Q_CLUSTER = {
 }
 # Set by `onramp demo`: where its SMTP catch-all keeps mail for the /sandbox/mailbox page.
 DEMO_MAILBOX_DIR = os.environ.get("ONRAMP_DEMO_MAILBOX_DIR") or None
-OUTBOX_MAX_ATTEMPTS = 8
-OUTBOX_BACKOFF_SECONDS = 30
+OUTBOX_MAX_ATTEMPTS = env_int("ONRAMP_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_BACKOFF_SECONDS = env_int("ONRAMP_OUTBOX_BACKOFF_SECONDS", 30, minimum=1)
 
 LOGGING = {
     "version": 1,

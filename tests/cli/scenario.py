@@ -76,7 +76,7 @@ def outbox(message_id: str) -> dict:
         "status": row.status,
         "attempts": row.attempts,
         "last_error": row.last_error,
-        "due_in_seconds": (row.next_attempt_at - timezone.now()).total_seconds(),
+        "next_attempt_at": row.next_attempt_at.timestamp(),
         "sealed": bool(row.payload_sealed),
     }
 

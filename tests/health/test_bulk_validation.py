@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.core.crypto import secret_box
 from onramp.health.alerts import expiry_threshold
 from onramp.health.models import Alert
 from onramp.health.services import (
@@ -19,6 +21,18 @@ from onramp.notifications.models import OutboxMessage
 from onramp.services.models import TenantConnection, ValidationRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def target_of(service):
+    """What a job validates for the service, its secret opened."""
+    connection = TenantConnection.objects.get(service=service)
+    return _Target(
+        service.pk,
+        connection.tenant_id,
+        connection.client_id,
+        secret_box().open(connection.secret_sealed),
+        "",
+    )
 
 
 def run_all(concurrency=4):
@@ -67,16 +81,7 @@ def test_a_batch_resumes_what_is_missing(active_service):
 
 def test_throttling_waits_as_told_and_never_reads_as_invalid(active_service, sandbox):
     service = active_service()
-    connection = TenantConnection.objects.get(service=service)
-    from onramp.core.crypto import secret_box
-
-    target = _Target(
-        service.pk,
-        connection.tenant_id,
-        connection.client_id,
-        secret_box().open(connection.secret_sealed),
-        "",
-    )
+    target = target_of(service)
     sandbox.admin.set_faults(status=429, retry_after=3, paths="token")
     waits = []
     result = validate_with_retries(target, sleep=waits.append, max_attempts=3)
@@ -144,3 +149,24 @@ def test_failure_alert_only_when_a_validation_newly_fails(active_service, operat
     assert (alert.kind, alert.recipients) == ("failure", ["ops@northwind.example"])
     message = OutboxMessage.objects.get(kind="alert.failure")
     assert message.subject == "Validation failed: svc-0001 (Contoso Ltd)"
+
+
+def test_a_wait_past_the_deadline_is_not_made_and_the_result_stays_transient(
+    active_service, sandbox
+):
+    service = active_service()
+    target = target_of(service)
+    sandbox.admin.set_faults(status=429, retry_after=30, paths="token")
+    waits = []
+    result = validate_with_retries(target, sleep=waits.append, deadline=time.monotonic() + 29)
+    assert waits == []
+    assert (result.ok, result.reason, result.transient, result.retry_after) == (
+        False,
+        "throttled",
+        True,
+        30,
+    )
+    result = validate_with_retries(
+        target, sleep=waits.append, max_attempts=2, deadline=time.monotonic() + 35
+    )
+    assert waits == [30.0]  # within the deadline, Retry-After is honoured as before

@@ -39,6 +39,19 @@ def env_int(name: str, default: int, *, minimum: int) -> int:
     return value
 
 
+def task_lease_seconds(timeout: int) -> int:
+    """ONRAMP_TASK_LEASE_SECONDS: how long a fetched task stays hidden from other workers. It
+    must exceed twice the task timeout, or a task that waits behind a running one while leased
+    is handed out again and runs twice (docs/deploy.md)."""
+    lease = env_int("ONRAMP_TASK_LEASE_SECONDS", 2 * timeout + 30, minimum=1)
+    if lease <= 2 * timeout:
+        raise ImproperlyConfigured(
+            f"ONRAMP_TASK_LEASE_SECONDS must be more than twice ONRAMP_TASK_TIMEOUT_SECONDS "
+            f"({2 * timeout}), got {lease}"
+        )
+    return lease
+
+
 def env_int_list(name: str, default: str) -> list[int]:
     """A comma-separated list of non-negative whole numbers, largest first."""
     items = env_csv(name, default)

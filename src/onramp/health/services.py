@@ -15,12 +15,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from onramp.accounts.models import Operator, Scope
+from onramp.accounts.scoping import require
 from onramp.audit.models import AuditEvent
 from onramp.core.crypto import secret_box
+from onramp.core.errors import Forbidden, InvalidInput
+from onramp.core.tasks import enqueue_on_commit
 from onramp.health.alerts import alerts_for_batch
 from onramp.health.models import JobStatus, ValidationJob
 from onramp.m365.results import ValidationResult
@@ -34,12 +39,17 @@ from onramp.services.models import (
     ValidationTrigger,
 )
 from onramp.services.validation import connection_facts
+from onramp.tenancy.selectors import customers_visible, providers_visible
 
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 2.0
 MAX_WAIT_SECONDS = 120.0
 STORE_EVERY = 50
 CHUNK = 500
+BATCH_SIZE = 100
+BATCH_TASK = "onramp.health.tasks.run_validation_batch"
+SCHEDULE = "schedule"  # created_by of the periodic jobs
+WHOLE_PROVIDER = "Your scope does not cover a whole provider: validate one customer at a time."
 
 
 @dataclass(frozen=True)
@@ -74,14 +84,89 @@ def validation_job_create(
     return job
 
 
+def validation_job_enqueue(job: ValidationJob) -> int:
+    """Split what a job still lacks into batches that any number of workers share; returns
+    the batch count."""
+    services = job_services(job).exclude(validation_runs__job=job).order_by("pk")
+    ids = [str(pk) for pk in services.values_list("pk", flat=True)]
+    batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)] or [[]]
+    for batch in batches:
+        enqueue_on_commit(BATCH_TASK, str(job.pk), batch)
+    return len(batches)
+
+
+def validation_job_scheduled() -> ValidationJob:
+    """The periodic re-validation of every active service. Delivery is at least once: a
+    worker killed after creating the job but before queueing all its batches has the task run
+    again, and an earlier night's job may still be unfinished. Either way that job is resumed
+    (its batches queued again; a batch validates only what is missing) rather than a second
+    job started and the first left unfinished for ever."""
+    with transaction.atomic():
+        unfinished = (
+            ValidationJob.objects.select_for_update()
+            .filter(created_by=SCHEDULE, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+            .order_by("created_at")
+            .first()
+        )
+        job = unfinished or validation_job_create(scope="all", created_by=SCHEDULE)
+        validation_job_enqueue(job)
+    return job
+
+
+def _visible_id(queryset: QuerySet, pk: object, what: str) -> Any:
+    try:
+        found = queryset.filter(pk=pk).first()
+    except (ValueError, TypeError, ValidationError):
+        found = None
+    if found is None:
+        raise InvalidInput({"id": [f"No such {what}."]})
+    return found
+
+
+def _job_target(operator: Operator, scope: str, target_id: str | None) -> dict[str, Any]:
+    """What the job covers: ``all`` is every service for a system operator, its provider's for
+    a provider operator; channel and customer operators validate one customer at a time."""
+    if scope == "all":
+        if target_id is not None:
+            raise InvalidInput({"id": ["Leave id out with scope all."]})
+        if operator.scope == Scope.SYSTEM:
+            return {"scope": "all"}
+        if operator.scope != Scope.PROVIDER:
+            raise Forbidden(WHOLE_PROVIDER)
+        scope, target_id = "provider", str(operator.provider_id)
+    if target_id is None:
+        raise InvalidInput({"id": ["This field is required."]})
+    if scope == "provider":
+        if operator.scope not in (Scope.SYSTEM, Scope.PROVIDER):
+            raise Forbidden(WHOLE_PROVIDER)
+        provider = _visible_id(providers_visible(operator), target_id, "provider")
+        return {"scope": "provider", "scope_id": str(provider.pk), "provider_id": provider.pk}
+    customer = _visible_id(customers_visible(operator), target_id, "customer")
+    return {"scope": "customer", "scope_id": str(customer.pk), "provider_id": customer.provider_id}
+
+
+def validation_job_start(*, operator: Operator, scope: str, target_id: str | None) -> ValidationJob:
+    """An operator's on-demand re-validation (API and health page alike): a queued job over
+    the active services of the target, its batches sent to the workers once it is committed."""
+    require(operator, "connection.validate")
+    target = _job_target(operator, scope, target_id)
+    with transaction.atomic():
+        job = validation_job_create(created_by=operator.email, **target)
+        validation_job_enqueue(job)
+    return job
+
+
 def validate_with_retries(
     target: _Target,
     *,
     sleep: Callable[[float], None] = time.sleep,
     max_attempts: int = MAX_ATTEMPTS,
+    deadline: float | None = None,
 ) -> ValidationResult:
     """Validate once; on a transient answer wait as Microsoft says (Retry-After) or back off
-    exponentially, a bounded number of times. Throttling never reads as bad credentials."""
+    exponentially, a bounded number of times. Throttling never reads as bad credentials.
+    A wait that would pass ``deadline`` (time.monotonic) is not made: the transient result
+    stands, rather than the worker's task being stopped mid-wait and run again."""
     client = get_client()
     for attempt in range(1, max_attempts + 1):
         result = client.validate(
@@ -92,12 +177,17 @@ def validate_with_retries(
         )
         if not result.transient or attempt == max_attempts:
             return result
-        wait_for = (
-            result.retry_after
-            if result.retry_after is not None
-            else BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+        wait_for = min(
+            float(
+                result.retry_after
+                if result.retry_after is not None
+                else BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+            ),
+            MAX_WAIT_SECONDS,
         )
-        sleep(min(float(wait_for), MAX_WAIT_SECONDS))
+        if deadline is not None and time.monotonic() + wait_for > deadline:
+            return result
+        sleep(wait_for)
     raise AssertionError("unreachable")
 
 
@@ -135,8 +225,10 @@ def validation_job_run(
     service_ids: list[Any] | None = None,
     progress: Callable[[ValidationJob], None] | None = None,
     trigger: str = ValidationTrigger.SCHEDULED,
+    deadline: float | None = None,
 ) -> ValidationJob:
-    """Validate what the job (or this batch of it) still lacks; returns the job afterwards."""
+    """Validate what the job (or this batch of it) still lacks; returns the job afterwards.
+    No Retry-After wait goes past ``deadline`` (see validate_with_retries)."""
     ValidationJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
@@ -151,7 +243,7 @@ def validation_job_run(
                 if len(finished) >= STORE_EVERY:
                     _store(job, finished, trigger, progress)
                     finished = []
-            pending.add(pool.submit(lambda t=target: (t, validate_with_retries(t))))
+            pending.add(pool.submit(_validate_target, target, deadline))
         for future in pending:
             finished.append(future.result())
             if len(finished) >= STORE_EVERY:
@@ -159,6 +251,10 @@ def validation_job_run(
                 finished = []
     _store(job, finished, trigger, progress)
     return _finish_if_complete(job.pk)
+
+
+def _validate_target(target: _Target, deadline: float | None) -> tuple[_Target, ValidationResult]:
+    return target, validate_with_retries(target, deadline=deadline)
 
 
 def _store(

@@ -11,9 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from onramp.accounts.models import Scope
-from onramp.accounts.scoping import require
 from onramp.core.csv_export import csv_response
-from onramp.core.errors import Forbidden
 from onramp.core.views.ui import (
     choice,
     operator_page,
@@ -24,8 +22,7 @@ from onramp.core.views.ui import (
 )
 from onramp.health.models import JobStatus
 from onramp.health.selectors import BANDS, HealthRow, health_row, health_rows, in_band, job_get
-from onramp.health.services import validation_job_create
-from onramp.health.tasks import validation_job_enqueue
+from onramp.health.services import validation_job_start
 from onramp.services.views.portal import customer_filter
 from onramp.tenancy.selectors import customer_get, customers_visible
 
@@ -57,7 +54,6 @@ CSV_COLUMNS = [
     "band",
     "failing_checks",
 ]
-WHOLE_PROVIDER = "Validate all covers a whole provider: validate one customer at a time."
 
 
 def nulls_last(ordering: list[str]) -> list[Any]:
@@ -117,33 +113,20 @@ def _csv_row(service: Any) -> dict[str, Any]:
     return csv_item(health_row(service))
 
 
-def job_target(operator: Any, customer_id: str) -> dict[str, Any]:
-    """What a Validate button covers: one customer when given, else the operator's provider
-    (system operators: everything)."""
-    if customer_id:
-        customer = customer_get(operator, customer_id)
-        return {
-            "scope": "customer",
-            "scope_id": str(customer.pk),
-            "provider_id": customer.provider_id,
-        }
-    if operator.scope == Scope.SYSTEM:
-        return {"scope": "all"}
-    if operator.scope == Scope.PROVIDER:
-        provider_id = operator.provider_id
-        return {"scope": "provider", "scope_id": str(provider_id), "provider_id": provider_id}
-    raise Forbidden(WHOLE_PROVIDER)
-
-
 @operator_page
 @require_POST
 def validate_all(request: HttpRequest) -> HttpResponse:
-    """Validate all (or one customer's services): a job the workers share; its page follows."""
+    """Validate all (or one customer's services): a job the workers share; its page follows.
+    A customer out of scope is not found here, as everywhere in the pages."""
     operator = request.user
-    require(operator, "connection.validate")
-    target = job_target(operator, request.POST.get("customer", ""))
-    job = validation_job_create(created_by=operator.email, **target)
-    validation_job_enqueue(job)
+    customer_id = request.POST.get("customer", "")
+    if customer_id:
+        customer_get(operator, customer_id)
+    job = validation_job_start(
+        operator=operator,
+        scope="customer" if customer_id else "all",
+        target_id=customer_id or None,
+    )
     return redirect("services:health-job", job_id=job.pk)
 
 

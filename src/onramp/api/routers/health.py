@@ -5,16 +5,15 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from onramp.accounts.scoping import require
 from onramp.api.auth import operator_of
 from onramp.api.exports import csv_openapi
-from onramp.api.health_rules import validation_job_start
 from onramp.api.pagination import every_row, page
 from onramp.api.responses import AlertPage, HealthPage, Job, errors
 from onramp.api.schemas import HealthFilters, Page, ValidationStart
 from onramp.api.serializers import alert_json, health_json, job_json
 from onramp.core.csv_export import csv_response
 from onramp.health.selectors import health_rows, in_band, job_get
+from onramp.health.services import validation_job_start
 from onramp.services.selectors import service_get
 
 router = Router(tags=["health"])
@@ -54,9 +53,9 @@ def start_validation(request: HttpRequest, payload: ValidationStart):
     """Re-validates every active service of the scope in the background; follow the job at
     /jobs/{id}. `all`: every service (system operators) or the caller's provider (provider
     operators); channel and customer operators validate one `customer` at a time."""
-    operator = operator_of(request)
-    require(operator, "connection.validate")
-    job = validation_job_start(operator=operator, scope=payload.scope, target_id=payload.id)
+    job = validation_job_start(
+        operator=operator_of(request), scope=payload.scope, target_id=payload.id
+    )
     return Status(202, job_json(job))
 
 
