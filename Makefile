@@ -34,8 +34,10 @@ test: install chromium ## the whole suite on SQLite, then on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
+# The fleet tests bring their own PostgreSQL database whatever the suite's, so they run once,
+# in the PostgreSQL pass.
 test-sqlite: install
-	ONRAMP_DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q
+	ONRAMP_DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q -m "not fleet"
 
 test-postgres: install ## the suite on a throwaway PostgreSQL database (created and dropped by the run)
 	ONRAMP_DATABASE_URL=$(PG_URL)/onramp_$$$$ $(PY) -m pytest -q

@@ -34,6 +34,7 @@ TEAMS_ADMIN = "Teams Administrator"
 # Short enough for a test: a batch runs in seconds; a killed worker's tasks come back after 35 s.
 LEASE = {"ONRAMP_TASK_TIMEOUT_SECONDS": "15", "ONRAMP_TASK_LEASE_SECONDS": "35"}
 _names = count()
+pytestmark = pytest.mark.fleet
 
 
 def _admin_sql(statement: str) -> None:
