@@ -11,6 +11,7 @@ fixed, so a run is reproducible.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -52,7 +53,7 @@ class World:
 
 
 @pytest.fixture
-def world(live_server, provider, customer, m365_tenant) -> World:
+def world(live_server, provider, customer, m365_tenant) -> Iterator[World]:
     admin = make_operator("admin@northwind.example", "admin", "provider", provider=provider)
     other = make_operator("ops@northwind.example", "operator", "provider", provider=provider)
     actor = Actor.for_operator(admin)
@@ -62,7 +63,7 @@ def world(live_server, provider, customer, m365_tenant) -> World:
     token_for(admin, name="spare")
     session = requests.Session()
     session.trust_env = False
-    return World(
+    yield World(
         url=live_server.url,
         token=token,
         ids={
@@ -76,6 +77,8 @@ def world(live_server, provider, customer, m365_tenant) -> World:
         },
         session=session,
     )
+    # Kept-alive connections keep the live server's threads, and their database connections.
+    session.close()
 
 
 schema = schemathesis.openapi.from_dict(api.get_openapi_schema(), config=config)

@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.pages.conftest import activate_known, invite
 from tests.signin import sign_in
+from tests.wizard.conftest import expire
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,6 +101,27 @@ def test_service_detail_and_m365(operator_page: Page, live_server, customer, m36
     assert_accessible(operator_page)
 
 
+def test_confirmations_and_add_customer(operator_page: Page, live_server, customer, m365_tenant):
+    """Destructive actions' confirmation pages, the M365 re-initiation form, Add customer with
+    its errors."""
+    page = operator_page
+    invited = invite(customer, short_name="Contoso-02")
+    active = activate_known(customer, m365_tenant)
+    for path, heading in (
+        (f"/invitations/{invited.invitation.pk}/revoke/", "Revoke the invitation"),
+        (f"/services/{invited.service.pk}/delete/", "Delete service"),
+        (f"/services/{active.pk}/m365/reinitiate/", "Re-initiate"),
+    ):
+        page.goto(live_server.url + path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        assert_accessible(page)
+    page.goto(f"{live_server.url}/customers/add/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Add customer").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page)
+
+
 def test_add_direct_routing_with_and_without_errors(operator_page: Page, live_server, customer):
     page = operator_page
     page.goto(f"{live_server.url}/services/add/direct-routing/")
@@ -148,7 +170,12 @@ def test_wizard_steps(page: Page, live_server, customer, m365_tenant):
     assert_accessible(page)
 
 
-def test_wizard_dead_link(page: Page, live_server, db):
+def test_wizard_dead_links(page: Page, live_server, customer):
+    invited = invite(customer)
+    expire(invited.invitation)
+    page.goto(f"{live_server.url}/invite/{invited.token}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This invitation has expired")
+    assert_accessible(page)
     page.goto(f"{live_server.url}/invite/{'q' * 43}")
     expect(page.get_by_role("heading", level=1)).to_have_text("This link is not valid")
     assert_accessible(page)
