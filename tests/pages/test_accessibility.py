@@ -146,7 +146,9 @@ def test_add_direct_routing_with_and_without_errors(operator_page: Page, live_se
     assert_accessible(page)
 
 
-def test_wizard_steps(page: Page, live_server, customer, m365_tenant):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_wizard_steps(page: Page, live_server, customer, m365_tenant, width):
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/invite/{invite(customer).token}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Connect your Microsoft 365 tenant")
     assert_accessible(page)
