@@ -42,6 +42,13 @@ def assert_accessible(page: Page) -> None:
     assert problems == [], f"{page.url}:\n" + "\n".join(problems)
 
 
+def visit_and_check(page: Page, url: str, heading: str) -> None:
+    """Open the page, make sure it is the one meant (its h1), and check it."""
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert_accessible(page)
+
+
 def signed_in(context: BrowserContext, live_server, operator) -> None:
     """The browser gets the session of a test client that signed in."""
     client = sign_in(Client(), operator)
@@ -86,19 +93,14 @@ def test_operator_pages(
     invite(customer, short_name="Contoso-02")
     activate_known(customer, m365_tenant)
     operator_page.set_viewport_size({"width": width, "height": 900})
-    operator_page.goto(live_server.url + path)
-    expect(operator_page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(operator_page)
+    visit_and_check(operator_page, live_server.url + path, heading)
 
 
 def test_service_detail_and_m365(operator_page: Page, live_server, customer, m365_tenant):
     service = activate_known(customer, m365_tenant)
-    operator_page.goto(f"{live_server.url}/services/{service.pk}/")
-    expect(operator_page.get_by_role("heading", level=1)).to_have_text("Contoso voice")
-    assert_accessible(operator_page)
-    operator_page.goto(f"{live_server.url}/services/{service.pk}/m365/")
-    expect(operator_page.get_by_role("heading", level=1)).to_have_text("M365 Configuration")
-    assert_accessible(operator_page)
+    url = f"{live_server.url}/services/{service.pk}"
+    visit_and_check(operator_page, f"{url}/", "Contoso voice")
+    visit_and_check(operator_page, f"{url}/m365/", "M365 Configuration")
 
 
 def test_confirmations_and_add_customer(operator_page: Page, live_server, customer, m365_tenant):
@@ -108,13 +110,11 @@ def test_confirmations_and_add_customer(operator_page: Page, live_server, custom
     invited = invite(customer, short_name="Contoso-02")
     active = activate_known(customer, m365_tenant)
     for path, heading in (
-        (f"/invitations/{invited.invitation.pk}/revoke/", "Revoke the invitation"),
-        (f"/services/{invited.service.pk}/delete/", "Delete service"),
-        (f"/services/{active.pk}/m365/reinitiate/", "Re-initiate"),
+        (f"/invitations/{invited.invitation.pk}/revoke/", "Revoke the invitation for Contoso-02?"),
+        (f"/services/{invited.service.pk}/delete/", "Delete service Contoso-02?"),
+        (f"/services/{active.pk}/m365/reinitiate/", "Re-initiate Authentication Flow"),
     ):
-        page.goto(live_server.url + path)
-        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
-        assert_accessible(page)
+        visit_and_check(page, live_server.url + path, heading)
     page.goto(f"{live_server.url}/customers/add/")
     assert_accessible(page)
     page.get_by_role("button", name="Add customer").click()
@@ -149,9 +149,8 @@ def test_add_direct_routing_with_and_without_errors(operator_page: Page, live_se
 @pytest.mark.parametrize("width", [1280, 390])
 def test_wizard_steps(page: Page, live_server, customer, m365_tenant, width):
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{live_server.url}/invite/{invite(customer).token}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Connect your Microsoft 365 tenant")
-    assert_accessible(page)
+    url = f"{live_server.url}/invite/{invite(customer).token}"
+    visit_and_check(page, url, "Connect your Microsoft 365 tenant")
     page.get_by_role("link", name="Use App Registration").click()
     assert_accessible(page)
 
@@ -175,9 +174,6 @@ def test_wizard_steps(page: Page, live_server, customer, m365_tenant, width):
 def test_wizard_dead_links(page: Page, live_server, customer):
     invited = invite(customer)
     expire(invited.invitation)
-    page.goto(f"{live_server.url}/invite/{invited.token}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("This invitation has expired")
-    assert_accessible(page)
-    page.goto(f"{live_server.url}/invite/{'q' * 43}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("This link is not valid")
-    assert_accessible(page)
+    url = f"{live_server.url}/invite/"
+    visit_and_check(page, url + invited.token, "This invitation has expired")
+    visit_and_check(page, url + "q" * 43, "This link is not valid")
