@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 
-.PHONY: help install demo test test-sqlite test-postgres bench lint fmt chromium clean
+.PHONY: help install demo test test-sqlite test-postgres bench lint fmt chromium axe clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,19 +27,32 @@ chromium: ## Debian's chromium for the browser tests (installed when missing and
 	  else echo "chromium is missing: apt-get install chromium (as root)"; exit 1; fi; \
 	fi
 
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "npm is missing: apt-get install npm (as root)"; exit 1; fi; \
+	fi
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+axe: $(AXE) ## axe-core for the accessibility tests, from tests/browser/package-lock.json (npm)
+
 demo: install ## run the demo: web, worker, sandbox and mailbox in one process tree
 	$(VENV)/bin/onramp demo
 
-test: install chromium ## the whole suite on SQLite, then on PostgreSQL
+test: install chromium axe ## the whole suite on SQLite, then on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 # The fleet tests bring their own PostgreSQL database whatever the suite's, so they run once,
 # in the PostgreSQL pass.
-test-sqlite: install
+test-sqlite: install axe
 	ONRAMP_DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 $(PY) -m pytest -q -m "not fleet"
 
-test-postgres: install ## the suite on a throwaway PostgreSQL database (created and dropped by the run)
+test-postgres: install axe ## the suite on a throwaway PostgreSQL database (created and dropped by the run)
 	ONRAMP_DATABASE_URL=$(PG_URL)/onramp_$$$$ $(PY) -m pytest -q
 
 bench: install ## benchmarks (JSON on stdout)

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("token", "token create --email EMAIL [--name N] [--expires-days N]: prints it"),
     "validate": ("validate", "re-validate connections now (--all | --service ID)"),
     "rotate-keys": ("rotate_keys", "re-encrypt stored secrets under the first key"),
+    "check": ("check", "check the configuration; --deploy: Django's deployment checklist"),
     "sandbox": ("", "run the sandbox cloud (a local stand-in for Microsoft) over HTTPS"),
     "generate-key": ("", "print a new key for ONRAMP_ENCRYPTION_KEYS"),
     "help": ("", "list the commands"),

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from onramp.health.selectors import BANDS
@@ -26,6 +34,20 @@ def _without_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_without_nul)
+
+
+def _iso_8601(value: object) -> object:
+    """A date or date and time written out; pydantic alone would also take ``0.5`` as a Unix
+    time, which the documented ``date-time`` format does not allow."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("datetime_from_date_parsing", "Use an ISO 8601 date and time")
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 Text = Annotated[str, Field(max_length=SANITY_MAX), NoNul]
 Secret = Annotated[SecretStr, Field(max_length=SANITY_MAX)]
 Id = Annotated[str, Field(max_length=64, description="An id as returned by the API."), NoNul]
@@ -185,7 +207,7 @@ class AuditFilters(Listing):
     target_type: Annotated[str, NoNul] | None = Field(None, max_length=32)
     target_id: Annotated[str, NoNul] | None = Field(None, max_length=64)
     action: Annotated[str, NoNul] | None = Field(None, max_length=64)
-    since: datetime | None = Field(None, description="Events at or after this moment (UTC).")
+    since: IsoDateTime | None = Field(None, description="Events at or after this moment (UTC).")
 
 
 class HealthFilters(Listing):
