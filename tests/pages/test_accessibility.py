@@ -11,8 +11,9 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.conftest import PASSWORD
 from tests.pages.conftest import activate_known, invite
-from tests.signin import sign_in
+from tests.signin import sign_in, totp_device
 from tests.wizard.conftest import expire
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -177,3 +178,55 @@ def test_wizard_dead_links(page: Page, live_server, customer):
     url = f"{live_server.url}/invite/"
     visit_and_check(page, url + invited.token, "This invitation has expired")
     visit_and_check(page, url + "q" * 43, "This link is not valid")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_hierarchy_operators_and_account_pages(page: Page, live_server, provider, width):
+    """A system admin's pages: Providers, Channels, Operators, Account, and the add forms with
+    their errors shown."""
+    from onramp.accounts.models import Operator
+
+    admin = Operator.objects.create_user(
+        "root@onramp.example", PASSWORD, role="admin", scope="system"
+    )
+    signed_in(page.context, live_server, admin)
+    page.set_viewport_size({"width": width, "height": 900})
+    for path, heading in (
+        ("/providers/", "Providers"),
+        ("/channels/", "Channels"),
+        ("/operators/", "Operators"),
+        ("/account/", "Account"),
+    ):
+        visit_and_check(page, live_server.url + path, heading)
+    for path, heading, submit in (
+        ("/providers/add/", "Add provider", "Add provider"),
+        ("/channels/add/", "Add channel", "Add channel"),
+        ("/operators/invite/", "Invite operator", "Send invitation"),
+    ):
+        visit_and_check(page, live_server.url + path, heading)
+        page.get_by_role("button", name=submit).click()
+        expect(page.get_by_role("alert")).to_contain_text("Please correct the fields below")
+        assert_accessible(page)
+
+
+def test_second_factor_steps(page: Page, live_server, operator):
+    """First sign-in: enrolment (QR code, key, code field), with a wrong code; then the code
+    step of a later sign-in."""
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill(operator.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your second factor")
+    assert_accessible(page)
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    totp_device(operator)
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill(operator.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    visit_and_check(page, page.url, "Second factor")
