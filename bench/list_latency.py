@@ -69,6 +69,8 @@ def seed(rows: int) -> str:
             [
                 Invitation(
                     service=s,
+                    provider=provider,
+                    customer=s.customer,
                     admin_email=f"it{n}@example.test",
                     token_hash=f"{n:064x}",
                     status="pending",

@@ -39,7 +39,7 @@ LISTED_STATUSES = [
 ]
 INVITATION_COLUMNS = {
     "short_name": ("service__short_name_key", "-created_at"),
-    "customer": ("service__customer__name", "-created_at"),
+    "customer": ("customer__name", "-created_at"),
     "created": ("created_at", "id"),
     "expires": ("expires_at", "id"),
 }
@@ -62,7 +62,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     if status:
         invitations = with_status(invitations, status)
     if customer is not None:
-        invitations = invitations.filter(service__customer=customer)
+        invitations = invitations.filter(customer=customer)
     sort, ordering = sorting(request, INVITATION_COLUMNS, "-created")
     page = paginate(request, invitations.order_by(*ordering))
     now = timezone.now()
