@@ -55,7 +55,7 @@ INVITATION_HEADERS = [
 @require_GET
 def invitation_list(request: HttpRequest) -> HttpResponse:
     operator = request.user
-    customers = list(customers_visible(operator).only("id", "name", "provider_id", "channel_id"))
+    customers = list(customers_visible(operator).select_related(None).only("id", "name"))
     invitations = pending_invitations(operator)
     status = choice(request, "status", [value for value, _ in LISTED_STATUSES])
     customer = customer_filter(request, customers)
