@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
@@ -39,8 +38,8 @@ def moment(context: template.Context, value: datetime | None) -> SafeString:
     local = template_localtime(value)
     return format_html(
         '<time datetime="{}" title="{} UTC">{}</time>',
-        date_format(local, "c"),
-        date_format(local, "Y-m-d H:i:s"),
+        local.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M:%S"),
         text,
     )
 

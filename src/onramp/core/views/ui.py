@@ -18,12 +18,14 @@ from django.core.paginator import Page, Paginator
 from django.forms.boundfield import BoundField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from onramp.accounts.scoping import PERMISSIONS, can
 from onramp.core.errors import Forbidden, InvalidState, NotFound
 
 PAGE_SIZE = 50
+STAND_IN_ID = "00000000-0000-0000-0000-000000000000"
 COUNT_BEYOND = 1000
 MAX_PAGE = 100_000
 
@@ -135,6 +137,13 @@ def paginate(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> 
     except (TypeError, ValueError):
         reach = 1
     return BoundedPaginator(queryset, per_page, reach).get_page(number)
+
+
+def row_url(name: str) -> Callable[[Any], str]:
+    """``reverse(name, args=[pk])`` for every row of a page at the cost of one reverse: a
+    reverse per link was a fifth of the render time of a 50-row page."""
+    pattern = reverse(name, args=[STAND_IN_ID])
+    return lambda pk: pattern.replace(STAND_IN_ID, str(pk))
 
 
 def sorting(

@@ -18,6 +18,7 @@ from onramp.core.views.ui import (
     operator_page,
     paginate,
     render_page,
+    row_url,
     sort_headers,
     sorting,
 )
@@ -66,11 +67,19 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     sort, ordering = sorting(request, INVITATION_COLUMNS, "-created")
     page = paginate(request, invitations.order_by(*ordering))
     now = timezone.now()
+    service_urls = {name: row_url(f"services:{name}") for name in ("detail", "delete")}
+    invitation_urls = {
+        name: row_url(f"services:invitation-{name}") for name in ("add", "resend", "revoke")
+    }
     for invitation in page:
         invitation.effective = invitation.effective_status(now)
         invitation.actionable = invitation.effective in RESENDABLE
         invitation.addable = invitation.effective == InvitationStatus.AUTHENTICATED
         invitation.deletable = invitation.service.status in NEVER_ACTIVE
+        invitation.urls = {
+            **{name: url(invitation.service_id) for name, url in service_urls.items()},
+            **{name: url(invitation.pk) for name, url in invitation_urls.items()},
+        }
     context = {
         "page": page,
         "customers": customers,
