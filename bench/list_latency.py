@@ -119,7 +119,10 @@ def open_loop(url: str, headers: dict, cookies, rate: float, seconds: float) -> 
             session.headers.update(headers)
             if cookies is not None:
                 session.cookies.update(cookies)
-        ok = session.get(url, timeout=30).status_code == 200
+        try:
+            ok = session.get(url, timeout=30).status_code == 200
+        except requests.RequestException:
+            ok = False
         with lock:
             latencies.append(time.perf_counter() - due)
             errors += not ok
