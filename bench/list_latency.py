@@ -13,6 +13,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -108,11 +109,10 @@ def open_loop(url: str, headers: dict, cookies, rate: float, seconds: float) -> 
     """Send ``rate`` requests per second on a fixed schedule; latency from the due time."""
     local = threading.local()
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()  # HTTP status or exception name → count
     lock = threading.Lock()
 
     def one(due: float) -> None:
-        nonlocal errors
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
@@ -120,12 +120,13 @@ def open_loop(url: str, headers: dict, cookies, rate: float, seconds: float) -> 
             if cookies is not None:
                 session.cookies.update(cookies)
         try:
-            ok = session.get(url, timeout=30).status_code == 200
-        except requests.RequestException:
-            ok = False
+            status = str(session.get(url, timeout=30).status_code)
+        except requests.RequestException as exc:
+            status = type(exc).__name__
         with lock:
             latencies.append(time.perf_counter() - due)
-            errors += not ok
+            if status != "200":
+                errors[status] += 1
 
     count = int(rate * seconds)
     start = time.perf_counter() + 0.2
@@ -145,7 +146,8 @@ def open_loop(url: str, headers: dict, cookies, rate: float, seconds: float) -> 
         "rate": rate,
         "seconds": seconds,
         "requests": len(ordered),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
         "p50_ms": pct(0.50),
         "p95_ms": pct(0.95),
         "p99_ms": pct(0.99),
