@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 from cryptography.fernet import Fernet
@@ -45,3 +48,53 @@ def bench_database(name: str, extra_env: dict[str, str] | None = None) -> Iterat
         connections.close_all()
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's worker processes (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+            pids = children.read().split()
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, *, workers: int, threads: int) -> Iterator[Server]:
+    """``onramp serve`` on ``port`` until the block ends; yields it once it answers."""
+    import requests
+
+    base = f"http://127.0.0.1:{port}"
+    command = ["serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "onramp.cli", *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                requests.get(f"{base}/healthz", timeout=5)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.2)
+        yield Server(base, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

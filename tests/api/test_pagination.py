@@ -52,6 +52,8 @@ def add_services(customer, count: int, start: int = 0) -> None:
         [
             Invitation(
                 service=service,
+                provider_id=service.provider_id,
+                customer_id=service.customer_id,
                 admin_email="admin@contoso.example",
                 token_hash=uuid.uuid4().hex,
                 status="pending",

@@ -63,6 +63,9 @@ def test_bad_option_is_one_line_on_stderr(tmp_path):
     result = run(["serve", "--port", "0"])
     assert result.returncode == 1
     assert result.stderr == "onramp serve: --port must be between 1 and 65535, got 0\n"
+    result = run(["serve", "--threads", "0"])
+    assert result.returncode == 1
+    assert result.stderr == "onramp serve: --threads must be at least 1, got 0\n"
 
 
 def test_migrate_then_serve_answers(tmp_path):

@@ -143,3 +143,40 @@ def test_a_worker_that_died_mid_send_is_retried_after_its_lease(invite, smtp_set
     assert outbox_due_ids() == [str(message.pk)]
     assert sweep_outbox() == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_the_delivery_task_commits_with_its_message(invite, actor, customer):
+    """One commit holds the outbox row and its task; a rolled-back write leaves neither."""
+    from django.db import transaction
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from onramp.services.services import ServiceRequest, service_create
+
+    invite()
+    message = OutboxMessage.objects.get()
+    tasks = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    assert [(t["func"], t["args"]) for t in tasks] == [
+        ("onramp.notifications.tasks.deliver_outbox_message", (str(message.pk),))
+    ]
+
+    class Abandon(Exception):
+        pass
+
+    with pytest.raises(Abandon), transaction.atomic():
+        service_create(
+            actor=actor,
+            customer=customer,
+            request=ServiceRequest(
+                short_name="Gone-01",
+                full_name="",
+                license_type="hosted-pro",
+                licensed_users=5,
+                method="invitation",
+                admin_email="admin@contoso.example",
+            ),
+        )
+        assert OrmQ.objects.count() == 2  # queued inside the transaction, not after it
+        raise Abandon
+    assert OutboxMessage.objects.count() == 1
+    assert OrmQ.objects.count() == 1

@@ -292,3 +292,28 @@ def test_add_is_refused_for_a_pending_invitation(ops, invited):
     before = counts()
     assert ops.post(f"/invitations/{invited.invitation.pk}/add/").status_code == 409
     assert counts() == before
+
+
+def test_list_queries_do_not_grow_with_rows(ops, customer, django_assert_num_queries):
+    """Session, operator, customers, bounded count, the page (service and customer joined),
+    the operator's provider for the header: six, for one row or fifty."""
+    invite(customer, short_name="First-01")
+    with django_assert_num_queries(6):
+        assert page_text(ops.get(LIST)).count("<tr data-invitation") == 1
+    for number in range(4):
+        invite(customer, short_name=f"More-{number:02d}")
+    with django_assert_num_queries(6):
+        assert page_text(ops.get(LIST + "?sort=customer")).count("<tr data-invitation") == 5
+
+
+def test_pager_counts_only_so_far_past_the_page(ops, customer, monkeypatch):
+    monkeypatch.setattr("onramp.core.views.ui.COUNT_BEYOND", 5)
+    for number in range(60):
+        invite(customer, short_name=f"svc-{number:03d}")
+    first = visible_text(ops.get(LIST))
+    assert "1\u201350 of more than 55" in first
+    assert "Page 1 of more than 2" in first
+    second = ops.get(LIST + "?page=2")
+    assert page_text(second).count("<tr data-invitation") == 10
+    assert "51\u201360 of 60" in visible_text(second)
+    assert "Page 2 of 2" in visible_text(second)

@@ -58,5 +58,13 @@ def customer_scope(operator: Operator, path: str = "") -> Q:
     return Q(**{f"{prefix}id": operator.customer_id})
 
 
+def owned_scope(operator: Operator) -> Q:
+    """``customer_scope`` for rows with their own ``provider`` and ``customer`` columns: the
+    provider filter then needs no join to the customer."""
+    if operator.scope == Scope.PROVIDER:
+        return Q(provider_id=operator.provider_id)
+    return customer_scope(operator, "customer")
+
+
 def scoped(queryset: QuerySet, operator: Operator, path: str) -> QuerySet:
     return queryset.filter(customer_scope(operator, path))

@@ -78,6 +78,15 @@ def issued_invitation_json(issued: IssuedInvitation, service: Service | None = N
 def service_json(service: Service, *, now: datetime | None = None) -> dict[str, Any]:
     invitation = newest_invitation(service)
     return {
+        **_service_fields(service),
+        "invitation": None
+        if invitation is None
+        else invitation_json(invitation, service=service, now=now),
+    }
+
+
+def _service_fields(service: Service) -> dict[str, Any]:
+    return {
         "id": str(service.pk),
         "customer_id": str(service.customer_id),
         "provider_id": str(service.provider_id),
@@ -87,20 +96,18 @@ def service_json(service: Service, *, now: datetime | None = None) -> dict[str, 
         "licensed_users": service.licensed_users,
         "status": service.status,
         "created_at": format_utc(service.created_at),
-        "invitation": None
-        if invitation is None
-        else invitation_json(invitation, service=service, now=now),
     }
 
 
 def service_created_json(created: CreatedService) -> dict[str, Any]:
+    """The new service with the invitation just issued (its link shown once): no read back."""
     service = created.service
-    body = service_json(service)
-    body["invitation"] = issued_invitation_json(created.issued, service) if created.issued else None
-    body["validation"] = (
-        validation_json(created.validation.as_dict()) if created.validation else None
-    )
-    return body
+    issued = created.issued
+    return {
+        **_service_fields(service),
+        "invitation": issued_invitation_json(issued, service) if issued else None,
+        "validation": validation_json(created.validation.as_dict()) if created.validation else None,
+    }
 
 
 def validation_json(result: dict[str, Any], today: date | None = None) -> dict[str, Any]:

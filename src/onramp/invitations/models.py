@@ -30,6 +30,15 @@ class Invitation(UUIDModel):
     service = models.ForeignKey(
         "services.Service", on_delete=models.CASCADE, related_name="invitations"
     )
+    # Copied from the service at creation (a service never changes either): scoped, sorted
+    # lists then walk one index instead of joining invitation → service → customer. The
+    # composite indexes below start with them, so no single-column index is needed.
+    provider = models.ForeignKey(
+        "tenancy.Provider", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    customer = models.ForeignKey(
+        "tenancy.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     admin_email = models.EmailField()
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=InvitationStatus.choices)
@@ -71,6 +80,10 @@ class Invitation(UUIDModel):
         indexes = [
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["-created_at", "-id"]),
+            models.Index(fields=["provider", "-created_at", "-id"]),
+            models.Index(fields=["provider", "status", "-created_at", "-id"]),
+            models.Index(fields=["provider", "expires_at", "id"]),
+            models.Index(fields=["customer", "-created_at", "-id"]),
         ]
 
     def effective_status(self, now: datetime) -> str:

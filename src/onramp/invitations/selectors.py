@@ -6,17 +6,19 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from onramp.accounts.models import Operator
-from onramp.accounts.scoping import scoped
+from onramp.accounts.scoping import owned_scope
 from onramp.core.lookup import get_or_not_found
 from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus
 
 
 def invitations_visible(operator: Operator) -> QuerySet[Invitation]:
-    return scoped(
-        Invitation.objects.select_related("service", "service__customer", "service__provider"),
-        operator,
-        "service__customer",
-    ).order_by("-created_at", "-id")
+    """Filtered on the invitation's own provider / customer columns, so the sorted indexes on
+    ``(provider | customer, -created_at, -id)`` serve a page without a join or a sort."""
+    return (
+        Invitation.objects.select_related("service", "customer")
+        .filter(owned_scope(operator))
+        .order_by("-created_at", "-id")
+    )
 
 
 def invitation_get(operator: Operator, invitation_id: object) -> Invitation:

@@ -86,6 +86,8 @@ def invitation_issue(*, actor: Actor, service: Service, admin_email: str) -> Iss
     now = timezone.now()
     invitation = Invitation.objects.create(
         service=service,
+        provider_id=service.provider_id,
+        customer_id=service.customer_id,
         admin_email=admin_email.strip().lower(),
         token_hash=token_hash(token),
         status=InvitationStatus.PENDING,

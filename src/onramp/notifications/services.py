@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from onramp.audit.services import Actor, audit_record
 from onramp.core.crypto import secret_box
-from onramp.core.tasks import enqueue_on_commit
+from onramp.core.tasks import enqueue_in_transaction
 from onramp.notifications.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def outbox_enqueue(
         payload_key_id=secret_box().current_key_id,
         next_attempt_at=timezone.now(),
     )
-    enqueue_on_commit(DELIVER_TASK, str(message.pk))
+    enqueue_in_transaction(DELIVER_TASK, str(message.pk))
     return message
 
 

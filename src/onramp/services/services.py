@@ -142,7 +142,7 @@ def _create(
 ) -> CreatedService:
     name = short_names.normalize(request.short_name)
     service = Service.objects.create(
-        provider_id=customer.provider_id,
+        provider=customer.provider,
         customer=customer,
         short_name=name,
         short_name_key=short_names.short_name_key(name),

@@ -30,7 +30,7 @@ def list_invitations(request: HttpRequest, params: Query[InvitationFilters]):
     if params.status:
         invitations = with_status(invitations, params.status)
     if params.customer_id:
-        invitations = invitations.filter(service__customer_id=params.customer_id)
+        invitations = invitations.filter(customer_id=params.customer_id)
     return page(invitations, limit=params.limit, cursor=params.cursor, render=invitation_json)
 
 

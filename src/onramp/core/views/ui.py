@@ -18,12 +18,16 @@ from django.core.paginator import Page, Paginator
 from django.forms.boundfield import BoundField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from onramp.accounts.scoping import PERMISSIONS, can
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 
 PAGE_SIZE = 50
+STAND_IN_ID = "00000000-0000-0000-0000-000000000000"
+COUNT_BEYOND = 1000
+MAX_PAGE = 100_000
 
 
 def permission_flags(operator: Any) -> dict[str, bool]:
@@ -130,9 +134,37 @@ def posted(request: HttpRequest) -> Any:
 # --- tables -----------------------------------------------------------------------------------
 
 
+class BoundedPaginator(Paginator):
+    """Counts at most ``COUNT_BEYOND`` rows past the requested page: counting 100,000 rows costs
+    more than showing 50. ``more`` says rows remain uncounted (the pager says "more than")."""
+
+    def __init__(self, object_list: Any, per_page: int, number: int) -> None:
+        super().__init__(object_list, per_page)
+        self.reach = number * per_page + COUNT_BEYOND
+        self.more = False
+
+    @functools.cached_property
+    def count(self) -> int:
+        counted = self.object_list[: self.reach + 1].count()
+        self.more = counted > self.reach
+        return min(counted, self.reach)
+
+
 def paginate(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Page:
     """One page of rows; a missing or malformed page number shows the nearest real page."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    try:
+        reach = min(max(int(number), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        reach = 1
+    return BoundedPaginator(queryset, per_page, reach).get_page(number)
+
+
+def row_url(name: str) -> Callable[[Any], str]:
+    """``reverse(name, args=[pk])`` for every row of a page at the cost of one reverse: a
+    reverse per link was a fifth of the render time of a 50-row page."""
+    pattern = reverse(name, args=[STAND_IN_ID])
+    return lambda pk: pattern.replace(STAND_IN_ID, str(pk))
 
 
 def sorting(

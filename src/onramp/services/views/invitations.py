@@ -18,6 +18,7 @@ from onramp.core.views.ui import (
     operator_page,
     paginate,
     render_page,
+    row_url,
     sort_headers,
     sorting,
 )
@@ -39,7 +40,7 @@ LISTED_STATUSES = [
 ]
 INVITATION_COLUMNS = {
     "short_name": ("service__short_name_key", "-created_at"),
-    "customer": ("service__customer__name", "-created_at"),
+    "customer": ("customer__name", "-created_at"),
     "created": ("created_at", "id"),
     "expires": ("expires_at", "id"),
 }
@@ -55,22 +56,30 @@ INVITATION_HEADERS = [
 @require_GET
 def invitation_list(request: HttpRequest) -> HttpResponse:
     operator = request.user
-    customers = list(customers_visible(operator).only("id", "name", "provider_id", "channel_id"))
+    customers = list(customers_visible(operator).select_related(None).only("id", "name"))
     invitations = pending_invitations(operator)
     status = choice(request, "status", [value for value, _ in LISTED_STATUSES])
     customer = customer_filter(request, customers)
     if status:
         invitations = with_status(invitations, status)
     if customer is not None:
-        invitations = invitations.filter(service__customer=customer)
+        invitations = invitations.filter(customer=customer)
     sort, ordering = sorting(request, INVITATION_COLUMNS, "-created")
     page = paginate(request, invitations.order_by(*ordering))
     now = timezone.now()
+    service_urls = {name: row_url(f"services:{name}") for name in ("detail", "delete")}
+    invitation_urls = {
+        name: row_url(f"services:invitation-{name}") for name in ("add", "resend", "revoke")
+    }
     for invitation in page:
         invitation.effective = invitation.effective_status(now)
         invitation.actionable = invitation.effective in RESENDABLE
         invitation.addable = invitation.effective == InvitationStatus.AUTHENTICATED
         invitation.deletable = invitation.service.status in NEVER_ACTIVE
+        invitation.urls = {
+            **{name: url(invitation.service_id) for name, url in service_urls.items()},
+            **{name: url(invitation.pk) for name, url in invitation_urls.items()},
+        }
     context = {
         "page": page,
         "customers": customers,

@@ -1,0 +1,54 @@
+"""``{% moment %}`` and ``{% badge %}``: the time and status cells of every list, in Python
+because a template include per cell cost half the render time of a 50-row page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
+from django.utils.timesince import timesince, timeuntil
+from django.utils.timezone import template_localtime
+
+register = template.Library()
+
+BADGE_COLOURS = {
+    **dict.fromkeys(("active", "completed", "ok", "valid", "passed"), "green"),
+    "authenticated": "blue",
+    **dict.fromkeys(("pending", "awaiting-authentication", "warning"), "amber"),
+    **dict.fromkeys(("expired", "revoked", "disconnected", "critical", "failed"), "red"),
+}
+BADGE_LABELS = {"awaiting-authentication": "Awaiting authentication", "ok": "OK"}
+
+
+@register.simple_tag(takes_context=True)
+def moment(context: template.Context, value: datetime | None) -> SafeString:
+    """Relative to the page's ``now`` ("3 hours ago", "in 2 days"); the exact time on hover."""
+    if not value:
+        return mark_safe('<span class="muted">—</span>')
+    now = context["now"]
+    if value > now:
+        text = timeuntil(value, now)
+        text = "in a moment" if text.startswith("0") else f"in {text}"
+    else:
+        text = timesince(value, now)
+        text = "just now" if text.startswith("0") else f"{text} ago"
+    local = template_localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{} UTC">{}</time>',
+        local.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        text,
+    )
+
+
+@register.simple_tag
+def badge(status: object, label: object = "") -> SafeString:
+    status = str(status)
+    text = label or BADGE_LABELS.get(status) or capfirst(status)
+    colour = BADGE_COLOURS.get(status, "grey")
+    return format_html(
+        '<span class="badge badge--{}" data-status="{}">{}</span>', colour, status, text
+    )
