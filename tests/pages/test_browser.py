@@ -37,7 +37,9 @@ NO_SIDEWAYS_SCROLL = """() => [document.documentElement,
 
 
 def shoot(page: Page, name: str, width: str) -> None:
-    """Save a screenshot; the page (and each table) fits the window without scrolling sideways."""
+    """Save a screenshot; the page (and each table) fits the window without scrolling sideways.
+    A click that navigates returns before the new page has loaded: wait for it first."""
+    page.wait_for_load_state()
     assert page.evaluate(NO_SIDEWAYS_SCROLL) == [], name
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
@@ -185,6 +187,7 @@ def test_overview_pages(page: Page, live_server, operator, customer, provider, m
     expect(page.get_by_role("heading", name="Newest invitation")).to_be_visible()
     shoot(page, "service-detail", width)
     page.get_by_role("link", name="Delete service").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete service Fabrikam-01?")
     shoot(page, "service-delete-confirm", width)
     page.get_by_role("button", name="Delete service").click()
     expect(page.get_by_role("status")).to_contain_text("Service Fabrikam-01 was deleted")

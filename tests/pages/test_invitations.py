@@ -295,14 +295,15 @@ def test_add_is_refused_for_a_pending_invitation(ops, invited):
 
 
 def test_list_queries_do_not_grow_with_rows(ops, customer, django_assert_num_queries):
-    """Session, operator, customers, bounded count, the page (service and customer joined),
-    the operator's provider for the header: six, for one row or fifty."""
+    """Session, operator, its second-factor device, customers, bounded count, the page
+    (service and customer joined), the operator's provider for the header: seven, for one row
+    or fifty."""
     invite(customer, short_name="First-01")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert page_text(ops.get(LIST)).count("<tr data-invitation") == 1
     for number in range(4):
         invite(customer, short_name=f"More-{number:02d}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert page_text(ops.get(LIST + "?sort=customer")).count("<tr data-invitation") == 5
 
 

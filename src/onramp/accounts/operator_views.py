@@ -37,7 +37,9 @@ def operator_list(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, operators_visible(operator).order_by(*ordering)),
         "headers": sort_headers(sort, OPERATOR_HEADERS),
     }
-    return render_page(request, "accounts/operators.html", context, section=SECTION)
+    return render_page(
+        request, "accounts/operators.html", context, section=SECTION, title="Operators"
+    )
 
 
 @operator_page

@@ -150,4 +150,4 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filtered": any(value is not None for value in filters.values()),
     }
-    return render_page(request, "audit/list.html", context, section="audit")
+    return render_page(request, "audit/list.html", context, section="audit", title="Audit")

@@ -104,7 +104,9 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, providers_with_counts(request.user).order_by(*ordering)),
         "headers": sort_headers(sort, PROVIDER_HEADERS),
     }
-    return render_page(request, "tenancy/providers.html", context, section="providers")
+    return render_page(
+        request, "tenancy/providers.html", context, section="providers", title="Providers"
+    )
 
 
 @operator_page
@@ -159,7 +161,9 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         "headers": sort_headers(sort, CHANNEL_HEADERS),
         "show_provider": operator.scope == Scope.SYSTEM,
     }
-    return render_page(request, "tenancy/channels.html", context, section="channels")
+    return render_page(
+        request, "tenancy/channels.html", context, section="channels", title="Channels"
+    )
 
 
 @operator_page
@@ -233,7 +237,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "channels": channels,
         "channel": channel,
     }
-    return render_page(request, "tenancy/customers.html", context, section="customers")
+    return render_page(
+        request, "tenancy/customers.html", context, section="customers", title="Customers"
+    )
 
 
 def _channel_options(operator: Operator, provider_id: object = None) -> list[Channel]:

@@ -42,8 +42,14 @@ def render_page(
     *,
     status: int = 200,
     section: str = "",
+    title: str = "",
 ) -> HttpResponse:
-    page = {"can": permission_flags(request.user), "now": timezone.now(), "section": section}
+    page = {
+        "can": permission_flags(request.user),
+        "now": timezone.now(),
+        "section": section,
+        "title": title,
+    }
     return render(request, template, {**page, **(context or {})}, status=status)
 
 

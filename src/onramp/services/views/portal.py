@@ -131,7 +131,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
         "filtered": bool(status or customer),
         "headers": sort_headers(sort, SERVICE_HEADERS),
     }
-    return render_page(request, "services/list.html", context, section="services")
+    return render_page(request, "services/list.html", context, section="services", title="Services")
 
 
 @operator_page
