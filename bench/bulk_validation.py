@@ -157,6 +157,8 @@ def main() -> None:
                             "requests_per_validation": round(served / size, 2),
                             "summary": run["summary"],
                             "exit": run["exit"],
+                            # the machine is shared: a busy one inflates wall and CPU alike
+                            "load_average_1m": round(os.getloadavg()[0], 2),
                         }
                     )
                     print(json.dumps(results[-1]), file=sys.stderr)

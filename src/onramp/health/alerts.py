@@ -35,14 +35,15 @@ def expiry_threshold(days: int | None, thresholds: list[int]) -> int | None:
 
 
 def alerts_for_batch(
-    job: ValidationJob, fresh: list[tuple[Any, ValidationResult]], runs: list[ValidationRun]
+    job: ValidationJob,
+    fresh: list[tuple[Any, ValidationResult]],
+    runs: list[ValidationRun],
+    services: dict[Any, Service],
+    connections: dict[Any, TenantConnection],
 ) -> None:
-    ids = [target.service_id for target, _ in fresh]
-    services = {
-        s.pk: s for s in Service.objects.select_related("customer", "provider").filter(pk__in=ids)
-    }
-    connections = {c.service_id: c for c in TenantConnection.objects.filter(service_id__in=ids)}
-    previous = _previous_answered_ok(ids, job)
+    """``services`` (with customer and provider) and ``connections`` (as refreshed by this
+    batch) by service id: the caller has them already."""
+    previous = _previous_answered_ok([target.service_id for target, _ in fresh], job)
     for (target, result), run in zip(fresh, runs, strict=True):
         service = services[target.service_id]
         connection = connections.get(service.pk)

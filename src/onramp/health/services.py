@@ -44,7 +44,7 @@ from onramp.tenancy.selectors import customers_visible, providers_visible
 MAX_ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 2.0
 MAX_WAIT_SECONDS = 120.0
-STORE_EVERY = 50
+STORE_EVERY = 100
 CHUNK = 500
 BATCH_SIZE = 100
 BATCH_TASK = "onramp.health.tasks.run_validation_batch"
@@ -291,9 +291,15 @@ def _store(
                 for t, r in fresh
             ]
         )
-        _refresh_connections(fresh)
-        _audit_runs(job, fresh, runs)
-        alerts_for_batch(job, fresh, runs)
+        ids = [t.service_id for t, _ in fresh]
+        services = {
+            s.pk: s
+            for s in Service.objects.select_related("customer", "provider").filter(pk__in=ids)
+        }
+        connections = {c.service_id: c for c in TenantConnection.objects.filter(service_id__in=ids)}
+        _refresh_connections(fresh, connections)
+        _audit_runs(job, fresh, runs, services)
+        alerts_for_batch(job, fresh, runs, services, connections)
         counts = {"ok": 0, "failed": 0, "errors": 0}
         for _, result in fresh:
             key = "ok" if result.ok else ("errors" if result.transient else "failed")
@@ -308,17 +314,14 @@ def _store(
         progress(ValidationJob.objects.get(pk=job.pk))
 
 
-def _refresh_connections(fresh: list[tuple[_Target, ValidationResult]]) -> None:
-    """Keep what Microsoft told us (as Validate Authentication does)."""
-    connections = {
-        c.service_id: c
-        for c in TenantConnection.objects.filter(
-            service_id__in=[t.service_id for t, r in fresh if r.credentials_accepted]
-        )
-    }
+def _refresh_connections(
+    fresh: list[tuple[_Target, ValidationResult]], connections: dict[Any, TenantConnection]
+) -> None:
+    """Keep what Microsoft told us (as Validate Authentication does), in the database and in
+    ``connections``, which the alerts read next."""
     for target, result in fresh:
         connection = connections.get(target.service_id)
-        if connection is None:
+        if connection is None or not result.credentials_accepted:
             continue
         changes = connection_facts(result)
         if result.client_secret_expires_at is not None:
@@ -326,12 +329,16 @@ def _refresh_connections(fresh: list[tuple[_Target, ValidationResult]]) -> None:
         changes = {k: v for k, v in changes.items() if getattr(connection, k) != v}
         if changes:  # usually nothing changed since the last run: no write at all
             TenantConnection.objects.filter(pk=connection.pk).update(**changes)
+            for name, value in changes.items():
+                setattr(connection, name, value)
 
 
 def _audit_runs(
-    job: ValidationJob, fresh: list[tuple[_Target, ValidationResult]], runs: list[ValidationRun]
+    job: ValidationJob,
+    fresh: list[tuple[_Target, ValidationResult]],
+    runs: list[ValidationRun],
+    services: dict[Any, Service],
 ) -> None:
-    services = {s.pk: s for s in Service.objects.filter(pk__in=[t.service_id for t, _ in fresh])}
     now = timezone.now()
     AuditEvent.objects.bulk_create(
         [
