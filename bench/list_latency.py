@@ -26,11 +26,13 @@ RATES = [50, 75, 100, 150, 200, 300]
 WORKERS, THREADS = 2, 4
 
 
-def seed(rows: int) -> str:
+def seed(rows: int) -> tuple[str, bytes]:
+    """The rows; returns an API token and the operator's authenticator key."""
     from datetime import timedelta
 
     from django.db import connection
     from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from onramp.accounts.models import Operator
     from onramp.accounts.services import token_create
@@ -83,25 +85,31 @@ def seed(rows: int) -> str:
         provider=provider,
     )
     operator = Operator.objects.get(email="bench@example.test")
+    device = TOTPDevice.objects.create(user=operator, name="bench app", confirmed=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # plans as after autovacuum, not as on an empty table
-    return token_create(actor=Actor.system(), operator=operator).value
+    return token_create(actor=Actor.system(), operator=operator).value, device.bin_key
 
 
-def login(base: str) -> requests.Session:
+def login(base: str, key: bytes) -> requests.Session:
+    """Password, then a code from the authenticator: a fully signed-in session."""
+    from django_otp.oath import TOTP
+
     session = requests.Session()
-    page = session.get(f"{base}/login")
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    session.post(
-        f"{base}/login",
-        data={
-            "csrfmiddlewaretoken": csrf,
-            "username": "bench@example.test",
-            "password": "bench-password-123456",
-        },
-        headers={"Referer": f"{base}/login"},
-    )
-    assert "sessionid" in session.cookies, "login failed"
+    steps = [
+        ("/login", {"username": "bench@example.test", "password": "bench-password-123456"}),
+        ("/login/code", {"code": f"{TOTP(key).token():06d}"}),
+    ]
+    for path, data in steps:
+        page = session.get(f"{base}{path}")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        session.post(
+            f"{base}{path}",
+            data={"csrfmiddlewaretoken": csrf, **data},
+            headers={"Referer": f"{base}{path}"},
+        )
+    listed = session.get(f"{base}/invitations/", allow_redirects=False)
+    assert listed.status_code == 200, f"sign-in failed: {listed.status_code}"
     return session
 
 
@@ -178,10 +186,10 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     with bench_database("onramp_bench_lists", {"ONRAMP_PUBLIC_URL": base}) as env:
         started = time.perf_counter()
-        token = seed(ROWS)
+        token, key = seed(ROWS)
         seeded_s = time.perf_counter() - started
         with serving(env, port, workers=WORKERS, threads=THREADS) as server:
-            session = login(base)
+            session = login(base, key)
             page = measure(server, f"{base}/invitations/", {}, session.cookies)
             bearer = {"Authorization": f"Bearer {token}"}
             api = measure(server, f"{base}/api/v1/invitations", bearer, None)

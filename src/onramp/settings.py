@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 AUTH_USER_MODEL = "accounts.Operator"
+AUTHENTICATION_BACKENDS = ["onramp.accounts.backends.OperatorBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "services:list"
 LOGOUT_REDIRECT_URL = "login"

@@ -13,6 +13,7 @@ from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from onramp.services.models import Service, TenantConnection
+from onramp.tenancy.models import Customer
 from tests.pages.conftest import invite
 from tests.pages.helpers import counts, page_text, shown_link, visible_text
 
@@ -295,15 +296,15 @@ def test_add_is_refused_for_a_pending_invitation(ops, invited):
 
 
 def test_list_queries_do_not_grow_with_rows(ops, customer, django_assert_num_queries):
-    """Session, operator, its second-factor device, customers, bounded count, the page
-    (service and customer joined), the operator's provider for the header: seven, for one row
-    or fifty."""
+    """Session, operator (its provider joined, for the header), second-factor device,
+    customers, bounded count, the page (service and customer joined): six, for one row or
+    fifty."""
     invite(customer, short_name="First-01")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert page_text(ops.get(LIST)).count("<tr data-invitation") == 1
     for number in range(4):
         invite(customer, short_name=f"More-{number:02d}")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert page_text(ops.get(LIST + "?sort=customer")).count("<tr data-invitation") == 5
 
 
@@ -318,3 +319,14 @@ def test_pager_counts_only_so_far_past_the_page(ops, customer, monkeypatch):
     assert page_text(second).count("<tr data-invitation") == 10
     assert "51\u201360 of 60" in visible_text(second)
     assert "Page 2 of 2" in visible_text(second)
+
+
+def test_customer_filter_offers_every_customer_with_the_chosen_one_selected(ops, customer):
+    other = Customer.objects.create(provider=customer.provider, name="<Fabrikam & Sons>")
+    html = ops.get(f"{LIST}?customer={other.pk}").content.decode()
+    assert f'<option value="{other.pk}" selected>&lt;Fabrikam &amp; Sons&gt;</option>' in html
+    assert f'<option value="{customer.pk}">{customer.name}</option>' in html
+    assert html.count(" selected>") == 1
+    unfiltered = ops.get(LIST).content.decode()
+    assert f'<option value="{other.pk}">&lt;Fabrikam &amp; Sons&gt;</option>' in unfiltered
+    assert '<option value="">All customers</option>' in unfiltered

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.timesince import timesince, timeuntil
@@ -51,4 +51,16 @@ def badge(status: object, label: object = "") -> SafeString:
     colour = BADGE_COLOURS.get(status, "grey")
     return format_html(
         '<span class="badge badge--{}" data-status="{}">{}</span>', colour, status, text
+    )
+
+
+@register.simple_tag
+def options(rows: object, chosen: object) -> SafeString:
+    """A filter's ``<option>`` per row (its id, its name), ``chosen`` selected: a template loop
+    over a provider's hundred customers was a tenth of a list page's work."""
+    chosen_pk = getattr(chosen, "pk", None)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((row.pk, " selected" if row.pk == chosen_pk else "", row.name) for row in rows),
     )

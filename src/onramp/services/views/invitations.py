@@ -44,6 +44,24 @@ INVITATION_COLUMNS = {
     "created": ("created_at", "id"),
     "expires": ("expires_at", "id"),
 }
+# The columns a row shows: skipping the credential and tenant columns (JSON, dates, sealed
+# secrets) saves decoding a dozen values per row.
+LISTED_COLUMNS = (
+    "service__id",
+    "service__short_name",
+    "service__full_name",
+    "service__status",
+    "customer__id",
+    "customer__name",
+    "admin_email",
+    "status",
+    "created_at",
+    "expires_at",
+    "authenticated_at",
+    "email_sent",
+    "email_send_count",
+    "email_last_error",
+)
 INVITATION_HEADERS = [
     ("short_name", "Short name"),
     ("customer", "Customer"),
@@ -65,7 +83,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
     if customer is not None:
         invitations = invitations.filter(customer=customer)
     sort, ordering = sorting(request, INVITATION_COLUMNS, "-created")
-    page = paginate(request, invitations.order_by(*ordering))
+    page = paginate(request, invitations.only(*LISTED_COLUMNS).order_by(*ordering))
     now = timezone.now()
     service_urls = {name: row_url(f"services:{name}") for name in ("detail", "delete")}
     invitation_urls = {
