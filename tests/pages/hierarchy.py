@@ -104,3 +104,16 @@ def state() -> dict[str, list]:
 
 def new_events(before: dict[str, list]) -> list[AuditEvent]:
     return list(AuditEvent.objects.exclude(id__in=before["audit"]).order_by("id"))
+
+
+def attempt(world: World, who: str, url: str, data: dict | None, table: dict[str, int]):
+    """One page action as ``who`` (GET, or POST with ``data``): the status must be the one
+    ``table`` gives (``"*"`` for anyone not named), anonymous goes to sign-in. Returns the
+    response and that status."""
+    expected = table.get(who, table["*"])
+    client = world.client(who)
+    response = client.get(url) if data is None else client.post(url, data)
+    assert response.status_code == expected
+    if who == "anonymous":
+        assert response.url == f"/login?next={url}"
+    return response, expected

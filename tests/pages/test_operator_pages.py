@@ -16,7 +16,7 @@ from onramp.audit.services import Actor
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
-from tests.pages.hierarchy import KINDS, World, build, new_events, state
+from tests.pages.hierarchy import KINDS, World, attempt, build, new_events, state
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -80,13 +80,8 @@ def request_for(w: World, action: str) -> tuple[str, dict | None]:
 @pytest.mark.parametrize("action", list(EXPECTED))
 def test_who_may_manage_operators(world, action, who):
     url, data = request_for(world, action)
-    expected = EXPECTED[action].get(who, EXPECTED[action]["*"])
     before = state()
-    client = world.client(who)
-    response = client.get(url) if data is None else client.post(url, data)
-    assert response.status_code == expected
-    if who == "anonymous":
-        assert response.url == f"/login?next={url}"
+    response, expected = attempt(world, who, url, data, EXPECTED[action])
     if expected == 302 and who != "anonymous":
         assert response.url == "/operators/"
         events = new_events(before)

@@ -11,7 +11,7 @@ from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
 from onramp.services.models import Service
 from tests.pages.conftest import invite
-from tests.pages.hierarchy import KINDS, World, build, new_events, state
+from tests.pages.hierarchy import KINDS, World, attempt, build, new_events, state
 
 pytestmark = pytest.mark.django_db
 
@@ -108,13 +108,8 @@ def snapshot() -> dict[str, list]:
 @pytest.mark.parametrize("action", list(EXPECTED))
 def test_who_may_use_each_page(world, action, who):
     url, data = request_for(world, action)
-    expected = EXPECTED[action].get(who, EXPECTED[action]["*"])
     before, audit_before = snapshot(), state()
-    client = world.client(who)
-    response = client.get(url) if data is None else client.post(url, data)
-    assert response.status_code == expected
-    if who == "anonymous":
-        assert response.url == f"/login?next={url}"
+    _, expected = attempt(world, who, url, data, EXPECTED[action])
     if action in EVENTS and expected in (200, 302) and who != "anonymous":
         events = new_events(audit_before)
         assert [(e.action, e.actor_id) for e in events] == [

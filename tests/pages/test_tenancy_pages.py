@@ -15,7 +15,7 @@ from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer, Provider
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
-from tests.pages.hierarchy import KINDS, World, build, new_events, state
+from tests.pages.hierarchy import KINDS, World, attempt, build, new_events, state
 from tests.pages.test_browser import shoot
 from tests.signin import sign_in
 
@@ -133,13 +133,8 @@ def request_for(w: World, action: str) -> tuple[str, dict | None]:
 @pytest.mark.parametrize("action", list(EXPECTED))
 def test_who_may_use_each_page(world, action, who):
     url, data = request_for(world, action)
-    expected = EXPECTED[action].get(who, EXPECTED[action]["*"])
     before = state()
-    client = world.client(who)
-    response = client.get(url) if data is None else client.post(url, data)
-    assert response.status_code == expected
-    if who == "anonymous":
-        assert response.url == f"/login?next={url}"
+    response, expected = attempt(world, who, url, data, EXPECTED[action])
     if expected == 302 and who != "anonymous":
         assert response.url == LISTS[action.split()[-2]]
         events = new_events(before)
