@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ninja",
     "onramp.core",
     "onramp.m365",
+    "onramp.connections",
     "onramp.tenancy",
     "onramp.accounts",
     "onramp.services",

@@ -24,7 +24,8 @@ from onramp.core.tokens import token_hash  # noqa: E402
 from onramp.invitations.models import Invitation  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402
 from onramp.notifications.tasks import sweep_outbox  # noqa: E402
-from onramp.services.services import ServiceRequest, service_create  # noqa: E402
+from onramp.services.onboarding import service_create  # noqa: E402
+from onramp.services.services import ServiceRequest  # noqa: E402
 from onramp.tenancy.models import Customer, Provider  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from onramp.connections.models import TenantConnection
 from onramp.core.crypto import secret_box
-from onramp.services.models import Service, TenantConnection
+from onramp.services.models import Service
 from tests.invitations.conftest import invite  # noqa: F401 - shared fixture
 
 

@@ -11,9 +11,9 @@ from django.test import Client
 from onramp.accounts.models import Operator
 from onramp.audit.services import Actor
 from onramp.invitations.models import Invitation
-from onramp.invitations.services import invitation_authenticate
 from onramp.services.models import Service
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import invitation_authenticate, service_create
+from onramp.services.services import ServiceRequest
 from onramp.tenancy.models import Customer, Provider
 from tests.conftest import PASSWORD
 from tests.signin import sign_in

@@ -13,6 +13,7 @@ import requests
 
 from onramp.sandbox.admin import SandboxAdmin
 from onramp.sandbox.runner import SandboxProcess
+from tests.clock import Clock
 
 SANDBOX_LINE = re.compile(r"^SANDBOX (https://127\.0\.0\.1:(\d+)) CA=(/\S+/ca\.pem)\n$")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -40,9 +41,11 @@ def sandbox_url(sandbox_server: tuple[str, str]) -> str:
 
 
 @pytest.fixture
-def admin(sandbox_server: tuple[str, str]) -> Iterator[SandboxAdmin]:
-    """The admin client; faults are cleared after every test so they cannot leak."""
+def admin(sandbox_server: tuple[str, str], clock: Clock) -> Iterator[SandboxAdmin]:
+    """The admin client, the directory's clock at the tests' "now"; faults are cleared after
+    every test so they cannot leak."""
     client = SandboxAdmin(*sandbox_server)
+    client.set_clock(clock.iso() if clock.pinned else None)
     yield client
     client.clear_faults()
 

@@ -31,9 +31,9 @@ class _Column:
 
 
 def _columns() -> list[_Column]:
+    from onramp.connections.models import TenantConnection
     from onramp.invitations.models import Invitation
     from onramp.notifications.models import OutboxMessage
-    from onramp.services.models import TenantConnection
 
     return [
         _Column(TenantConnection, "secret_sealed", "secret_key_id", "connection of service"),

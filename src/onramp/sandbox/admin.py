@@ -94,5 +94,9 @@ class SandboxAdmin:
         """How many client requests were served since the start or the last reset."""
         return self._call("GET", "/requests")["total"]
 
+    def set_clock(self, now: str | None) -> dict:
+        """Pins the directory's clock (ISO 8601) to the tests' "now"; None returns to the wall."""
+        return self._call("PUT", "/clock", {"now": now})
+
     def reset(self) -> None:
         self._call("POST", "/reset")

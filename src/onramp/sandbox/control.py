@@ -39,6 +39,7 @@ class Control:
              self._delete_secret),
             ("PUT", ("faults",), lambda b, _: (200, w.set_faults(b))),
             ("GET", ("faults",), lambda b, _: (200, asdict(w.faults))),
+            ("PUT", ("clock",), lambda b, _: (200, w.set_clock(b))),
             ("GET", ("requests",), lambda b, _: (200, w.request_log())),
             ("POST", ("reset",), self._reset),
         ]  # fmt: skip

@@ -13,12 +13,17 @@ import re
 import secrets
 import string
 import time
-from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
 from onramp.sandbox.certs import SigningKey
 from onramp.sandbox.errors import aad_error
-from onramp.sandbox.model import DIRECTORY_ROLES, GRAPH_RESOURCES, TEAMS_RESOURCES, Tenant
+from onramp.sandbox.model import (
+    DIRECTORY_ROLES,
+    GRAPH_RESOURCES,
+    TEAMS_RESOURCES,
+    Tenant,
+    utcnow,
+)
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response
 
@@ -305,7 +310,7 @@ class Identity:
                 "The request body must contain the following parameter: 'client_assertion' or "
                 "'client_secret'.",
             )
-        now = datetime.now(UTC)
+        now = utcnow()
         matches = [
             s
             for s in app.secrets

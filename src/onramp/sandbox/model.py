@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 TEAMS_APP_ID = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239"
@@ -36,9 +36,21 @@ def graph_role_id(name: str) -> str:
     return GRAPH_ROLE_IDS.get(name) or str(uuid.uuid5(_ROLE_NAMESPACE, name))
 
 
+class DirectoryClock:
+    """The directory's "now": the wall clock moved by the offset a test sets with
+    ``PUT /_sandbox/clock``, so credentials' dates follow the product's pinned clock. Tokens keep
+    the wall clock: their lifetimes are checked by clients that know no other."""
+
+    offset = timedelta(0)
+
+    @classmethod
+    def set(cls, moment: datetime | None) -> None:
+        cls.offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
+
+
 def utcnow() -> datetime:
     """Now, whole seconds (Microsoft's defaults carry no meaningful fraction)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return (datetime.now(UTC) + DirectoryClock.offset).replace(microsecond=0)
 
 
 def iso_z(moment: datetime) -> str:

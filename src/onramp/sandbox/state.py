@@ -21,6 +21,7 @@ from typing import Any
 from onramp.sandbox.model import (
     DIRECTORY_ROLES,
     Application,
+    DirectoryClock,
     Secret,
     Tenant,
     iso_z,
@@ -276,6 +277,14 @@ class World:
             self.faults = faults
         return asdict(faults)
 
+    def set_clock(self, body: Any) -> dict:
+        """Moves the directory's clock to ``now`` (null: back to the wall clock); it ticks on."""
+        body = _fields(body, {"now"}, required=("now",))
+        moment = None if body["now"] is None else _moment(body, "now")
+        with self.lock:
+            DirectoryClock.set(moment)
+        return {"now": iso_z(utcnow())}
+
     def record(self, method: str, path: str, status: int) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         entry = {"method": method, "path": path, "status": status, "time": stamp}
@@ -293,6 +302,7 @@ class World:
             self.tenants.clear()
             self._domains.clear()
             self.faults = Faults()
+            DirectoryClock.set(None)
             self._requests.clear()
             self.requests_total = 0
             self._save()

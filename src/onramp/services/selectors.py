@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
-
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import scoped
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.lookup import get_or_not_found
 from onramp.invitations.models import Invitation
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 
 
 def services_visible(operator: Operator) -> QuerySet[Service]:
@@ -46,11 +44,3 @@ def connection_of(service: Service) -> TenantConnection | None:
 
 def last_validation(service: Service) -> ValidationRun | None:
     return service.validation_runs.order_by("-validated_at", "-id").first()
-
-
-def days_until(moment, today: date | None = None) -> int | None:
-    """Whole UTC days from today to the expiry date; negative once expired."""
-    if moment is None:
-        return None
-    today = today or timezone.now().date()
-    return (moment.astimezone(UTC).date() - today).days

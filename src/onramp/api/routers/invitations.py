@@ -17,8 +17,8 @@ from onramp.api.serializers import (
     validation_json,
 )
 from onramp.invitations.selectors import invitation_get, invitations_visible, with_status
-from onramp.invitations.services import invitation_resend, invitation_revoke
-from onramp.services.services import service_activate
+from onramp.invitations.services import invitation_resend
+from onramp.services.onboarding import invitation_revoke, service_activate
 
 router = Router(tags=["invitations"])
 

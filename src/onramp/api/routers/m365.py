@@ -11,13 +11,13 @@ from onramp.api.auth import actor_of, operator_of
 from onramp.api.responses import M365, InvitationWithLink, SecretRenewed, Validation, errors
 from onramp.api.schemas import ExpiryEntry, Reinitiation, SecretRenewal
 from onramp.api.serializers import issued_invitation_json, m365_json, run_json, validation_json
-from onramp.services.selectors import service_get
-from onramp.services.services import (
+from onramp.connections.services import (
     connection_replace_secret,
     connection_set_expiry,
     connection_validate,
-    service_reinitiate,
 )
+from onramp.services.onboarding import service_reinitiate
+from onramp.services.selectors import service_get
 
 router = Router(tags=["m365"])
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from onramp.core.management.commands._demo.files import DemoFiles
 from onramp.sandbox.runner import SandboxProcess
@@ -61,7 +62,7 @@ def sandbox_registration(files: DemoFiles, sandbox: SandboxProcess) -> AppRegist
         permissions=list(settings.REQUIRED_GRAPH_PERMISSIONS),
         roles=list(settings.REQUIRED_DIRECTORY_ROLES),
     )
-    end = (datetime.now(UTC) + timedelta(days=SECRET_DAYS)).replace(microsecond=0)
+    end = (timezone.now() + timedelta(days=SECRET_DAYS)).replace(microsecond=0)
     secret = admin.add_secret(
         tenant["tenant_id"],
         app["app_id"],
