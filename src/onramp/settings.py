@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "onramp.audit",
     "onramp.notifications",
     "onramp.health",
+    "onramp.ops",
 ]
 
 AUTH_USER_MODEL = "accounts.Operator"

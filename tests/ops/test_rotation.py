@@ -8,9 +8,9 @@ from cryptography.fernet import Fernet
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.core.crypto import SecretBox
-from onramp.core.rotation import RotationError, keys_rotate
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
+from onramp.ops.rotation import RotationError, keys_rotate
 from onramp.services.models import TenantConnection
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from onramp.core.management.commands._demo.files import DemoFiles
+from onramp.ops.demo.files import DemoFiles
 from onramp.sandbox.runner import SandboxProcess
 
 TENANT_NAME = "Contoso Demo"
