@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "onramp.audit",
     "onramp.notifications",
     "onramp.health",
+    "onramp.ops",
 ]
 
 AUTH_USER_MODEL = "accounts.Operator"
@@ -119,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "onramp.accounts.context_processors.permissions",
             ],
         },
     },

@@ -121,7 +121,7 @@ def validate_all(request: HttpRequest) -> HttpResponse:
         scope="customer" if customer_id else "all",
         target_id=customer_id or None,
     )
-    return redirect("services:health-job", job_id=job.pk)
+    return redirect("health:job", job_id=job.pk)
 
 
 def job_covers(operator: Any, job: Any) -> str:

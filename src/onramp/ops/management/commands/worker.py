@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from onramp.core.logging import install_masking
-from onramp.core.schedules import ensure_schedules
+from onramp.ops.schedules import ensure_schedules
 
 
 class Command(BaseCommand):

@@ -9,9 +9,9 @@ from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.connections.models import TenantConnection
 from onramp.core.crypto import SecretBox
-from onramp.core.rotation import RotationError, keys_rotate
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
+from onramp.ops.rotation import RotationError, keys_rotate
 
 pytestmark = pytest.mark.django_db
 

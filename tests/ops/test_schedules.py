@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django_q.models import Schedule
 
-from onramp.core.schedules import ensure_schedules
+from onramp.ops.schedules import ensure_schedules
 
 pytestmark = pytest.mark.django_db
 

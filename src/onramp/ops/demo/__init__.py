@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, NoReturn
 
 import requests
 
-from onramp.core.management.commands._demo.banner import banner
-from onramp.core.management.commands._demo.children import Child, stop_all
-from onramp.core.management.commands._demo.files import DemoFiles
+from onramp.ops.demo.banner import banner
+from onramp.ops.demo.children import Child, stop_all
+from onramp.ops.demo.files import DemoFiles
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -177,7 +177,7 @@ class Demo:
         from django.db import connections
 
         from onramp.core.logging import install_masking
-        from onramp.core.management.commands._demo.seed import (
+        from onramp.ops.demo.seed import (
             SeedError,
             demo_data,
             sandbox_registration,

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from onramp.core.management.commands._demo.files import DemoFiles
+from onramp.ops.demo.files import DemoFiles
 from onramp.sandbox.runner import SandboxProcess
 
 TENANT_NAME = "Contoso Demo"

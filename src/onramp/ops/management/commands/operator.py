@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from onramp.accounts.services import operator_create
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput
-from onramp.core.management.commands._cli import one_line
+from onramp.ops.management.commands._cli import one_line
 
 
 class Command(BaseCommand):

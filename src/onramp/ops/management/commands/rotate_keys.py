@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from onramp.audit.services import Actor
-from onramp.core.rotation import RotationError, keys_rotate
+from onramp.ops.rotation import RotationError, keys_rotate
 
 
 class Command(BaseCommand):

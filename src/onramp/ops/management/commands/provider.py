@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput
-from onramp.core.management.commands._cli import one_line
+from onramp.ops.management.commands._cli import one_line
 from onramp.tenancy.services import provider_create
 
 

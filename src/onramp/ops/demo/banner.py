@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from onramp.core.management.commands._demo.seed import AppRegistration, Login
+    from onramp.ops.demo.seed import AppRegistration, Login
 
 
 def banner(url: str, login: Login, registration: AppRegistration, data_dir: Path) -> str:

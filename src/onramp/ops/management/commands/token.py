@@ -8,7 +8,7 @@ from onramp.accounts.models import Operator
 from onramp.accounts.services import token_create
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput
-from onramp.core.management.commands._cli import one_line
+from onramp.ops.management.commands._cli import one_line
 
 
 class Command(BaseCommand):
