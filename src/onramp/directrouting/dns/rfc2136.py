@@ -161,7 +161,8 @@ class Rfc2136Backend:
         except dns.tsig.PeerBadKey:
             raise DnsError(
                 f"The {self._where} refused the update: TSIG key '{key}' is not valid (BADKEY); "
-                "check the key name and that the server has this key.",
+                f"check the key name, that the server has this key and that it may update the "
+                f"zone '{zone}'.",
                 transient=False,
             ) from None
         except dns.tsig.PeerBadSignature:
