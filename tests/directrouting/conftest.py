@@ -39,6 +39,15 @@ $TTL 3600
 ns1 A 127.0.0.1
 elsewhere NS ns.other.example.
 """
+# The zone as the server transfers it (AXFR) right after a reset.
+INITIAL = sorted(
+    [
+        f"{ZONE}. 3600 IN SOA ns1.{ZONE}. hostmaster.{ZONE}. 1 3600 900 604800 60",
+        f"{ZONE}. 3600 IN NS ns1.{ZONE}.",
+        f"elsewhere.{ZONE}. 3600 IN NS ns.other.example.",
+        f"ns1.{ZONE}. 3600 IN A 127.0.0.1",
+    ]
+)
 
 KNOT_CONF = """server:
     rundir: "{dir}"
@@ -245,7 +254,7 @@ def powerdns() -> Iterator[PowerDnsApi]:
         }
     }
     server.RequestHandlerClass = _handler(api)
-    thread = Thread(target=server.serve_forever, daemon=True)
+    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield api
     server.shutdown()

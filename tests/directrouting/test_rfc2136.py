@@ -6,16 +6,8 @@ import pytest
 
 from onramp.directrouting.dns import DnsError, Rfc2136Backend, TxtRecord
 from tests.conftest import free_port
-from tests.directrouting.conftest import READER_KEY, READER_SECRET, ZONE, KnotServer
+from tests.directrouting.conftest import INITIAL, READER_KEY, READER_SECRET, ZONE, KnotServer
 
-INITIAL = sorted(
-    [
-        f"{ZONE}. 3600 IN SOA ns1.{ZONE}. hostmaster.{ZONE}. 1 3600 900 604800 60",
-        f"{ZONE}. 3600 IN NS ns1.{ZONE}.",
-        f"elsewhere.{ZONE}. 3600 IN NS ns.other.example.",
-        f"ns1.{ZONE}. 3600 IN A 127.0.0.1",
-    ]
-)
 RECORD = TxtRecord(f"customer1.{ZONE}", "MS=ms12345678")
 
 
