@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from onramp.accounts.models import Operator
+from onramp.accounts.scoping import can
 from onramp.audit.services import Actor
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
@@ -72,7 +73,14 @@ class Invited:
 def invite(customer, *, short_name="Contoso-01", admin_email="admin@contoso.example", actor=None):
     """A service awaiting authentication with its invitation, made by the domain layer."""
     if actor is None:
-        operator = Operator.objects.filter(provider=customer.provider).first()
+        operator = next(
+            (
+                found
+                for found in Operator.objects.filter(provider=customer.provider)
+                if can(found, "service.create")
+            ),
+            None,
+        )
         actor = Actor.for_operator(operator) if operator else Actor.system()
     created = service_create(
         actor=actor,

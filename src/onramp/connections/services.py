@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record, audit_record_many
 from onramp.connections.models import (
     ConnectionMethod,
@@ -223,6 +224,7 @@ def connection_validate(
     *, actor: Actor, service: Any, trigger: str = ValidationTrigger.MANUAL
 ) -> ValidationRun:
     """Validate Authentication: re-run every check live and keep the run."""
+    require_actor(actor, "connection.validate")
     connection = _require_connection(service)
     result = validate_live(
         tenant=connection.tenant_id,
@@ -243,6 +245,7 @@ def connection_replace_secret(
 ) -> tuple[TenantConnection, ValidationResult]:
     """Store a renewed secret once Microsoft issues a token with it for the same tenant and
     application; other failing checks are reported but do not block the renewal."""
+    require_actor(actor, "connection.renew_secret")
     client_secret = client_secret.strip()
     if not client_secret or len(client_secret) > 255:
         raise InvalidInput({"client_secret": ["Enter the new client secret's value."]})
@@ -291,6 +294,7 @@ def connection_replace_secret(
 
 def connection_set_expiry(*, actor: Actor, service: Any, expires_at: datetime) -> TenantConnection:
     """The expiry date entered by hand, only while Microsoft cannot tell it."""
+    require_actor(actor, "connection.renew_secret")
     with transaction.atomic():
         _require_connection(service)
         connection = TenantConnection.objects.select_for_update().get(service=service)

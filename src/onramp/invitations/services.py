@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.core.errors import InvalidState
 from onramp.core.tokens import new_token, token_hash
@@ -105,6 +106,7 @@ def invitation_require(invitation: Invitation, allowed: tuple[str, ...], doing: 
 
 def invitation_resend(*, actor: Actor, invitation: Invitation) -> IssuedInvitation:
     """A new link (the old one dies), a new expiry, a new email; held credentials kept."""
+    require_actor(actor, "invitation.manage")
     with transaction.atomic():
         invitation = invitation_locked(invitation.pk)
         old_status = invitation_require(invitation, RESENDABLE, "resent")

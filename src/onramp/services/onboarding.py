@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.connections.models import ConnectionMethod, ValidationTrigger
 from onramp.connections.services import (
@@ -54,6 +55,7 @@ class CreatedService:
 
 def service_create(*, actor: Actor, customer: Customer, request: ServiceRequest) -> CreatedService:
     """Create a service with an invitation, or with known credentials validated live first."""
+    require_actor(actor, "service.create")
     errors = service_request_errors(customer, request)
     if errors:
         raise InvalidInput(errors)
@@ -218,6 +220,7 @@ def invitation_authenticate(
 def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
     """The link dies and the held credentials are forgotten; a service that never became
     active is disconnected."""
+    require_actor(actor, "invitation.manage")
     with transaction.atomic():
         invitation = invitation_locked(invitation.pk)
         old_status = invitation_require(invitation, RESENDABLE, "revoked")
@@ -243,6 +246,7 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
 
 def service_activate(*, actor: Actor, invitation: Invitation) -> tuple[Service, ValidationResult]:
     """Add: validate the received credentials live again, then complete the onboarding."""
+    require_actor(actor, "invitation.manage")
     invitation = Invitation.objects.select_related("service__customer").get(pk=invitation.pk)
     _require_addable(invitation)
     service = invitation.service
@@ -315,6 +319,7 @@ def _require_addable(invitation: Invitation) -> None:
 
 def service_reinitiate(*, actor: Actor, service: Service, admin_email: str) -> IssuedInvitation:
     """Re-initiate Authentication Flow: a new invitation; the current connection stays."""
+    require_actor(actor, "connection.reinitiate")
     admin_email = admin_email.strip()
     if problem := email_error(admin_email):
         raise InvalidInput({"admin_email": [problem]})

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.core import short_names
 from onramp.core.errors import InvalidState
@@ -79,6 +80,7 @@ DUPLICATE_NAME = "Another service of this provider already uses this short name.
 
 def service_delete(*, actor: Actor, service: Service) -> None:
     """Only a service that never became active; its name is released, its invitation dies."""
+    require_actor(actor, "service.delete")
     with transaction.atomic():
         service = Service.objects.select_for_update().get(pk=service.pk)
         if service.status not in NEVER_ACTIVE:

