@@ -41,16 +41,17 @@ from onramp.accounts.second_factor import (
     recovery_codes_left,
 )
 from onramp.accounts.selectors import token_get, tokens_of
-from onramp.accounts.services import (
-    SETUP_UNUSABLE,
+from onramp.accounts.services.own import (
     enrol_at_sign_in,
-    operator_setup_complete,
     password_change,
     recovery_codes_regenerate,
-    setup_by_token,
-    token_create,
-    token_revoke,
 )
+from onramp.accounts.services.setup_links import (
+    SETUP_UNUSABLE,
+    operator_setup_complete,
+    setup_by_token,
+)
+from onramp.accounts.services.tokens import token_create, token_revoke
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.ratelimit import link_attempt_wait

@@ -8,13 +8,12 @@ from ninja import Query, Router, Status
 
 from onramp.accounts.scoping import require
 from onramp.accounts.selectors import operator_get, operators_visible, token_get, tokens_of
-from onramp.accounts.services import (
+from onramp.accounts.services.operators import (
     operator_change,
     operator_deactivate,
     operator_invite,
-    token_create,
-    token_revoke,
 )
+from onramp.accounts.services.tokens import token_create, token_revoke
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.pagination import page
 from onramp.api.responses import NewToken, Operator, OperatorPage, TokenPage, errors
@@ -28,7 +27,6 @@ router = Router(tags=["operators"])
 def create_operator(request: HttpRequest, payload: OperatorInvite):
     """Admins only, within their own scope. The new operator sets a password and a second
     factor through a link emailed to it (valid 72 hours); the answer never holds the link."""
-    require(operator_of(request), "operator.manage")
     operator = operator_invite(
         actor=actor_of(request), email=payload.email, role=payload.role, scope=payload.scope
     )
@@ -55,9 +53,7 @@ def get_operator(request: HttpRequest, id: str):
 @router.patch("/operators/{id}", response={200: Operator, **errors(403, 404, 422)})
 def change_operator(request: HttpRequest, id: str, payload: OperatorChange):
     """Role and/or active; an admin cannot change its own role or deactivate itself."""
-    operator = operator_of(request)
-    found = operator_get(operator, id)
-    require(operator, "operator.manage")
+    found = operator_get(operator_of(request), id)
     changes = {name: getattr(payload, name) for name in payload.model_fields_set}
     return operator_json(operator_change(actor=actor_of(request), operator=found, **changes))
 
@@ -65,9 +61,7 @@ def change_operator(request: HttpRequest, id: str, payload: OperatorChange):
 @router.delete("/operators/{id}", response={204: None, **errors(403, 404)})
 def delete_operator(request: HttpRequest, id: str):
     """Deactivates: no more sign-in, its tokens revoked; the row stays for the audit trail."""
-    operator = operator_of(request)
-    found = operator_get(operator, id)
-    require(operator, "operator.manage")
+    found = operator_get(operator_of(request), id)
     operator_deactivate(actor=actor_of(request), operator=found)
     return Status(204, None)
 
