@@ -168,8 +168,10 @@ def test_bad_codes_are_refused_counted_and_change_nothing(client, operator, kind
         ("login.failed", operator.email, operator.email, {"new": {"step": "second factor"}})
     ]
     assert dict(RateLimitBucket.objects.values_list("key", "count")) == {
-        f"login:email:{operator.email}": 1,
+        f"login:pair:{operator.email}|127.0.0.1": 1,
         "login:client:127.0.0.1": 1,
+        f"login:email:{operator.email}": 1,
+        f"login:email-slow:{operator.email}": 1,
     }
 
 
