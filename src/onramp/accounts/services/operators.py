@@ -4,10 +4,13 @@ API call these functions and render the refusal."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -176,10 +179,23 @@ def operator_invite(*, actor: Actor, email: str, role: str, scope: str) -> Opera
     return operator
 
 
+def _sessions_end(operator: Operator, now: datetime) -> None:
+    """Delete the operator's live sessions. Django only ignores an inactive user's session,
+    so without this a reactivation would revive it, second factor verified. Sessions are
+    indexed by key only, so each live one is decoded; deactivations are rare."""
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=now).iterator()
+        if session.get_decoded().get(SESSION_KEY) == str(operator.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+
+
 def _retire(operator: Operator) -> int:
-    """A deactivated operator's API tokens and unused set-up links die; returns the token count
-    (reactivating the operator does not bring them back)."""
+    """A deactivated operator's sessions, API tokens and unused set-up links die; returns the
+    token count (reactivating the operator does not bring them back)."""
     now = timezone.now()
+    _sessions_end(operator, now)
     OperatorSetup.objects.filter(
         operator=operator, used_at__isnull=True, expires_at__gt=now
     ).update(expires_at=now)
