@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -250,6 +251,13 @@ def _account(request: HttpRequest, status: int = 200, **context: object) -> Http
     return render_page(request, "accounts/account.html", page, status=status, section="account")
 
 
+def _shown_once(response: HttpResponse) -> HttpResponse:
+    """A page holding a new API token or recovery codes: no cache (browser, proxy, back
+    button) may keep a copy."""
+    add_never_cache_headers(response)
+    return response
+
+
 @operator_page
 @require_http_methods(["GET"])
 def account(request: HttpRequest) -> HttpResponse:
@@ -260,8 +268,14 @@ def account(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("current_password", "new_password", "new_password_again")
 @require_POST
 def account_password(request: HttpRequest) -> HttpResponse:
-    """The session stays signed in (and verified) after the change."""
+    """The session stays signed in (and verified) after the change. A wrong current password
+    counts in the sign-in lock-out (a stolen session must not guess it freely); while locked
+    out it is not even checked (429)."""
     form = PasswordChangeForm(request.POST)
+    seconds = locked_for(request.user.email, _client_ip(request))
+    if form.is_valid() and seconds:
+        form.add_error("current_password", throttled_message(seconds))
+        return _account(request, 429, password_form=form)
     if form.is_valid():
         values = form.cleaned_data
         try:
@@ -272,6 +286,8 @@ def account_password(request: HttpRequest) -> HttpResponse:
                 password_again=values["new_password_again"],
             )
         except InvalidInput as error:
+            if "current_password" in error.errors:
+                login_failed(request.user.email, _client_ip(request))
             form.add_domain_errors(error.errors)
         else:
             update_session_auth_hash(request, request.user)
@@ -284,7 +300,7 @@ def account_password(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_recovery_codes(request: HttpRequest) -> HttpResponse:
     codes = recovery_codes_regenerate(request.user)
-    return _account(request, recovery_codes=codes)
+    return _shown_once(_account(request, recovery_codes=codes))
 
 
 @operator_page
@@ -302,7 +318,7 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
         except InvalidInput as error:
             form.add_domain_errors(error.errors)
         else:
-            return _account(request, issued=issued)
+            return _shown_once(_account(request, issued=issued))
     return _account(request, 422, token_form=form)
 
 

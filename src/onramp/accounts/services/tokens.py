@@ -15,6 +15,7 @@ from onramp.core.errors import Forbidden, InvalidInput
 from onramp.core.tokens import new_token, token_hash
 
 TOKEN_PREFIX = "onr_"  # noqa: S105 - a visible prefix, not a secret
+DEFAULT_EXPIRES_DAYS = 90  # CONTRACT §4; no expiry only when asked for (None)
 NOT_YOUR_TOKEN = "You can only manage your own API tokens."  # noqa: S105 - a message
 
 
@@ -35,8 +36,9 @@ def token_create(
     actor: Actor,
     operator: Operator,
     name: str = "",
-    expires_days: int | None = None,
+    expires_days: int | None = DEFAULT_EXPIRES_DAYS,
 ) -> IssuedToken:
+    """``expires_days=None`` is the explicit request for a token that never expires."""
     _require_own(actor, operator)
     if expires_days is not None and not 1 <= expires_days <= 3650:
         raise InvalidInput({"expires_days": ["Use a number of days from 1 to 3650."]})

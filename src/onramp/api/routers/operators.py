@@ -13,7 +13,7 @@ from onramp.accounts.services.operators import (
     operator_deactivate,
     operator_invite,
 )
-from onramp.accounts.services.tokens import token_create, token_revoke
+from onramp.accounts.services.tokens import DEFAULT_EXPIRES_DAYS, token_create, token_revoke
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.pagination import page
 from onramp.api.responses import NewToken, Operator, OperatorPage, TokenPage, errors
@@ -68,12 +68,14 @@ def delete_operator(request: HttpRequest, id: str):
 
 @router.post("/tokens", response={201: NewToken, **errors(422)})
 def create_token(request: HttpRequest, payload: TokenCreate):
-    """A token for the caller, scoped like it; its value is shown in this answer only."""
+    """A token for the caller, scoped like it; its value is shown in this answer only. It
+    expires after 90 days unless ``expires_days`` says otherwise (``null``: never)."""
+    given = "expires_days" in payload.model_fields_set
     issued = token_create(
         actor=actor_of(request),
         operator=operator_of(request),
         name=payload.name.strip(),
-        expires_days=payload.expires_days,
+        expires_days=payload.expires_days if given else DEFAULT_EXPIRES_DAYS,
     )
     return Status(201, new_token_json(issued))
 
