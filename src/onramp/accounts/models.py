@@ -23,6 +23,14 @@ class Scope(models.TextChoices):
     CUSTOMER = "customer", "Customer"
 
 
+class OperatorStatus(models.TextChoices):
+    """What the Operators page and the API say of an operator (not stored: derived)."""
+
+    INVITED = "invited", "Invited"  # its set-up link is not used yet: it has no password
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+
+
 class OperatorManager(BaseUserManager["Operator"]):
     def create_user(self, email: str, password: str | None = None, **fields) -> Operator:
         operator = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -95,6 +103,19 @@ class Operator(AbstractBaseUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def status(self) -> OperatorStatus:
+        """Invited while a set-up link is unused and no password set (an operator the CLI made
+        has no link); lists annotate ``setup_pending`` (accounts.selectors) to spare a query."""
+        if not self.is_active:
+            return OperatorStatus.INACTIVE
+        if self.has_usable_password():
+            return OperatorStatus.ACTIVE
+        pending = getattr(self, "setup_pending", None)
+        if pending is None:
+            pending = self.setups.filter(used_at__isnull=True).exists()
+        return OperatorStatus.INVITED if pending else OperatorStatus.ACTIVE
 
     @property
     def scope_label(self) -> str:
