@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 
-from onramp.accounts.models import ApiToken, Operator
+from onramp.accounts.models import ApiToken, Operator, recovery_code_hash
 from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
@@ -154,7 +154,8 @@ def test_new_recovery_codes_are_shown_once_and_replace_the_old(me, operator):
     second = me.post("/account/recovery-codes")
     new = re.findall(r'<li><code class="mono">(\w+)</code></li>', second.content.decode())
     assert len(new) == 10 and not set(old) & set(new)
-    assert sorted(StaticToken.objects.values_list("token", flat=True)) == sorted(new)
+    stored = sorted(StaticToken.objects.values_list("token", flat=True))
+    assert stored == sorted(recovery_code_hash(code) for code in new)
     listed = me.get("/account/")
     assert not any(code in listed.content.decode() for code in new)
     assert "You have 10 unused recovery codes." in visible_text(listed)

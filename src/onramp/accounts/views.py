@@ -20,7 +20,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onramp.accounts.forms import (
     CodeForm,
@@ -31,7 +30,7 @@ from onramp.accounts.forms import (
     TokenForm,
 )
 from onramp.accounts.login import locked_for, login_failed, login_succeeded, throttled_message
-from onramp.accounts.models import Operator
+from onramp.accounts.models import AuthenticatorApp, Operator
 from onramp.accounts.second_factor import (
     WRONG_CODE,
     code_verify,
@@ -157,7 +156,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             device = code_verify(operator, form.cleaned_data["code"])
             if device is not None:
-                used = "app" if isinstance(device, TOTPDevice) else "recovery code"
+                used = "app" if isinstance(device, AuthenticatorApp) else "recovery code"
                 _complete(request, operator, device, used)
                 return redirect(context["next"])
             login_failed(operator.email, _client_ip(request), wrong_code=True)
