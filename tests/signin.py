@@ -11,14 +11,15 @@ import time
 
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
+from onramp.accounts.models import AuthenticatorApp
 
-def totp_device(operator) -> TOTPDevice:
+
+def totp_device(operator) -> AuthenticatorApp:
     """The operator's confirmed authenticator app (made on first use)."""
-    device = TOTPDevice.objects.filter(user=operator, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=operator, name="test app", confirmed=True)
+    device = AuthenticatorApp.objects.filter(user=operator, confirmed=True).first()
+    return device or AuthenticatorApp.objects.create_for(operator, name="test app", confirmed=True)
 
 
 def totp_code(key: bytes, *, at: float | None = None) -> str:
@@ -27,7 +28,7 @@ def totp_code(key: bytes, *, at: float | None = None) -> str:
     return f"{totp.token():06d}"
 
 
-def fresh_code(device: TOTPDevice) -> str:
+def fresh_code(device: AuthenticatorApp) -> str:
     """A code the device has not accepted yet: codes are single-use (django-otp's ``last_t``),
     and one step ahead is within tolerance; two sign-ins in one step wait for the next."""
     device.refresh_from_db()

@@ -9,10 +9,11 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 
-from onramp.accounts.models import ApiToken, Operator
+from onramp.accounts.models import ApiToken, Operator, recovery_code_hash
 from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
+from onramp.core.models import RateLimitBucket
 from tests.conftest import PASSWORD
 from tests.pages.helpers import field_errors, visible_text
 from tests.signin import sign_in
@@ -20,6 +21,7 @@ from tests.signin import sign_in
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "a long and unusual passphrase 7"
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 DAYS = "Use a number of days from 1 to 3650."
 
 
@@ -109,6 +111,37 @@ def test_password_change_keeps_the_session_and_is_audited(me, operator):
     assert elsewhere.get("/services/").url == "/login?next=/services/"
 
 
+def test_a_wrong_current_password_counts_in_the_sign_in_lock_out(me, operator):
+    wrong = {"current_password": "not it", "new_password": NEW_PASSWORD}
+    wrong["new_password_again"] = NEW_PASSWORD
+    for _ in range(5):
+        response = me.post("/account/password", wrong)
+        assert response.status_code == 422
+        assert field_errors(response, "current_password") == ["Your current password is incorrect."]
+    counted = {
+        f"login:pair:{operator.email}|127.0.0.1": 5,
+        "login:client:127.0.0.1": 5,
+        f"login:email:{operator.email}": 5,
+        f"login:email-slow:{operator.email}": 5,
+    }
+    assert dict(RateLimitBucket.objects.values_list("key", "count")) == counted
+    assert [(e.action, e.actor_label) for e in AuditEvent.objects.order_by("pk")] == [
+        ("login.failed", operator.email)
+    ] * 5
+    # Locked out: even the right current password is not checked, and nothing changes.
+    right = wrong | {"current_password": PASSWORD}
+    response = me.post("/account/password", right)
+    assert response.status_code == 429
+    assert re.fullmatch(
+        r"Too many failed sign-ins\. Try again in \d+ minutes?\.",
+        field_errors(response, "current_password")[0],
+    )
+    operator.refresh_from_db()
+    assert operator.check_password(PASSWORD)
+    assert dict(RateLimitBucket.objects.values_list("key", "count")) == counted
+    assert AuditEvent.objects.count() == 5
+
+
 # --- recovery codes ---------------------------------------------------------------------------
 
 
@@ -117,10 +150,12 @@ def test_new_recovery_codes_are_shown_once_and_replace_the_old(me, operator):
     assert first.status_code == 200
     old = re.findall(r'<li><code class="mono">(\w+)</code></li>', first.content.decode())
     assert len(old) == 10 and "Shown once." in visible_text(first)
+    assert first["Cache-Control"] == NO_STORE
     second = me.post("/account/recovery-codes")
     new = re.findall(r'<li><code class="mono">(\w+)</code></li>', second.content.decode())
     assert len(new) == 10 and not set(old) & set(new)
-    assert sorted(StaticToken.objects.values_list("token", flat=True)) == sorted(new)
+    stored = sorted(StaticToken.objects.values_list("token", flat=True))
+    assert stored == sorted(recovery_code_hash(code) for code in new)
     listed = me.get("/account/")
     assert not any(code in listed.content.decode() for code in new)
     assert "You have 10 unused recovery codes." in visible_text(listed)
@@ -146,6 +181,7 @@ def test_the_exempt_demo_operator_has_no_codes_to_renew(client, demo):
 def test_create_a_token_shown_once_that_works_with_the_api(me, operator):
     response = me.post("/account/tokens", {"name": "billing sync", "expires_days": "30"})
     assert response.status_code == 200
+    assert response["Cache-Control"] == NO_STORE
     value = re.search(
         r'id="api-token" name="api_token" value="(onr_[\w-]+)"', response.content.decode()
     )

@@ -12,8 +12,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.http import urlencode
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from onramp.accounts.models import AuthenticatorApp, recovery_code_hash
 from onramp.audit.models import AuditEvent
 from onramp.core.models import RateLimitBucket
 from tests.conftest import PASSWORD
@@ -168,8 +168,10 @@ def test_bad_codes_are_refused_counted_and_change_nothing(client, operator, kind
         ("login.failed", operator.email, operator.email, {"new": {"step": "second factor"}})
     ]
     assert dict(RateLimitBucket.objects.values_list("key", "count")) == {
-        f"login:email:{operator.email}": 1,
+        f"login:pair:{operator.email}|127.0.0.1": 1,
         "login:client:127.0.0.1": 1,
+        f"login:email:{operator.email}": 1,
+        f"login:email-slow:{operator.email}": 1,
     }
 
 
@@ -216,7 +218,7 @@ def test_first_sign_in_enrols_an_app_and_shows_ten_recovery_codes(client, operat
     assert response.url == step_url("/services/", "enrol")
     page = client.get(response.url)
     text = visible_text(page)
-    device = TOTPDevice.objects.get(user=operator, confirmed=False)
+    device = AuthenticatorApp.objects.get(user=operator, confirmed=False)
     key = re.search(r'data-testid="totp-key">([A-Z2-7 ]+)<', page.content.decode()).group(1)
     assert key.replace(" ", "") == base64.b32encode(device.bin_key).decode()
     assert re.fullmatch(r"([A-Z2-7]{4} )*[A-Z2-7]{1,4}", key)
@@ -227,12 +229,12 @@ def test_first_sign_in_enrols_an_app_and_shows_ten_recovery_codes(client, operat
     assert "<svg" in page.content.decode() and "Add Onramp to your authenticator app" in text
     # A reload shows the same key (the app may already have it).
     assert key in client.get(response.url).content.decode()
-    assert TOTPDevice.objects.filter(user=operator).count() == 1
+    assert AuthenticatorApp.objects.filter(user=operator).count() == 1
 
     wrong = client.post(response.url, {"code": "000000"})
     assert wrong.status_code == 422
     assert field_errors(wrong, "code") == [WRONG]
-    assert not TOTPDevice.objects.filter(confirmed=True).exists()
+    assert not AuthenticatorApp.objects.filter(confirmed=True).exists()
     assert StaticToken.objects.count() == 0 and events() == []
     assert RateLimitBucket.objects.count() == 0  # the key is on screen: nothing to guess
 
@@ -240,7 +242,8 @@ def test_first_sign_in_enrols_an_app_and_shows_ten_recovery_codes(client, operat
     assert done.status_code == 200
     codes = re.findall(r'<li><code class="mono">(\w+)</code></li>', done.content.decode())
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert sorted(StaticToken.objects.values_list("token", flat=True)) == sorted(codes)
+    stored = sorted(StaticToken.objects.values_list("token", flat=True))
+    assert stored == sorted(recovery_code_hash(code) for code in codes)
     assert "Shown once." in visible_text(done)
     device.refresh_from_db()
     assert device.confirmed
@@ -262,7 +265,7 @@ def test_a_password_alone_cannot_enrol_another_app(client, operator):
     assert client.get("/login/enrol").url == step_url("/services/")
     response = client.post("/login/enrol", {"code": "123456"})
     assert response.url == step_url("/services/")
-    assert list(TOTPDevice.objects.filter(user=operator)) == [device]
+    assert list(AuthenticatorApp.objects.filter(user=operator)) == [device]
 
 
 # --- the demo operator -------------------------------------------------------------------------
@@ -276,7 +279,7 @@ def test_the_exempt_demo_operator_needs_no_code_and_sees_the_banner(client, demo
         "Demo sign-in: this operator is exempt from the second factor. "
         "Every other operator signs in with a password and a second factor."
     ) in text
-    assert TOTPDevice.objects.count() == 0
+    assert AuthenticatorApp.objects.count() == 0
     assert events() == [
         ("login.succeeded", demo.email, demo.email, {"new": {"second_factor": "exempt"}})
     ]

@@ -9,9 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from onramp.accounts.models import Operator, OperatorSetup
+from onramp.accounts.models import AuthenticatorApp, Operator, OperatorSetup
 from onramp.accounts.services import operator_invite
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
@@ -60,7 +59,7 @@ def form(password: str, again: str | None = None, code: str = "1") -> dict[str, 
 
 
 def key_of(response) -> bytes:
-    return TOTPDevice.objects.get(confirmed=False).bin_key
+    return AuthenticatorApp.objects.get(confirmed=False).bin_key
 
 
 def state(operator) -> tuple:
@@ -68,7 +67,7 @@ def state(operator) -> tuple:
     return (
         operator.has_usable_password(),
         list(OperatorSetup.objects.values_list("used_at", flat=True)),
-        list(TOTPDevice.objects.filter(confirmed=True).values_list("pk", flat=True)),
+        list(AuthenticatorApp.objects.filter(confirmed=True).values_list("pk", flat=True)),
         StaticToken.objects.count(),
         AuditEvent.objects.filter(action__in=["operator.changed", "login.succeeded"]).count(),
     )
@@ -125,7 +124,7 @@ def test_the_emailed_link_sets_password_and_app_and_signs_in(client, invited):
     assert new.check_password(NEW_PASSWORD)
     setup = OperatorSetup.objects.get()
     assert setup.used_at is not None
-    assert TOTPDevice.objects.get().confirmed
+    assert AuthenticatorApp.objects.get().confirmed
     assert client.get("/services/").status_code == 200  # signed in, second factor verified
     rows = AuditEvent.objects.filter(target_id=str(new.pk)).order_by("pk")
     assert [(e.action, e.actor_label, e.changes) for e in rows] == [
@@ -193,7 +192,7 @@ def test_dead_links_read_the_same_and_change_nothing(client, invited, kind):
         assert visible_text(response).count(UNUSABLE) == 1
         assert "new@northwind.example" not in response.content.decode()
     assert state(new) == before
-    assert TOTPDevice.objects.count() == 0  # not even a key was made
+    assert AuthenticatorApp.objects.count() == 0  # not even a key was made
 
 
 def test_set_up_attempts_are_rate_limited_per_link(client, invited, settings):

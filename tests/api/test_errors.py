@@ -263,7 +263,15 @@ def test_openapi_document_describes_tenancy_operators_audit_and_health(db):
         "id", "name", "created_at", "expires_at", "last_used_at", "revoked_at"
     }  # fmt: skip
     assert properties["NewToken"] == {"id", "token", "expires_at"}
-    assert properties["Operator"] == {"id", "email", "role", "scope", "is_active", "created_at"}
+    assert properties["Operator"] == {
+        "id",
+        "email",
+        "role",
+        "scope",
+        "is_active",
+        "status",
+        "created_at",
+    }
     assert properties["OperatorInvite"] == {"email", "role", "scope"}
     assert properties["AuditEvent"] == {
         "id", "created_at", "actor_type", "actor_id", "actor_label", "action", "target_type",

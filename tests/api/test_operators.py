@@ -10,11 +10,14 @@ import pytest
 from django.utils import timezone
 
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup
+from onramp.accounts.second_factor import enrolment_for
+from onramp.accounts.services.setup_links import operator_setup_complete
 from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from onramp.tenancy.models import Channel, Customer
 from tests.api.conftest import Api, db_state, error, make_operator, token_for
+from tests.signin import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +54,7 @@ def test_invite_emails_a_one_time_setup_link(
         "role": "operator",
         "scope": f"provider:{provider.pk}",
         "is_active": True,
+        "status": "invited",
         "created_at": body["created_at"],
     }
     assert not new.has_usable_password()
@@ -329,3 +333,25 @@ def test_delete_deactivates_keeps_the_row_and_kills_tokens_and_links(
     before = db_state()
     assert admin_api.delete(f"/operators/{operator.pk}").status_code == 204
     assert db_state() == before
+
+
+def test_an_invited_operator_is_invited_until_it_uses_its_set_up_link(admin_api, provider):
+    body = admin_api.post(
+        "/operators",
+        {"email": "new@northwind.example", "role": "operator", "scope": f"provider:{provider.pk}"},
+    ).json()
+    path = f"/operators/{body['id']}"
+    assert (body["is_active"], body["status"]) == (True, "invited")
+    assert admin_api.get(path).json()["status"] == "invited"
+    listed = {o["email"]: o["status"] for o in admin_api.get("/operators").json()["items"]}
+    assert listed == {"admin@northwind.example": "active", "new@northwind.example": "invited"}
+
+    new = Operator.objects.get(pk=body["id"])
+    operator_setup_complete(
+        setup=OperatorSetup.objects.get(operator=new),
+        password="a long and unusual passphrase 7",
+        password_again="a long and unusual passphrase 7",
+        code=totp_code(enrolment_for(new).device.bin_key),
+    )
+    assert admin_api.get(path).json()["status"] == "active"
+    assert admin_api.patch(path, {"is_active": False}).json()["status"] == "inactive"

@@ -39,9 +39,14 @@ def test_create_shows_the_value_once_and_it_works(api, operator, customer):
     assert body["token"] not in listed and token.token_hash not in listed
 
 
-def test_a_token_without_expiry(api):
-    body = api.post("/tokens", {"name": "forever"}).json()
+def test_a_token_expires_after_90_days_unless_null_is_asked(api):
+    started = timezone.now()
+    body = api.post("/tokens", {"name": "default"}).json()
+    lifetime = ApiToken.objects.get(pk=body["id"]).expires_at - started
+    assert timedelta(days=90) <= lifetime < timedelta(days=90, seconds=30)
+    body = api.post("/tokens", {"name": "forever", "expires_days": None}).json()
     assert body["expires_at"] is None
+    assert ApiToken.objects.get(pk=body["id"]).expires_at is None
 
 
 def test_create_rules(api):

@@ -245,7 +245,9 @@ def test_token_create_prints_the_token_once(database, operator_email):
 
     second = database.onramp("token", "create", "--email", operator_email)
     assert second.returncode == 0 and second.stdout != result.stdout
-    assert database.scenario("token", second.stdout.strip())["expires_in_days"] is None
+    assert database.scenario("token", second.stdout.strip())["expires_in_days"] == 90
+    third = database.onramp("token", "create", "--email", operator_email, "--no-expiry")
+    assert database.scenario("token", third.stdout.strip())["expires_in_days"] is None
 
 
 def test_token_create_refuses_bad_input(database, operator_email):

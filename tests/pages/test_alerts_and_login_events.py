@@ -146,7 +146,12 @@ def test_sixth_failure_for_an_email_is_refused_even_with_the_right_password(clie
         assert response.status_code == 200
         assert "Email or password is incorrect" in visible_text(response)
     buckets = dict(RateLimitBucket.objects.values_list("key", "count"))
-    assert buckets == {"login:email:ops@northwind.example": 5, "login:client:127.0.0.1": 5}
+    assert buckets == {
+        "login:pair:ops@northwind.example|127.0.0.1": 5,
+        "login:client:127.0.0.1": 5,
+        "login:email:ops@northwind.example": 5,
+        "login:email-slow:ops@northwind.example": 5,
+    }
     events = AuditEvent.objects.count()
     assert events == 5
 

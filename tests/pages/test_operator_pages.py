@@ -10,14 +10,16 @@ import pytest
 from django.test import Client
 
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup
-from onramp.accounts.services import token_create
+from onramp.accounts.second_factor import enrolment_for
+from onramp.accounts.services import operator_invite, token_create
+from onramp.accounts.services.setup_links import operator_setup_complete
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
 from tests.pages.hierarchy import KINDS, World, attempt, build, new_events, state
-from tests.signin import sign_in
+from tests.signin import sign_in, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +125,28 @@ def test_each_admin_lists_the_operators_inside_its_scope(world):
     ]
     assert emails(world.client("other admin").get("/operators/")) == ["admin@fabrikam.example"]
     assert len(emails(world.client("system admin").get("/operators/"))) == 10
+
+
+def test_an_invited_operator_shows_invited_until_its_set_up_link_is_used(world):
+    admin = world.people["provider admin"]
+    new = operator_invite(
+        actor=Actor.for_operator(admin),
+        email="new@contoso.example",
+        role="operator",
+        scope=f"customer:{world.customer.pk}",
+    )
+    row = "new@contoso.example Operator Customer: Contoso Ltd"
+    text = visible_text(world.client("provider admin").get("/operators/"))
+    assert f"{row} Invited" in text and f"{row} Active" not in text
+
+    operator_setup_complete(
+        setup=OperatorSetup.objects.get(operator=new),
+        password="a long and unusual passphrase 7",
+        password_again="a long and unusual passphrase 7",
+        code=totp_code(enrolment_for(new).device.bin_key),
+    )
+    text = visible_text(world.client("provider admin").get("/operators/"))
+    assert f"{row} Active" in text and f"{row} Invited" not in text
 
 
 def test_list_shows_role_scope_status_and_actions(world):

@@ -1,13 +1,23 @@
-"""Operators (scoped, with a role) and their API tokens (stored only as a hash)."""
+"""Operators (scoped, with a role), their API tokens (stored only as a hash) and their
+authenticator apps (the TOTP key sealed) and recovery codes (hashed)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
+from binascii import unhexlify
+from os import urandom
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from onramp.core.crypto import secret_box
 
 
 class Role(models.TextChoices):
@@ -21,6 +31,14 @@ class Scope(models.TextChoices):
     PROVIDER = "provider", "Provider"
     CHANNEL = "channel", "Channel"
     CUSTOMER = "customer", "Customer"
+
+
+class OperatorStatus(models.TextChoices):
+    """What the Operators page and the API say of an operator (not stored: derived)."""
+
+    INVITED = "invited", "Invited"  # its set-up link is not used yet: it has no password
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
 
 
 class OperatorManager(BaseUserManager["Operator"]):
@@ -97,6 +115,19 @@ class Operator(AbstractBaseUser):
         return self.email
 
     @property
+    def status(self) -> OperatorStatus:
+        """Invited while a set-up link is unused and no password set (an operator the CLI made
+        has no link); lists annotate ``setup_pending`` (accounts.selectors) to spare a query."""
+        if not self.is_active:
+            return OperatorStatus.INACTIVE
+        if self.has_usable_password():
+            return OperatorStatus.ACTIVE
+        pending = getattr(self, "setup_pending", None)
+        if pending is None:
+            pending = self.setups.filter(used_at__isnull=True).exists()
+        return OperatorStatus.INVITED if pending else OperatorStatus.ACTIVE
+
+    @property
     def scope_label(self) -> str:
         target = self.customer or self.channel or self.provider
         return f"{self.get_scope_display()}: {target}" if target else "System"
@@ -137,3 +168,62 @@ class OperatorSetup(models.Model):
 
     def is_usable(self, now) -> bool:
         return self.used_at is None and self.expires_at > now and self.operator.is_active
+
+
+class AuthenticatorAppManager(models.Manager["AuthenticatorApp"]):
+    def create_for(self, operator: Operator, *, name: str, confirmed: bool) -> AuthenticatorApp:
+        """A device with a new random 20-byte key, sealed before it is stored."""
+        box = secret_box()
+        return self.create(
+            user=operator,
+            name=name,
+            confirmed=confirmed,
+            key_sealed=box.seal(urandom(20).hex()),
+            key_id=box.current_key_id,
+        )
+
+
+class AuthenticatorApp(TimestampMixin, ThrottlingMixin, Device):
+    """django-otp's TOTP device with its key sealed by the encryption keys (``rotate-keys``
+    re-seals it): django-otp's own table keeps the key in clear. Verification is django-otp's
+    own code, so its rules hold: a code once (``last_t``), ``tolerance`` steps early or late."""
+
+    key_sealed = models.TextField()
+    key_id = models.CharField(max_length=8)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    objects = AuthenticatorAppManager()
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(secret_box().open(self.key_sealed))
+
+    verify_token = TOTPDevice.verify_token
+    config_url = TOTPDevice.config_url
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+
+def recovery_code_hash(code: str) -> str:
+    """What django-otp's token column (16 characters) holds instead of a recovery code: the first
+    80 bits of its SHA-256, in base32. A code is 80 random bits, so this keeps all it has; a
+    fast hash is enough for random values (as for API tokens)."""
+    return base64.b32encode(hashlib.sha256(code.encode()).digest()[:10]).decode().lower()
+
+
+class RecoveryCodes(StaticDevice):
+    """django-otp's static device whose tokens are stored hashed: each code works once."""
+
+    class Meta:
+        proxy = True
+
+    def verify_token(self, token: str) -> bool:
+        return super().verify_token(recovery_code_hash(token))

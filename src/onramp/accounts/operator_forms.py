@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from onramp.accounts.models import Operator, Role, Scope
-from onramp.accounts.services import SCOPE_DEPTH, VISIBLE_TARGETS
+from onramp.accounts.services.operators import SCOPE_DEPTH, VISIBLE_TARGETS
 from onramp.core.views.ui import PageForm
 
 ROLE_OPTIONS = [("", "Choose a role…"), *Role.choices]

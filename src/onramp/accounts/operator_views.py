@@ -1,6 +1,7 @@
 """The Operators pages: admins list, invite, change the role of and deactivate the operators
-inside their own scope. The rules (which scopes an admin may grant, never acting on itself)
-are accounts.services'; the API calls the same functions."""
+inside their own scope. The rules (admins only, which scopes an admin may grant, never acting
+on itself) are checked by the writes in accounts.services.operators, which the API calls too;
+a page here checks only who may see it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from onramp.accounts.operator_forms import OperatorInviteForm, OperatorRoleForm
 from onramp.accounts.scoping import require
 from onramp.accounts.selectors import operator_get, operators_visible
-from onramp.accounts.services import operator_change, operator_deactivate, operator_invite
+from onramp.accounts.services.operators import (
+    operator_change,
+    operator_deactivate,
+    operator_invite,
+)
 from onramp.audit.services import Actor
 from onramp.core.views.ui import operator_page, paginate, posted, render_page, sort_headers, sorting
 
@@ -47,7 +52,6 @@ def operator_list(request: HttpRequest) -> HttpResponse:
 def operator_invite_view(request: HttpRequest) -> HttpResponse:
     """A new operator gets an emailed set-up link (password and second factor)."""
     operator = request.user
-    require(operator, "operator.manage")
     form = OperatorInviteForm(posted(request), admin=operator)
     if invited := form.submit(
         lambda: operator_invite(actor=Actor.for_operator(operator), **form.values())
@@ -58,6 +62,7 @@ def operator_invite_view(request: HttpRequest) -> HttpResponse:
             "and a second factor within 72 hours.",
         )
         return redirect("operators:list")
+    require(operator, "operator.manage")  # the form itself is for admins only
     return render_page(
         request,
         "accounts/operators_invite.html",
@@ -72,7 +77,6 @@ def operator_invite_view(request: HttpRequest) -> HttpResponse:
 def operator_role_view(request: HttpRequest, operator_id: str) -> HttpResponse:
     operator = request.user
     target = operator_get(operator, operator_id)
-    require(operator, "operator.manage")
     form = OperatorRoleForm(posted(request), initial={"role": target.role})
     if changed := form.submit(
         lambda: operator_change(
@@ -81,6 +85,7 @@ def operator_role_view(request: HttpRequest, operator_id: str) -> HttpResponse:
     ):
         messages.success(request, f"{changed.email} is now {changed.get_role_display().lower()}.")
         return redirect("operators:list")
+    require(operator, "operator.manage")  # the form itself is for admins only
     context = {"form": form, "target": target}
     return render_page(
         request, "accounts/operators_role.html", context, status=form.status, section=SECTION
@@ -94,13 +99,13 @@ def operator_deactivate_view(request: HttpRequest, operator_id: str) -> HttpResp
     audit trail. An admin cannot deactivate itself (403)."""
     operator = request.user
     target = operator_get(operator, operator_id)
-    require(operator, "operator.manage")
     if request.method == "POST":
         operator_deactivate(actor=Actor.for_operator(operator), operator=target)
         messages.success(
             request, f"{target.email} was deactivated: no more sign-in, API tokens revoked."
         )
         return redirect("operators:list")
+    require(operator, "operator.manage")  # the confirmation itself is for admins only
     return render_page(
         request, "accounts/operators_deactivate.html", {"target": target}, section=SECTION
     )

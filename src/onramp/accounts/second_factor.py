@@ -1,4 +1,5 @@
-"""The second factor: a TOTP authenticator app (django-otp) and ten one-time recovery codes.
+"""The second factor: a TOTP authenticator app (django-otp, its key sealed at rest) and ten
+one-time recovery codes (stored hashed): accounts.models' AuthenticatorApp and RecoveryCodes.
 
 django-otp's own per-device throttling is switched off in settings: wrong codes count in the
 same per-email and per-address lock-out as wrong passwords (accounts.login), one rule for both.
@@ -8,6 +9,7 @@ A TOTP code is accepted one step (30 s) early or late and never twice (django-ot
 from __future__ import annotations
 
 import base64
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +18,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticToken
 
-from onramp.accounts.models import Operator
+from onramp.accounts.models import AuthenticatorApp, Operator, RecoveryCodes, recovery_code_hash
 from onramp.core.errors import InvalidInput
 
 RECOVERY_CODES = 10
+RECOVERY_CODE_BYTES = 10  # 80 random bits: 16 base32 characters
 WRONG_CODE = "The code is incorrect or has already been used."
 
 
@@ -31,8 +33,8 @@ def needs_second_factor(user: Any) -> bool:
     return user.is_authenticated and not user.second_factor_exempt and not user.is_verified()
 
 
-def confirmed_totp(operator: Operator) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=operator, confirmed=True).first()
+def confirmed_totp(operator: Operator) -> AuthenticatorApp | None:
+    return AuthenticatorApp.objects.filter(user=operator, confirmed=True).first()
 
 
 def next_step_url(operator: Operator, next_url: str) -> str:
@@ -45,7 +47,7 @@ def next_step_url(operator: Operator, next_url: str) -> str:
 class Enrolment:
     """What the enrolment page shows: the key to type (in groups of four), its URI, a QR code."""
 
-    device: TOTPDevice
+    device: AuthenticatorApp
 
     @property
     def key(self) -> str:
@@ -71,30 +73,39 @@ class Enrolment:
 def enrolment_for(operator: Operator) -> Enrolment:
     """The unconfirmed device an enrolment shows: the same one until it is confirmed, so a
     reloaded page keeps the key the app already has."""
-    device = TOTPDevice.objects.filter(user=operator, confirmed=False).first()
+    device = AuthenticatorApp.objects.filter(user=operator, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=operator, name="Authenticator app", confirmed=False)
+        device = AuthenticatorApp.objects.create_for(
+            operator, name="Authenticator app", confirmed=False
+        )
     return Enrolment(device)
 
 
 def recovery_codes_replace(operator: Operator) -> list[str]:
-    """Ten new codes; the old ones stop working."""
-    StaticDevice.objects.filter(user=operator).delete()
-    device = StaticDevice.objects.create(user=operator, name="Recovery codes")
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    """Ten new codes, returned to be shown once and stored only hashed; the old ones stop
+    working."""
+    RecoveryCodes.objects.filter(user=operator).delete()
+    device = RecoveryCodes.objects.create(user=operator, name="Recovery codes")
+    codes = [
+        base64.b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
+        for _ in range(RECOVERY_CODES)
+    ]
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=recovery_code_hash(code)) for code in codes
+    )
     return codes
 
 
-def enrol(operator: Operator, code: str) -> tuple[TOTPDevice, list[str]]:
+def enrol(operator: Operator, code: str) -> tuple[AuthenticatorApp, list[str]]:
     """Confirm the operator's enrolment with a code from its app; returns the device and its
     recovery codes. Call inside a transaction: a wrong code raises and changes nothing."""
-    device = TOTPDevice.objects.select_for_update().filter(user=operator, confirmed=False).first()
+    unconfirmed = AuthenticatorApp.objects.filter(user=operator, confirmed=False)
+    device = unconfirmed.select_for_update().first()
     if device is None or not device.verify_token(_normalised(code)):
         raise InvalidInput({"code": [WRONG_CODE]})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=operator).exclude(pk=device.pk).delete()
+    AuthenticatorApp.objects.filter(user=operator).exclude(pk=device.pk).delete()
     return device, recovery_codes_replace(operator)
 
 
@@ -107,7 +118,8 @@ def code_verify(operator: Operator, code: str) -> Device | None:
 
     The device rows are locked, so the same code sent twice at once is accepted only once."""
     code = _normalised(code)
-    model: type[Device] = TOTPDevice if len(code) == 6 and code.isdigit() else StaticDevice
+    is_totp = len(code) == 6 and code.isdigit()
+    model: type[Device] = AuthenticatorApp if is_totp else RecoveryCodes
     with transaction.atomic():
         for device in model.objects.select_for_update().filter(user=operator, confirmed=True):
             if device.verify_token(code):

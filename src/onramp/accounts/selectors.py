@@ -7,15 +7,19 @@ its customer's); tokens are only ever their own operator's.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from onramp.accounts.models import ApiToken, Operator, Scope
+from onramp.accounts.models import ApiToken, Operator, OperatorSetup, Scope
 from onramp.core.lookup import get_or_not_found
 from onramp.tenancy.selectors import customers_visible
 
 
 def operators_visible(operator: Operator) -> QuerySet[Operator]:
-    operators = Operator.objects.select_related("provider", "channel", "customer")
+    """With ``setup_pending`` (an unused set-up link) for each row's status."""
+    unused = OperatorSetup.objects.filter(operator=OuterRef("pk"), used_at__isnull=True)
+    operators = Operator.objects.select_related("provider", "channel", "customer").annotate(
+        setup_pending=Exists(unused)
+    )
     if operator.scope == Scope.SYSTEM:
         return operators
     if operator.scope == Scope.PROVIDER:

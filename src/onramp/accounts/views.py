@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -19,7 +20,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onramp.accounts.forms import (
     CodeForm,
@@ -30,7 +30,7 @@ from onramp.accounts.forms import (
     TokenForm,
 )
 from onramp.accounts.login import locked_for, login_failed, login_succeeded, throttled_message
-from onramp.accounts.models import Operator
+from onramp.accounts.models import AuthenticatorApp, Operator
 from onramp.accounts.second_factor import (
     WRONG_CODE,
     code_verify,
@@ -41,16 +41,17 @@ from onramp.accounts.second_factor import (
     recovery_codes_left,
 )
 from onramp.accounts.selectors import token_get, tokens_of
-from onramp.accounts.services import (
-    SETUP_UNUSABLE,
+from onramp.accounts.services.own import (
     enrol_at_sign_in,
-    operator_setup_complete,
     password_change,
     recovery_codes_regenerate,
-    setup_by_token,
-    token_create,
-    token_revoke,
 )
+from onramp.accounts.services.setup_links import (
+    SETUP_UNUSABLE,
+    operator_setup_complete,
+    setup_by_token,
+)
+from onramp.accounts.services.tokens import token_create, token_revoke
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.ratelimit import link_attempt_wait
@@ -155,7 +156,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             device = code_verify(operator, form.cleaned_data["code"])
             if device is not None:
-                used = "app" if isinstance(device, TOTPDevice) else "recovery code"
+                used = "app" if isinstance(device, AuthenticatorApp) else "recovery code"
                 _complete(request, operator, device, used)
                 return redirect(context["next"])
             login_failed(operator.email, _client_ip(request), wrong_code=True)
@@ -249,6 +250,13 @@ def _account(request: HttpRequest, status: int = 200, **context: object) -> Http
     return render_page(request, "accounts/account.html", page, status=status, section="account")
 
 
+def _shown_once(response: HttpResponse) -> HttpResponse:
+    """A page holding a new API token or recovery codes: no cache (browser, proxy, back
+    button) may keep a copy."""
+    add_never_cache_headers(response)
+    return response
+
+
 @operator_page
 @require_http_methods(["GET"])
 def account(request: HttpRequest) -> HttpResponse:
@@ -259,8 +267,14 @@ def account(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("current_password", "new_password", "new_password_again")
 @require_POST
 def account_password(request: HttpRequest) -> HttpResponse:
-    """The session stays signed in (and verified) after the change."""
+    """The session stays signed in (and verified) after the change. A wrong current password
+    counts in the sign-in lock-out (a stolen session must not guess it freely); while locked
+    out it is not even checked (429)."""
     form = PasswordChangeForm(request.POST)
+    seconds = locked_for(request.user.email, _client_ip(request))
+    if form.is_valid() and seconds:
+        form.add_error("current_password", throttled_message(seconds))
+        return _account(request, 429, password_form=form)
     if form.is_valid():
         values = form.cleaned_data
         try:
@@ -271,6 +285,8 @@ def account_password(request: HttpRequest) -> HttpResponse:
                 password_again=values["new_password_again"],
             )
         except InvalidInput as error:
+            if "current_password" in error.errors:
+                login_failed(request.user.email, _client_ip(request))
             form.add_domain_errors(error.errors)
         else:
             update_session_auth_hash(request, request.user)
@@ -283,7 +299,7 @@ def account_password(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_recovery_codes(request: HttpRequest) -> HttpResponse:
     codes = recovery_codes_regenerate(request.user)
-    return _account(request, recovery_codes=codes)
+    return _shown_once(_account(request, recovery_codes=codes))
 
 
 @operator_page
@@ -301,7 +317,7 @@ def account_token_create(request: HttpRequest) -> HttpResponse:
         except InvalidInput as error:
             form.add_domain_errors(error.errors)
         else:
-            return _account(request, issued=issued)
+            return _shown_once(_account(request, issued=issued))
     return _account(request, 422, token_form=form)
 
 

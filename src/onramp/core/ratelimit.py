@@ -1,7 +1,8 @@
 """Fixed-window rate limits counted in the database, so they hold across processes and hosts.
 
 ``hit(key, limit, window)`` counts one attempt in the current window and says how long to wait
-once the limit is passed. Windows are aligned to the epoch, so every process agrees on them.
+once the limit is passed; ``peek`` says the same without counting (a lock-out read before the
+attempt is made). Windows are aligned to the epoch, so every process agrees on them.
 The increment is a row-locked UPDATE (or the INSERT that creates the window's row), which is
 atomic on SQLite and PostgreSQL alike.
 """
@@ -49,6 +50,26 @@ def hit(key: str, limit: int, window: int, *, now: datetime | None = None) -> Re
     start = _window_start(now, window)
     if _increment(key, start) <= limit:
         return None
+    return _wait(start, window, now)
+
+
+def peek(key: str, limit: int, window: int, *, now: datetime | None = None) -> RetryAfter | None:
+    """The wait once ``limit`` attempts fill this window already (the next would pass it)."""
+    from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
+
+    now = now or timezone.now()
+    start = _window_start(now, window)
+    count = (
+        RateLimitBucket.objects.filter(key=key, window_start=start)
+        .values_list("count", flat=True)
+        .first()
+    )
+    if count is None or count < limit:
+        return None
+    return _wait(start, window, now)
+
+
+def _wait(start: datetime, window: int, now: datetime) -> RetryAfter:
     remaining = (start + timedelta(seconds=window) - now).total_seconds()
     return RetryAfter(max(1, math.ceil(remaining)))
 

@@ -31,6 +31,7 @@ class _Column:
 
 
 def _columns() -> list[_Column]:
+    from onramp.accounts.models import AuthenticatorApp
     from onramp.connections.models import TenantConnection
     from onramp.invitations.models import Invitation
     from onramp.notifications.models import OutboxMessage
@@ -39,6 +40,7 @@ def _columns() -> list[_Column]:
         _Column(TenantConnection, "secret_sealed", "secret_key_id", "connection of service"),
         _Column(Invitation, "secret_sealed", "secret_key_id", "invitation"),
         _Column(OutboxMessage, "payload_sealed", "payload_key_id", "outbox message"),
+        _Column(AuthenticatorApp, "key_sealed", "key_id", "authenticator app"),
     ]
 
 
