@@ -16,9 +16,10 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit
 
+from onramp.sandbox.catalog import DIRECTORY_ROLES, GRAPH_RESOURCES, TEAMS_RESOURCES
 from onramp.sandbox.certs import SigningKey
 from onramp.sandbox.errors import aad_error
-from onramp.sandbox.model import DIRECTORY_ROLES, GRAPH_RESOURCES, TEAMS_RESOURCES, Tenant
+from onramp.sandbox.model import Tenant
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response
 
