@@ -31,6 +31,13 @@ MAX_BODY = 1024 * 1024
 _SECURE_RANDOM = random.SystemRandom()
 
 
+def _is_discovery(path: str) -> bool:
+    """Discovery documents and keys are served from caches Microsoft does not throttle there."""
+    return path.endswith(("/.well-known/openid-configuration", "/discovery/v2.0/keys")) or (
+        path == "/common/discovery/instance"
+    )
+
+
 class Sandbox:
     """Routes a request to identity, Graph or the admin API, applying faults and logging it."""
 
@@ -58,7 +65,7 @@ class Sandbox:
     def _faulted(self, request: Request, is_graph: bool) -> Response | None:
         """Sleep and/or fail as the current faults say; latency sleeps only this thread."""
         faults = self.world.faults
-        if not faults.applies("graph" if is_graph else "token"):
+        if not faults.applies("graph" if is_graph else "token") or _is_discovery(request.path):
             return None
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
