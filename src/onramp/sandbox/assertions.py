@@ -8,6 +8,7 @@ endpoint, `exp` / `nbf`. The same assertion may be sent again until it expires (
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 from datetime import UTC, datetime
@@ -23,18 +24,24 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _SKEW = 300
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def _digest(value: object) -> bytes:
+    """A thumbprint header as bytes; Entra accepts base64url and (as MSAL sends) padded base64."""
+    text = str(value or "").replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def _find_key(app: Application, header: dict) -> KeyCredential | None:
+    sha1, sha256 = _digest(header.get("x5t")), _digest(header.get("x5t#S256"))
     for key in app.keys:
         if not visible(key.visible_at):
             continue
         der = base64.b64decode(key.key)
-        if header.get("x5t") == _b64url(hashlib.sha1(der).digest()):  # noqa: S324 - x5t
+        if sha1 and sha1 == hashlib.sha1(der).digest():  # noqa: S324 - x5t is SHA-1
             return key
-        if header.get("x5t#S256") == _b64url(hashlib.sha256(der).digest()):
+        if sha256 and sha256 == hashlib.sha256(der).digest():
             return key
     return None
 

@@ -92,6 +92,8 @@ def _keys(call: Call, app: Application | None, items: object) -> list[KeyCredent
 
 def _apply(call: Call, app: Application, body: dict) -> None:
     for name, value in body.items():
+        if name.startswith("@odata."):
+            continue
         if name not in _WRITABLE:
             raise _unknown_property(name, "application")
         if name == "displayName":

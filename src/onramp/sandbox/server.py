@@ -32,7 +32,8 @@ _SECURE_RANDOM = random.SystemRandom()
 
 
 def _is_discovery(path: str) -> bool:
-    """Discovery documents and keys are served from caches Microsoft does not throttle there."""
+    """Discovery documents and keys: slowed by latency, never failed (clients would report a
+    configuration error instead of the throttle under test)."""
     return path.endswith(("/.well-known/openid-configuration", "/discovery/v2.0/keys")) or (
         path == "/common/discovery/instance"
     )
@@ -65,11 +66,13 @@ class Sandbox:
     def _faulted(self, request: Request, is_graph: bool) -> Response | None:
         """Sleep and/or fail as the current faults say; latency sleeps only this thread."""
         faults = self.world.faults
-        if not faults.applies("graph" if is_graph else "token") or _is_discovery(request.path):
+        if not faults.applies("graph" if is_graph else "token"):
             return None
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
-        if faults.status is None or _SECURE_RANDOM.random() >= faults.rate:
+        if faults.status is None or _is_discovery(request.path):
+            return None
+        if _SECURE_RANDOM.random() >= faults.rate:
             return None
         client_request_id = request.headers.get("client-request-id")
         if is_graph:
