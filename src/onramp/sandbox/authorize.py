@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 from onramp.sandbox import delegated
 from onramp.sandbox.directory import redirect_uris
+from onramp.sandbox.model import Tenant, User
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response
 
@@ -186,11 +187,7 @@ class Pages:
         user = tenant.find_user(upn) if tenant else None
         if "action" in form and "user_id" in flow:
             return self._consent_answer(flow, form)
-        if (
-            user is None
-            or tenant is None
-            or (segment.lower() not in _MULTI and self.world.resolve(segment) is not tenant)
-        ):
+        if user is None or tenant is None:
             return self._sign_in(
                 segment,
                 ctx,
@@ -224,6 +221,9 @@ class Pages:
                 ),
                 400,
             )
+        target = None if segment.lower() in _MULTI else self.world.resolve(segment)
+        if target is not None and target is not tenant:
+            return self._not_a_member(flow, user, tenant, target)
         flow.update(user_id=user.user_id, tenant_id=tenant.tenant_id)
         rules = tenant.conditional_access
         blocked = (
@@ -285,6 +285,20 @@ class Pages:
                 ),
             )
         return self._complete(flow)
+
+    def _not_a_member(self, flow: dict, user: User, home: Tenant, target: Tenant) -> Response:
+        """A real account of another tenant, at a tenant-specific authority: AADSTS50020."""
+        found = self.world.home_of(flow["client_id"])
+        app_name = found[1].display_name if found else ""
+        return self._error_page(
+            50020,
+            f"User account '{user.user_principal_name}' from identity provider "
+            f"'https://sts.windows.net/{home.tenant_id}/' does not exist in tenant "
+            f"'{target.display_name}' and cannot access the application "
+            f"'{flow['client_id']}'({app_name}) in that tenant. The account needs to be added "
+            "as an external user in the tenant first. Sign out and sign in again with a "
+            "different Azure Active Directory user account.",
+        )
 
     def _consent_answer(self, flow: dict, form: dict) -> Response:
         if form["action"] != "accept":
