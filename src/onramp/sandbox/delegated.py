@@ -280,13 +280,13 @@ def redeem_device_code(endpoint: TokenEndpoint, request: Request, form: dict) ->
             request,
             400,
             "expired_token",
-            70020,
-            "The provided value for the input parameter 'device_code' is not valid. "
-            "This device code has expired.",
+            70019,
+            "Verification code expired. The device code has expired; restart the sign-in.",
         )
     status = record["status"]
     if status == "pending":
-        too_soon = now - record["last_poll"] < 5
+        interval = record["interval"]
+        too_soon = now - record["last_poll"] < interval - min(1, interval / 2)  # network skew
         record["last_poll"] = now
         if too_soon and record["polled"]:
             return error(

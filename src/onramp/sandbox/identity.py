@@ -28,8 +28,6 @@ CLAIMS_SUPPORTED = (
     "sub iss cloud_instance_name cloud_instance_host_name cloud_graph_host_name msgraph_host aud "
     "exp iat auth_time acr nonce preferred_username name tid ver at_hash c_hash email"
 ).split()
-DEVICE_CODE_LIFETIME = 900
-DEVICE_CODE_INTERVAL = 5
 
 
 class Identity:
@@ -161,6 +159,7 @@ class Identity:
             if not form.get(field):
                 return missing(request, field)
         with self.world.lock:
+            faults = self.world.faults
             home = self.world.home_of(form["client_id"])
             allowed = home is not None and (
                 segment.lower() in ("common", "organizations")
@@ -179,7 +178,8 @@ class Identity:
                 "client_id": form["client_id"].lower(),
                 "scope": form["scope"],
                 "segment": segment,
-                "expires": time.time() + DEVICE_CODE_LIFETIME,
+                "expires": time.time() + faults.device_code_expires_in,
+                "interval": faults.device_code_interval,
                 "last_poll": 0.0,
                 "status": "pending",
                 "polled": False,
@@ -191,8 +191,8 @@ class Identity:
                 "user_code": user_code,
                 "device_code": device_code,
                 "verification_uri": "https://microsoft.com/devicelogin",
-                "expires_in": DEVICE_CODE_LIFETIME,
-                "interval": DEVICE_CODE_INTERVAL,
+                "expires_in": faults.device_code_expires_in,
+                "interval": faults.device_code_interval,
                 "message": "To sign in, use a web browser to open the page "
                 f"https://microsoft.com/devicelogin and enter the code {user_code} to "
                 "authenticate.",

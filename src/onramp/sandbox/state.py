@@ -53,15 +53,19 @@ class Faults:
     retry_after: int | None = None
     paths: str = "all"
     replication_delay_ms: float = 0.0
+    device_code_interval: int = 5  # seconds, as Entra's `interval`
+    device_code_expires_in: int = 900  # seconds, as Entra's `expires_in`
 
     def applies(self, category: str) -> bool:
         return self.paths in ("all", category)
 
     def public(self) -> dict:
-        """The admin view; the replication delay is named only when one is set."""
+        """The admin view; the replication delay and device-code timings only when changed."""
         view = asdict(self)
-        if not self.replication_delay_ms:
-            del view["replication_delay_ms"]
+        defaults = Faults()
+        for name in ("replication_delay_ms", "device_code_interval", "device_code_expires_in"):
+            if view[name] == getattr(defaults, name):
+                del view[name]
         return view
 
     def visible_at(self) -> datetime | None:
@@ -113,6 +117,13 @@ def _moment(body: dict, key: str) -> datetime:
         return parse_iso(body[key])
     except (TypeError, ValueError):
         raise AdminError(400, f"{key} must be an ISO 8601 date-time") from None
+
+
+def _seconds(body: dict, key: str, default: int, maximum: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise AdminError(400, f"{key} must be a whole number of seconds from 1 to {maximum}")
+    return value
 
 
 def generate_secret_text() -> str:
@@ -296,9 +307,10 @@ class World:
             self.save()
 
     def set_faults(self, body: Any) -> dict:
-        body = _fields(
-            body, {"latency_ms", "status", "rate", "retry_after", "paths", "replication_delay_ms"}
-        )
+        allowed = {"latency_ms", "status", "rate", "retry_after", "paths", "replication_delay_ms"}
+        body = _fields(body, allowed | {"device_code_interval", "device_code_expires_in"})
+        interval = _seconds(body, "device_code_interval", 5, 60)
+        expires_in = _seconds(body, "device_code_expires_in", 900, 900)
         delay = body.get("replication_delay_ms", 0)
         if (
             isinstance(delay, bool)
@@ -327,7 +339,16 @@ class World:
             raise AdminError(400, "retry_after must be null or a non-negative integer")
         if paths not in ("token", "graph", "all"):
             raise AdminError(400, "paths must be 'token', 'graph' or 'all'")
-        faults = Faults(float(latency), status, float(rate), retry_after, paths, float(delay))
+        faults = Faults(
+            float(latency),
+            status,
+            float(rate),
+            retry_after,
+            paths,
+            float(delay),
+            interval,
+            expires_in,
+        )
         with self.lock:
             self.faults = faults
         return faults.public()
