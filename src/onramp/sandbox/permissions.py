@@ -97,7 +97,11 @@ READ_GRANTS = rule(
 )
 DELETE_GRANTS = rule(
     {"DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"},
-    {"DelegatedPermissionGrant.ReadWrite.All", "Directory.AccessAsUser.All"},
+    {
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "Directory.ReadWrite.All",
+        "Directory.AccessAsUser.All",
+    },
     {*_APP_ADMINS, "Privileged Role Administrator"},
 )
 READ_USERS = rule(
