@@ -81,15 +81,24 @@ def check_assertion(
             700021,
             "Client assertion application identifier doesn't match 'client_id' parameter.",
         )
-    if claims.get("aud") not in audiences:
+    audience = claims.get("aud")
+    if not isinstance(audience, str) or audience not in audiences:
         return invalid(
             700027,
             "Client assertion failed signature validation. [Reason - The audience claim is "
-            f"invalid: '{claims.get('aud')}'.]",
+            f"invalid: '{audience}'.]",
         )
     now = datetime.now(UTC).timestamp()
     exp, nbf = claims.get("exp"), claims.get("nbf", 0)
-    if not isinstance(exp, int | float) or exp < now - _SKEW or nbf > now + _SKEW:
+    in_range = (
+        isinstance(exp, int | float)
+        and isinstance(nbf, int | float)
+        and not isinstance(exp, bool)
+        and not isinstance(nbf, bool)
+        and nbf <= now + _SKEW
+        and exp >= now - _SKEW
+    )
+    if not in_range:
         stamp = datetime.fromtimestamp(now, UTC).strftime("%m/%d/%Y %H:%M:%S")
         return invalid(
             700024,
