@@ -99,3 +99,38 @@ def token(http: requests.Session, sandbox_url: str, world: dict) -> TokenCall:
         return http.post(url, data=body, headers=headers or {})
 
     return call
+
+
+@pytest.fixture
+def directory_world(admin: SandboxAdmin) -> dict:
+    """A customer tenant with users in each role of interest and a multi-tenant public sign-in
+    client homed in a provider tenant (as Onramp's own sign-in app is)."""
+    from .flows import PASSWORD, REDIRECT
+
+    provider = admin.create_tenant("Northwind Voice")
+    client = admin.create_application(
+        provider["tenant_id"],
+        "Onramp sign-in",
+        sign_in_audience="AzureADMultipleOrgs",
+        public_client=True,
+        redirect_uris=[REDIRECT],
+    )
+    tenant = admin.create_tenant("Contoso")
+    roles = {
+        "ga": {"roles": ["Global Administrator"]},
+        "app_admin": {"roles": ["Application Administrator"]},
+        "pra": {"roles": ["Privileged Role Administrator"]},
+        "eligible": {"eligible_roles": ["Global Administrator"]},
+        "member": {},
+    }
+    users = {}
+    for key, fields in roles.items():
+        upn = f"{key.replace('_', '.')}@{tenant['default_domain']}"
+        created = admin.create_user(tenant["tenant_id"], upn, PASSWORD, **fields)
+        users[key] = {"upn": upn, "id": created["id"]}
+    return {
+        **tenant,
+        "provider_tenant_id": provider["tenant_id"],
+        "client_id": client["app_id"],
+        "users": users,
+    }
