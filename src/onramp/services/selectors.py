@@ -9,12 +9,13 @@ from onramp.accounts.scoping import scoped
 from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.lookup import get_or_not_found
 from onramp.invitations.models import Invitation
+from onramp.notifications.selectors import with_delivery
 from onramp.services.models import Service
 
 
 def services_visible(operator: Operator) -> QuerySet[Service]:
     """Services in scope, with what lists show (customer, newest invitation) preloaded."""
-    newest_first = Invitation.objects.order_by("-created_at", "-id")
+    newest_first = with_delivery(Invitation.objects.order_by("-created_at", "-id"))
     return scoped(
         Service.objects.select_related("customer", "provider").prefetch_related(
             Prefetch("invitations", queryset=newest_first, to_attr="invitations_newest_first")
@@ -32,7 +33,7 @@ def newest_invitation(service: Service) -> Invitation | None:
     preloaded = getattr(service, "invitations_newest_first", None)
     if preloaded is not None:
         return preloaded[0] if preloaded else None
-    return service.invitations.order_by("-created_at", "-id").first()
+    return with_delivery(service.invitations.order_by("-created_at", "-id")).first()
 
 
 def connection_of(service: Service) -> TenantConnection | None:
