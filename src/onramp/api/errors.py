@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from onramp.api.responses import Validation
 from onramp.api.schemas import CONNECTION_METHODS
 from onramp.api.serializers import validation_json
 from onramp.core.errors import (
@@ -103,7 +104,9 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     body = error_body(exc.detail, exc.code, getattr(exc, "errors", None))
     headers = {}
     if isinstance(exc, ValidationFailed | MicrosoftUnavailable):
-        body["validation"] = validation_json(exc.validation.as_dict())
+        # Shaped by the response schema, as a 200's Validation is: the stored JSON carries more.
+        validation = Validation.model_validate(validation_json(exc.validation.as_dict()))
+        body["validation"] = validation.model_dump()
         if exc.validation.retry_after is not None:
             headers["Retry-After"] = str(exc.validation.retry_after)
     return error_response(status, body, headers)

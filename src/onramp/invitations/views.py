@@ -28,7 +28,7 @@ from onramp.core.tokens import mask_token
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.services import TenantPinned, invitation_by_token, invitation_open
-from onramp.m365.results import ValidationResult
+from onramp.m365.results import CHECK_LABELS, CheckState, ValidationResult
 from onramp.services.onboarding import invitation_authenticate
 
 logger = logging.getLogger("onramp.wizard")
@@ -39,15 +39,6 @@ WIZARD_HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 STEPS = ("Choose how to connect", "Enter the app registration", "Done")
-CHECK_LABELS = {
-    "tenant": "Tenant exists",
-    "credentials": "Credentials accepted",
-    "tenant_match": "Tenant matches",
-    "permissions": "Microsoft Graph permissions",
-    "teams_access": "Teams admin access",
-    "organization": "Tenant identity",
-    "secret_expiry": "Client secret expiry",
-}
 # What each default permission is for, in words an M365 admin can weigh before granting it.
 PURPOSES = {
     "Organization.Read.All": "Read your organization's name and verified domains.",
@@ -293,11 +284,9 @@ def _checks(result: ValidationResult) -> dict:
     rows, skipped = [], []
     for check in result.checks:
         label = CHECK_LABELS.get(check.name, check.name)
-        if not check.ok and check.message.startswith("Not checked"):
+        if check.state is CheckState.NOT_RUN:
             skipped.append(label)
             continue
-        rows.append(
-            {"label": label, "state": "ok" if check.ok else "failed", "message": check.message}
-        )
+        rows.append({"label": label, "state": check.state.value, "message": check.message})
     rows.sort(key=lambda row: row["state"] == "ok")
     return {"rows": rows, "skipped": skipped}

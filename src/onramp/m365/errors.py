@@ -117,3 +117,13 @@ def from_token_error(
             "microsoft_error", f"Microsoft refused the request with {label}: {text}"
         )
     return MicrosoftFailure(reason, message_for(reason, tenant=tenant, client_id=client_id))
+
+
+class CheckStopped(Exception):
+    """Ends a validation early: the check that failed and why. Raised by the round trips and the
+    checks alike, so the attempt records one outcome however deep the failure happened."""
+
+    def __init__(self, check: str, failure: MicrosoftFailure) -> None:
+        super().__init__(failure.reason)
+        self.check = check
+        self.failure = failure

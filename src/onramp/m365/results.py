@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,14 +16,37 @@ CHECK_NAMES = (
     "organization",
     "secret_expiry",
 )
+# What the pages call each check: one table for the operator pages and the customer's wizard.
+CHECK_LABELS = {
+    "tenant": "Tenant exists",
+    "credentials": "Credentials accepted",
+    "tenant_match": "Tenant matches",
+    "permissions": "Microsoft Graph permissions",
+    "teams_access": "Teams admin access",
+    "organization": "Tenant identity",
+    "secret_expiry": "Client secret expiry",
+}
 TRANSIENT_REASONS = frozenset({"throttled", "microsoft_unavailable"})
+
+
+class CheckState(enum.StrEnum):
+    """How a check ended; a ``StrEnum`` (not Django's ``TextChoices``), as m365 takes nothing
+    from Django, and stored by value in the result JSON."""
+
+    OK = "ok"
+    FAILED = "failed"
+    NOT_RUN = "not-run"  # an earlier check failed, so this one was never asked
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    ok: bool
+    state: CheckState
     message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state is CheckState.OK
 
 
 @dataclass(frozen=True)
@@ -78,7 +102,10 @@ class ValidationResult:
             "missing_permissions": list(self.missing_permissions),
             "client_secret_expires_at": format_utc(self.client_secret_expires_at),
             "client_secret_days_until_expire": self.days_until_expire(self.validated_at.date()),
-            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in self.checks],
+            "checks": [
+                {"name": c.name, "ok": c.ok, "state": c.state.value, "message": c.message}
+                for c in self.checks
+            ],
         }
 
 

@@ -8,17 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from onramp.m365.results import CHECK_NAMES, ValidationResult
-
-LABELS = {
-    "tenant": "Tenant exists",
-    "credentials": "Credentials accepted",
-    "tenant_match": "Tenant matches",
-    "permissions": "Required permissions granted",
-    "teams_access": "Teams admin access",
-    "organization": "Tenant identity",
-    "secret_expiry": "Client secret expiry",
-}
+from onramp.m365.results import CHECK_LABELS, CHECK_NAMES, CheckState, ValidationResult
 
 HOW_TO_FIX = {
     "tenant": (
@@ -54,25 +44,24 @@ HOW_TO_FIX = {
     ),
 }
 
-_NOT_RUN = "Not checked"
+# The stylesheet's modifier for each state (``check--skipped`` predates the not-run state).
+_CSS_STATE = {CheckState.OK: "ok", CheckState.FAILED: "failed", CheckState.NOT_RUN: "skipped"}
 
 
 def check_items(checks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check dicts ({name, ok, message}, as stored) → display items: failing checks first (with
-    how to fix them), then the passing ones, then those that could not run."""
+    """Check dicts ({name, ok, state, message}, as stored) → display items: failing checks first
+    (with how to fix them), then the passing ones, then those that could not run."""
     items = []
     for check in checks:
-        name = check["name"]
-        ran = not check["message"].startswith(_NOT_RUN)
-        state = "ok" if check["ok"] else ("failed" if ran else "skipped")
+        name, state = check["name"], CheckState(check["state"])
         items.append(
             {
                 "name": name,
-                "label": LABELS.get(name, name),
+                "label": CHECK_LABELS.get(name, name),
                 "ok": check["ok"],
-                "state": state,
+                "state": _CSS_STATE[state],
                 "message": check["message"],
-                "fix": HOW_TO_FIX.get(name, "") if state == "failed" else "",
+                "fix": HOW_TO_FIX.get(name, "") if state is CheckState.FAILED else "",
             }
         )
     rank = {"failed": 0, "ok": 1, "skipped": 2}
