@@ -18,9 +18,7 @@ from onramp.health.selectors import health_rows, in_band
 from onramp.health.services import validation_job_run
 from onramp.services.models import Service
 from onramp.tenancy.models import Customer
-from tests.api.conftest import db_state, error
-from tests.api.test_audit import csv_text
-from tests.api.test_pagination import walk
+from tests.api.helpers import csv_text, db_state, error, walk
 from tests.factories import ServiceFactory
 from tests.health.conftest import active_service  # noqa: F401 - a fixture
 

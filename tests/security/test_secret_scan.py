@@ -15,7 +15,7 @@ from django.test import Client
 
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
-from tests.api.conftest import Api, token_for
+from tests.api.helpers import Api, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
