@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from onramp.audit.models import AuditEvent
 from tests.conftest import PASSWORD
-from tests.pages.test_browser import shoot
+from tests.pages.browser import shoot
 from tests.signin import fresh_code, totp_code, totp_device
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ from onramp.accounts.models import AuthenticatorApp
 from onramp.accounts.second_factor import code_verify, enrol, enrolment_for
 from onramp.audit.services import Actor
 from onramp.core.crypto import SecretBox
-from tests.security.test_secret_scan import every_stored_value
+from tests.security.scan import every_stored_value
 from tests.signin import totp_code
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onramp.accounts.models import AuthenticatorApp
 from onramp.accounts.second_factor import code_verify
-from tests.security.test_secret_scan import every_stored_value
+from tests.security.scan import every_stored_value
 from tests.signin import totp_code
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,8 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor, AuditTarget, audit_record
 from onramp.tenancy.models import Customer
-from tests.api.conftest import error
-from tests.api.test_pagination import walk
+from tests.api.helpers import csv_text, error, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +42,6 @@ def event(action: str, *, customer=None, provider=None, at=MOMENT, label="x", **
         request_id=kw.get("request_id", ""),
         client_ip=kw.get("client_ip"),
     )
-
-
-def csv_text(response) -> str:
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    return b"".join(response.streaming_content).decode()
 
 
 def test_an_event_as_the_api_shows_it(api, operator, provider):

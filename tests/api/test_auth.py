@@ -11,7 +11,7 @@ from onramp.accounts.models import ApiToken
 from onramp.accounts.services import token_revoke
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
-from tests.api.conftest import Api, db_state, error, service_body, token_for
+from tests.api.helpers import Api, db_state, error, service_body, token_for
 
 pytestmark = pytest.mark.django_db
 

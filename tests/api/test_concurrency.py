@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.api.conftest import app_registration, service_body, wizard_success
+from tests.api.helpers import app_registration, service_body, wizard_success
 from tests.api.race import add_race, channel_race, channel_world, create_race, outcome
 from tests.clock import Clock
 

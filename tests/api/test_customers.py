@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer
-from tests.api.conftest import db_state, error
+from tests.api.helpers import TIMESTAMP, db_state, error
 
 pytestmark = pytest.mark.django_db
-
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def test_create_defaults_to_the_callers_provider(api, provider):

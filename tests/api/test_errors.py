@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from onramp.services.models import Service
-from tests.api.conftest import db_state, error, service_body
+from tests.api.helpers import db_state, error, service_body
 
 pytestmark = pytest.mark.django_db
 

@@ -12,16 +12,14 @@ from django.utils import timezone
 
 from onramp.accounts.models import Operator
 from onramp.connections.expiry import Band, band_for
-from onramp.connections.models import TenantConnection, ValidationRun
-from onramp.core import short_names
+from onramp.connections.models import ValidationRun
 from onramp.health.models import ValidationJob
 from onramp.health.selectors import health_rows, in_band
 from onramp.health.services import validation_job_run
 from onramp.services.models import Service
 from onramp.tenancy.models import Customer
-from tests.api.conftest import db_state, error
-from tests.api.test_audit import csv_text
-from tests.api.test_pagination import walk
+from tests.api.helpers import csv_text, db_state, error, walk
+from tests.factories import ServiceFactory
 from tests.health.conftest import active_service  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
@@ -40,32 +38,11 @@ def z(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def connected(
-    customer, short: str, expires_at: datetime | None, *, status: str = "active"
-) -> Service:
-    """A service with a tenant connection, written directly (no Microsoft involved)."""
-    service = Service.objects.create(
-        provider=customer.provider,
-        customer=customer,
-        short_name=short,
-        short_name_key=short_names.short_name_key(short),
-        full_name=short,
-        license_type="hosted-pro",
-        licensed_users=5,
-        status=status,
+def connected(customer, short: str, expires_at: datetime | None, **fields) -> Service:
+    """A service with a tenant connection whose secret expires at ``expires_at``."""
+    return ServiceFactory(
+        connected=True, customer=customer, short_name=short, expires_at=expires_at, **fields
     )
-    TenantConnection.objects.create(
-        service=service,
-        tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
-        client_id="1b730954-1685-4b74-9bfd-dac224a7b894",
-        secret_sealed="x",
-        secret_key_id="k",
-        secret_hint="abc",
-        secret_expires_at=expires_at,
-        authenticated_by="admin@contoso.example",
-        authenticated_at=timezone.now(),
-    )
-    return service
 
 
 def run(service: Service, *, ok: bool, reason: str = "", at: datetime | None = None) -> dict:

@@ -14,7 +14,7 @@ from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
 from onramp.services.models import Service
-from tests.api.conftest import db_state, error, link_token, service_body, wizard_success
+from tests.api.helpers import db_state, error, link_token, service_body, wizard_success
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
-from tests.api.conftest import error, service_body, wizard_success
+from tests.api.helpers import error, service_body, wizard_success
 from tests.m365.conftest import make_tenant
 
 pytestmark = pytest.mark.django_db

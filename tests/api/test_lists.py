@@ -15,7 +15,7 @@ from onramp.accounts.models import ApiToken, Operator
 from onramp.health.models import Alert
 from onramp.services.models import Service
 from onramp.tenancy.models import Channel, Customer, Provider
-from tests.api.test_pagination import add_services, walk
+from tests.api.helpers import add_services, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.crypto import secret_box
 from onramp.invitations.models import Invitation
-from tests.api.conftest import db_state, error
+from tests.api.helpers import db_state, error, new_secret
 from tests.m365.conftest import ALL_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +34,6 @@ NULL_CONFIG = {
 
 def z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def new_secret(sandbox, tenant, days: int = 365) -> dict:
-    end = timezone.now().replace(microsecond=0) + timedelta(days=days)
-    return sandbox.admin.add_secret(tenant.tenant_id, tenant.app_id, end_date_time=z(end))
 
 
 def test_configuration_of_a_service_without_connection(api, invited):

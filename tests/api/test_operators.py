@@ -16,7 +16,8 @@ from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from onramp.tenancy.models import Channel, Customer
-from tests.api.conftest import Api, db_state, error, make_operator, token_for
+from tests.api.helpers import Api, db_state, error, token_for
+from tests.factories import OperatorFactory
 from tests.signin import totp_code
 
 pytestmark = pytest.mark.django_db
@@ -211,9 +212,7 @@ def test_each_admin_lists_the_operators_inside_its_scope(
     admin_api, channel_admin_api, customer_admin_api, system_api, other_api, channel, customer
 ):
     in_channel = Customer.objects.create(provider=channel.provider, channel=channel, name="Fab")
-    fab_ops = make_operator(
-        "ops@fab.example", "operator", "customer", provider=channel.provider, customer=in_channel
-    )
+    fab_ops = OperatorFactory(email="ops@fab.example", scope="customer", customer=in_channel)
 
     def emails(caller: Api) -> set[str]:
         return {o["email"] for o in caller.get("/operators").json()["items"]}

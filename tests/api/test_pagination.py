@@ -5,18 +5,14 @@ queries however many rows a page holds."""
 from __future__ import annotations
 
 import time
-import uuid
-from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from onramp.invitations.models import Invitation
-from onramp.services.models import Service
 from onramp.tenancy.models import Customer
-from tests.api.conftest import error
+from tests.api.helpers import add_services, error, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -28,53 +24,6 @@ def add_customers(provider, count: int, *, same_time: bool = False, prefix: str 
     )
     if same_time:
         Customer.objects.update(created_at=timezone.now())
-
-
-def add_services(customer, count: int, start: int = 0) -> None:
-    """Services, each with its newest invitation, written directly (no email, no audit)."""
-    now = timezone.now()
-    services = Service.objects.bulk_create(
-        [
-            Service(
-                provider_id=customer.provider_id,
-                customer=customer,
-                short_name=f"S{n:05d}",
-                short_name_key=f"s{n:05d}",
-                full_name=f"S{n:05d}",
-                license_type="hosted-pro",
-                licensed_users=5,
-                status="awaiting-authentication",
-            )
-            for n in range(start, start + count)
-        ]
-    )
-    Invitation.objects.bulk_create(
-        [
-            Invitation(
-                service=service,
-                provider_id=service.provider_id,
-                customer_id=service.customer_id,
-                admin_email="admin@contoso.example",
-                token_hash=uuid.uuid4().hex,
-                status="pending",
-                created_at=now,
-                expires_at=now + timedelta(days=7),
-            )
-            for service in services
-        ]
-    )
-
-
-def walk(api, path: str, **params) -> list[list[dict]]:
-    pages, cursor = [], None
-    while True:
-        query = dict(params, **({"cursor": cursor} if cursor else {}))
-        body = api.get(path, query).json()
-        assert set(body) == {"items", "next"}
-        pages.append(body["items"])
-        cursor = body["next"]
-        if cursor is None:
-            return pages
 
 
 def test_cursor_walks_every_row_once_newest_first(api, provider):

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.api.conftest import db_state, error
-from tests.api.test_authorization_matrix import ROWS
+from tests.api.helpers import db_state, error
+from tests.api.matrix import ROWS
 from tests.api.world import World, filled
 
 pytestmark = pytest.mark.django_db

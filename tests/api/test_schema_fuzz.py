@@ -24,8 +24,9 @@ from onramp.accounts.models import ApiToken
 from onramp.api.app import api
 from onramp.audit.services import Actor
 from onramp.tenancy.models import Channel
-from tests.api.conftest import make_operator, token_for
-from tests.api.test_authorization_matrix import ROWS
+from tests.api.helpers import token_for
+from tests.api.matrix import ROWS
+from tests.factories import OperatorFactory
 from tests.pages.conftest import activate_known, invite
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,8 +55,8 @@ class World:
 
 @pytest.fixture
 def world(live_server, provider, customer, m365_tenant) -> Iterator[World]:
-    admin = make_operator("admin@northwind.example", "admin", "provider", provider=provider)
-    other = make_operator("ops@northwind.example", "operator", "provider", provider=provider)
+    admin = OperatorFactory(email="admin@northwind.example", role="admin", provider=provider)
+    other = OperatorFactory(email="ops@northwind.example", provider=provider)
     actor = Actor.for_operator(admin)
     active = activate_known(customer, m365_tenant, short_name="Contoso-AR", actor=actor)
     invited = invite(customer, short_name="Contoso-01", actor=actor)

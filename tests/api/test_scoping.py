@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import app_registration, db_state, error, service_body
+from tests.api.helpers import app_registration, db_state, error, service_body
 
 pytestmark = pytest.mark.django_db
 

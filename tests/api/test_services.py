@@ -3,7 +3,6 @@ the request, the short-name uniqueness, scope and roles."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import pytest
@@ -14,7 +13,7 @@ from onramp.core.crypto import secret_box
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
 from onramp.services.models import Service
-from tests.api.conftest import app_registration, db_state, error, service_body
+from tests.api.helpers import TIMESTAMP, app_registration, db_state, error, service_body
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,6 @@ LICENSE = "Choose Hosted Essentials+ or Hosted Pro."
 NO_CUSTOMER = "No such customer."
 NO_SECRET = "Enter the client secret's value."
 LONG_SECRET = "Use at most 255 characters."
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def test_create_with_an_invitation(api, customer, provider):

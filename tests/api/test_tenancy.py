@@ -6,8 +6,7 @@ import pytest
 
 from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer, Provider
-from tests.api.conftest import db_state, error
-from tests.api.test_customers import TIMESTAMP
+from tests.api.helpers import TIMESTAMP, db_state, error
 
 pytestmark = pytest.mark.django_db
 

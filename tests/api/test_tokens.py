@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from onramp.accounts.models import ApiToken
 from onramp.audit.models import AuditEvent
-from tests.api.conftest import Api, db_state, error, token_for
-from tests.api.test_customers import TIMESTAMP
+from tests.api.helpers import TIMESTAMP, Api, db_state, error, token_for
 
 pytestmark = pytest.mark.django_db
 

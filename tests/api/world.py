@@ -14,15 +14,16 @@ from django.db.models import Model
 from onramp.accounts.models import ApiToken
 from onramp.health.services import validation_job_create
 from onramp.tenancy.models import Channel, Customer, Provider
-from tests.api.conftest import (
+from tests.api.helpers import (
     Api,
+    api_as,
     app_registration,
-    make_operator,
+    new_secret,
     service_body,
     token_for,
     wizard_success,
 )
-from tests.api.test_m365 import new_secret
+from tests.factories import OperatorFactory
 
 
 class World:
@@ -72,10 +73,7 @@ class World:
     @cached_property
     def builder(self) -> Api:
         """Builds the world through the API (a provider operator outside the callers)."""
-        op = make_operator(
-            "builder@northwind.example", "operator", "provider", provider=self.provider
-        )
-        return Api(token_for(op), op)
+        return api_as(email="builder@northwind.example", provider=self.provider)
 
     @cached_property
     def tenant(self) -> Any:
@@ -118,13 +116,7 @@ class World:
 
     @cached_property
     def target_operator(self) -> Any:
-        return make_operator(
-            "it@contoso.example",
-            "operator",
-            "customer",
-            provider=self.provider,
-            customer=self.customer,
-        )
+        return OperatorFactory(email="it@contoso.example", scope="customer", customer=self.customer)
 
     @property
     def target(self) -> str:
@@ -156,8 +148,7 @@ class World:
             return Api("")
         if self.caller == "other_provider":
             other = Provider.objects.create(name="Southwind Telecom")
-            op = make_operator("admin@southwind.example", "admin", "provider", provider=other)
-            return Api(token_for(op), op)
+            return api_as(email="admin@southwind.example", role="admin", provider=other)
         role, scope, fields = {
             "monitor": ("monitor", "provider", {"provider": self.provider}),
             "operator": ("operator", "provider", {"provider": self.provider}),
@@ -170,10 +161,8 @@ class World:
                 "admin", "customer", {"provider": self.provider, "customer": self.customer}
             ),
         }[self.caller]  # fmt: skip
-        op = make_operator(
-            f"{self.caller.replace('_', '.')}@callers.example", role, scope, **fields
-        )
-        return Api(token_for(op), op)
+        email = f"{self.caller.replace('_', '.')}@callers.example"
+        return api_as(email=email, role=role, scope=scope, **fields)
 
 
 def filled(value: Any, world: World) -> Any:

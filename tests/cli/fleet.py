@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections import Counter
+from types import SimpleNamespace
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onramp.settings")
 import django
@@ -21,7 +22,6 @@ from django_q.models import Schedule, Task  # noqa: E402
 from onramp.audit.models import AuditEvent  # noqa: E402
 from onramp.audit.services import Actor  # noqa: E402
 from onramp.connections.models import TenantConnection, ValidationRun  # noqa: E402
-from onramp.core.crypto import secret_box  # noqa: E402
 from onramp.health.models import Alert, ValidationJob  # noqa: E402
 from onramp.health.services import validation_job_create, validation_job_enqueue  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402
@@ -31,6 +31,7 @@ from onramp.services.models import Service  # noqa: E402
 from onramp.services.onboarding import service_create  # noqa: E402
 from onramp.services.services import ServiceRequest  # noqa: E402
 from onramp.tenancy.models import Customer, Provider  # noqa: E402
+from tests.factories import ServiceFactory, TenantConnectionFactory  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -52,40 +53,21 @@ def seed(arg: dict) -> dict:
     """Active services connected to sandbox app registrations: ``count`` services per
     credential set (tenant_id, app_id, secret)."""
     customer = _customer()
-    box = secret_box()
     now = timezone.now()
     made = 0
     for credentials in arg["credentials"]:
+        tenant = SimpleNamespace(**credentials)
         services = Service.objects.bulk_create(
-            [
-                Service(
-                    provider_id=customer.provider_id,
-                    customer=customer,
-                    short_name=f"svc-{made + n:04d}",
-                    short_name_key=f"svc-{made + n:04d}",
-                    full_name=f"Service {made + n}",
-                    license_type="hosted-pro",
-                    licensed_users=5,
-                    status="active",
-                    activated_at=now,
-                )
-                for n in range(credentials["count"])
-            ]
+            ServiceFactory.build(
+                customer=customer,
+                short_name=f"svc-{made + n:04d}",
+                status="active",
+                activated_at=now,
+            )
+            for n in range(credentials["count"])
         )
         TenantConnection.objects.bulk_create(
-            [
-                TenantConnection(
-                    service=service,
-                    tenant_id=credentials["tenant_id"],
-                    client_id=credentials["app_id"],
-                    secret_sealed=box.seal(credentials["secret"]),
-                    secret_key_id=box.current_key_id,
-                    secret_hint=credentials["secret"][:3],
-                    authenticated_by="admin@contoso.example",
-                    authenticated_at=now,
-                )
-                for service in services
-            ]
+            TenantConnectionFactory.build(service=service, tenant=tenant) for service in services
         )
         made += len(services)
     return {"services": made}

@@ -18,7 +18,7 @@ from onramp.audit.services import Actor
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
 from onramp.tenancy.models import Customer, Provider
-from tests.api.conftest import db_state
+from tests.api.helpers import db_state
 from tests.conftest import PASSWORD
 from tests.signin import fresh_code, totp_device
 

@@ -5,11 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from onramp.connections.models import TenantConnection
-from onramp.core import short_names
-from onramp.core.crypto import secret_box
-from onramp.services.models import Service
-from tests.m365.conftest import ALL_PERMISSIONS
+from tests.factories import ServiceFactory
+from tests.m365.conftest import ALL_PERMISSIONS, Tenant
 
 
 @pytest.fixture
@@ -30,28 +27,11 @@ def active_service(customer, sandbox, microsoft_settings):
         secret = sandbox.admin.add_secret(
             tenant["tenant_id"], app["app_id"], end_date_time=end.strftime("%Y-%m-%dT%H:%M:%SZ")
         )
-        short = name or f"svc-{n:04d}"
-        service = Service.objects.create(
-            provider=customer.provider,
+        service = ServiceFactory(
             customer=customer,
-            short_name=short,
-            short_name_key=short_names.short_name_key(short),
-            full_name=short,
-            license_type="hosted-pro",
-            licensed_users=5,
-            status="active",
-            activated_at=timezone.now(),
-        )
-        box = secret_box()
-        TenantConnection.objects.create(
-            service=service,
-            tenant_id=tenant["tenant_id"],
-            client_id=app["app_id"],
-            secret_sealed=box.seal(secret["secret_text"]),
-            secret_key_id=box.current_key_id,
-            secret_hint=secret["secret_text"][:3],
-            authenticated_by="admin@example.test",
-            authenticated_at=timezone.now(),
+            short_name=name or f"svc-{n:04d}",
+            connected=True,
+            tenant=Tenant(tenant["tenant_id"], "", app["app_id"], secret["secret_text"], end),
         )
         service.sandbox_tenant = tenant["tenant_id"]
         service.sandbox_app = app["app_id"]

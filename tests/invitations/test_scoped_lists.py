@@ -10,10 +10,10 @@ from django.utils import timezone
 from onramp.accounts.models import Operator
 from onramp.invitations.models import Invitation
 from onramp.invitations.selectors import invitations_visible
-from onramp.services.models import Service
 from onramp.services.onboarding import service_create
 from onramp.services.services import ServiceRequest
 from onramp.tenancy.models import Channel, Customer, Provider
+from tests.factories import ServiceFactory
 
 BEFORE = [("invitations", "0003_list_indexes")]
 
@@ -69,16 +69,7 @@ def test_each_scope_lists_exactly_its_invitations(actor, customer, provider):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_existing_invitations(customer):
     """Rows written before the columns existed get their service's provider and customer."""
-    service = Service.objects.create(
-        provider=customer.provider,
-        customer=customer,
-        short_name="Old-1",
-        short_name_key="old-1",
-        full_name="Old",
-        license_type="hosted-pro",
-        licensed_users=5,
-        status="awaiting-authentication",
-    )
+    service = ServiceFactory(customer=customer)
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps.get_model("invitations", "Invitation")

@@ -5,9 +5,6 @@ Each walk saves screenshots to test-results/screenshots/<name>.png for review.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -16,12 +13,12 @@ from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service
 from tests.conftest import PASSWORD
+from tests.pages.browser import shoot
 from tests.pages.conftest import activate_known, invite
 from tests.signin import fresh_code, sign_in_browser, totp_device
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENSHOTS = Path(os.environ.get("ONRAMP_TEST_SCREENSHOTS", "test-results/screenshots"))
 WIDTHS = {"wide": (1280, 900), "narrow": (390, 844)}
 
 
@@ -29,20 +26,6 @@ WIDTHS = {"wide": (1280, 900), "narrow": (390, 844)}
 def width(request, page: Page) -> str:
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[request.param], strict=True)))
     return request.param
-
-
-NO_SIDEWAYS_SCROLL = """() => [document.documentElement,
-    ...document.querySelectorAll('.table-wrap')]
-    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.className || e.tagName)"""
-
-
-def shoot(page: Page, name: str, width: str) -> None:
-    """Save a screenshot; the page (and each table) fits the window without scrolling sideways.
-    A click that navigates returns before the new page has loaded: wait for it first."""
-    page.wait_for_load_state()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL) == [], name
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
 
 
 def sign_in(page: Page, live_server, operator) -> None:

@@ -14,9 +14,9 @@ from playwright.sync_api import Page, expect
 from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.tenancy.models import Channel, Customer, Provider
+from tests.pages.browser import shoot
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text
 from tests.pages.hierarchy import KINDS, World, attempt, build, new_events, state
-from tests.pages.test_browser import shoot
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db

@@ -8,27 +8,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.apps import apps
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.test import Client
 
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
-from tests.api.conftest import Api, token_for
+from tests.api.helpers import Api, token_for
+from tests.security.scan import every_stored_value
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def every_stored_value() -> str:
-    """Every column of every row of every table Django knows (ours, django-q's, sessions...)."""
-    chunks = []
-    for model in apps.get_models():
-        for row in model.objects.all().values_list():
-            chunks.append(" ".join(str(value) for value in row))
-    for session in Session.objects.all():  # session data is encoded: decode it too
-        chunks.append(str(SessionStore().decode(session.session_data)))
-    return "\n".join(chunks)
 
 
 def test_no_secret_or_token_in_clear_anywhere(

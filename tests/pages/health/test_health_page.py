@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onramp.connections.models import TenantConnection, ValidationRun
-from onramp.core import short_names
 from onramp.health.models import ValidationJob
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.services.models import Service
+from tests.factories import ServiceFactory
 from tests.pages.helpers import page_text, visible_text
 from tests.signin import sign_in
 
@@ -267,28 +267,11 @@ def quick_services(customer, count: int, start: int = 0) -> None:
     """Active services with a connection and a run, straight in the database (no Microsoft)."""
     now = timezone.now()
     for n in range(start, start + count):
-        name = f"q-{n:03d}"
-        service = Service.objects.create(
-            provider=customer.provider,
+        service = ServiceFactory(
             customer=customer,
-            short_name=name,
-            short_name_key=short_names.short_name_key(name),
-            full_name=name,
-            license_type="hosted-pro",
-            licensed_users=5,
-            status="active",
-            activated_at=now,
-        )
-        TenantConnection.objects.create(
-            service=service,
-            tenant_id=f"00000000-0000-0000-0000-{n:012d}",
-            client_id=f"10000000-0000-0000-0000-{n:012d}",
-            secret_sealed="x",
-            secret_key_id="k",
-            secret_hint="abc",
-            authenticated_by="admin@example.test",
-            authenticated_at=now,
-            secret_expires_at=now + timedelta(days=n),
+            short_name=f"q-{n:03d}",
+            connected=True,
+            expires_at=now + timedelta(days=n),
         )
         ValidationRun.objects.create(
             service=service,
