@@ -41,8 +41,10 @@ def sandbox_url(sandbox_server: tuple[str, str]) -> str:
 
 @pytest.fixture
 def admin(sandbox_server: tuple[str, str]) -> Iterator[SandboxAdmin]:
-    """The admin client; faults are cleared after every test so they cannot leak."""
+    """The admin client on an emptied sandbox; faults are cleared after every test so they
+    cannot leak (the state file is rewritten on each change: it stays small)."""
     client = SandboxAdmin(*sandbox_server)
+    client.reset()
     yield client
     client.clear_faults()
 

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from onramp.sandbox import directory
 from onramp.sandbox.admin import SandboxAdmin
 from onramp.sandbox.certs import SigningKey
-from onramp.sandbox.model import Application, Tenant, utcnow
+from onramp.sandbox.credentials import utcnow
+from onramp.sandbox.model import Application, Tenant
 
 from .conftest import TEAMS_SCOPE, TokenCall
 
