@@ -142,7 +142,9 @@ def test_applications_filter(graph, world: dict) -> None:
     assert found["@odata.context"].endswith("#applications(appId)")
     missing = graph(f"/applications?$filter=appId eq '{uuid.uuid4()}'")
     assert (missing.status_code, missing.json()["value"]) == (200, [])
-    unsupported = graph("/applications?$filter=displayName eq 'x'")
+    by_name = graph("/applications?$filter=displayName eq 'ONRAMP CONNECTOR'&$select=appId")
+    assert by_name.json()["value"] == [{"appId": world["app_id"]}]  # case-insensitive, as Graph
+    unsupported = graph("/applications?$filter=notes eq 'x'")
     assert_graph_error(unsupported, 400, "Request_UnsupportedQuery")
 
 

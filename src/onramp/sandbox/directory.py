@@ -104,6 +104,11 @@ def _defaults(app: Application) -> dict:
     }
 
 
+def property_value(app: Application, name: str) -> dict:
+    """The current value of a complex property (web, spa, publicClient, api, info)."""
+    return dict({**_defaults(app), **app.graph}[name])
+
+
 def redirect_uris(app: Application) -> list[str]:
     """Every registered reply URL: web, single-page and public-client platforms."""
     view = {**_defaults(app), **app.graph}

@@ -69,7 +69,7 @@ def application(call: Call, object_id: str) -> Reply:
 def applications(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
     items = [directory.application(call.tenant, a) for a in call.tenant.applications.values()]
-    items = filtered(call, items, {"appId"}, "Application")
+    items = filtered(call, items, {"appId", "displayName"}, "Application")
     return 200, collection(
         items,
         call.query,
@@ -95,7 +95,8 @@ def service_principal(call: Call, sp_id: str) -> Reply:
 
 def service_principals(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
-    items = filtered(call, directory.service_principals(call.tenant), {"appId"}, "ServicePrincipal")
+    principals = directory.service_principals(call.tenant)
+    items = filtered(call, principals, {"appId", "displayName"}, "ServicePrincipal")
     return 200, collection(
         items,
         call.query,

@@ -39,6 +39,7 @@ _WRITABLE = frozenset(
     ).split()
 )
 _AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs"}
+_COMPLEX = {"web", "spa", "publicClient", "api", "info"}
 
 
 def _unknown_property(name: str, type_name: str) -> GraphError:
@@ -101,6 +102,11 @@ def _apply(call: Call, app: Application, body: dict) -> None:
             app.sign_in_audience = value
         elif name == "keyCredentials":
             app.keys = _keys(call, app, value)
+        elif name in _COMPLEX:
+            # Complex types merge: properties left out keep their values, as in Graph.
+            if not isinstance(value, dict):
+                raise bad_request(f"Invalid value specified for property '{name}'.")
+            app.graph[name] = {**directory.property_value(app, name), **value}
         else:
             app.graph[name] = value
             if name == "isFallbackPublicClient":
