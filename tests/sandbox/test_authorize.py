@@ -11,6 +11,7 @@ from onramp.sandbox.admin import SandboxAdmin
 
 from .flows import (
     PASSWORD,
+    REDIRECT,
     WRITE_SCOPES,
     answer_consent,
     authorize_url,
@@ -18,6 +19,7 @@ from .flows import (
     code_for,
     delegated_token,
     pkce,
+    post_form,
     redirect_params,
     sign_in,
 )
@@ -376,11 +378,52 @@ def test_unknown_user_and_wrong_password(http, sandbox_url, directory_world) -> 
     world = directory_world
     url = authorize_url(sandbox_url, world["tenant_id"], world["client_id"], SCOPES)
     first = http.get(url)
-    from .flows import post_form
-
     page = post_form(http, first, {"loginfmt": f"nobody@{world['default_domain']}"})
     assert f"<p role='alert'>{NAME_REFUSED}</p>" in page.text
     page = post_form(http, first, {"loginfmt": world["users"]["ga"]["upn"]})
     page = post_form(http, page, {"loginfmt": world["users"]["ga"]["upn"], "passwd": "nope"})
     assert page.status_code == 400
     assert "<p role='alert'>Your account or password is incorrect.</p>" in page.text
+
+
+def test_conditional_access_blocks_the_browser_sign_in(
+    http, sandbox_url, admin, directory_world
+) -> None:
+    world = directory_world
+    admin.set_conditional_access(world["tenant_id"], block_sign_in=True)
+    url = authorize_url(sandbox_url, world["tenant_id"], world["client_id"], SCOPES)
+    answer = redirect_params(sign_in(http, http.get(url), world["users"]["ga"]["upn"]))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": "AADSTS53003: Access has been blocked by Conditional Access "
+        "policies. The access policy does not allow token issuance.",
+        "state": "st-1",
+    }
+
+
+def test_single_tenant_app_refuses_other_tenants_users(http, sandbox_url, admin, directory_world):
+    world = directory_world
+    local = admin.create_application(
+        world["provider_tenant_id"], "provider-only", public_client=True, redirect_uris=[REDIRECT]
+    )
+    url = authorize_url(sandbox_url, "organizations", local["app_id"], SCOPES)
+    answer = redirect_params(sign_in(http, http.get(url), world["users"]["ga"]["upn"]))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": f"AADSTS700016: Application with identifier '{local['app_id']}' "
+        "was not found in the directory 'Contoso'.",
+        "state": "st-1",
+    }
+
+
+def test_consent_creates_the_sign_in_apps_service_principal_only(
+    http, sandbox_url, admin, directory_world
+) -> None:
+    world = directory_world
+    delegated_token(
+        http, sandbox_url, world["tenant_id"], world["client_id"], world["users"]["ga"]["upn"]
+    )
+    # The customer's tenant lists no application object; the provider's still has its own.
+    assert admin.applications(world["tenant_id"]) == []
+    [home] = admin.applications(world["provider_tenant_id"])
+    assert home["app_id"] == world["client_id"]
