@@ -427,3 +427,32 @@ def test_consent_creates_the_sign_in_apps_service_principal_only(
     assert admin.applications(world["tenant_id"]) == []
     [home] = admin.applications(world["provider_tenant_id"])
     assert home["app_id"] == world["client_id"]
+
+
+def test_code_redeemed_at_another_tenants_endpoint(http, sandbox_url, admin, directory_world):
+    world = directory_world
+    verifier, challenge = pkce()
+    params = code_for(
+        http,
+        sandbox_url,
+        "organizations",
+        world["client_id"],
+        world["users"]["ga"]["upn"],
+        SCOPES,
+        challenge=challenge,
+    )
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": world["client_id"],
+        "code": params["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    url = f"{sandbox_url}/{world['provider_tenant_id']}/oauth2/v2.0/token"
+    _assert_aad(
+        http.post(url, data=form),
+        400,
+        "invalid_grant",
+        700005,
+        "Provided Authorization Code is intended to use against other tenant, thus rejected.",
+    )

@@ -258,6 +258,13 @@ def redeem_code(
         target = resolve_tenant(endpoint.world, request, segment)
         if isinstance(target, Response):
             return target
+        if target.tenant_id != record["tenant_id"]:
+            return _invalid_grant(
+                request,
+                700005,
+                "Provided Authorization Code is intended to use against other tenant, thus "
+                "rejected.",
+            )
     return _finish(endpoint, request, record, form, secret)
 
 
