@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import jwt
 import msal
 import pytest
@@ -456,3 +458,56 @@ def test_code_redeemed_at_another_tenants_endpoint(http, sandbox_url, admin, dir
         700005,
         "Provided Authorization Code is intended to use against other tenant, thus rejected.",
     )
+
+
+def _admin_consent_url(base: str, segment: str, client_id: str) -> str:
+    query = {
+        "client_id": client_id,
+        "scope": "https://graph.microsoft.com/Application.ReadWrite.All",
+        "redirect_uri": REDIRECT,
+        "state": "ac-1",
+    }
+    return f"{base}/{segment}/v2.0/adminconsent?{urlencode(query)}"
+
+
+def test_v2_admin_consent(http, sandbox_url, directory_world) -> None:
+    world = directory_world
+    url = _admin_consent_url(sandbox_url, "organizations", world["client_id"])
+    page = sign_in(http, http.get(url), world["users"]["ga"]["upn"])
+    assert "<h1>Permissions requested</h1>" in page.text
+    assert "Consent on behalf of your organization" not in page.text  # it is for everyone
+    answer = redirect_params(answer_consent(http, page, org=False))
+    assert answer == {
+        "admin_consent": "True",
+        "tenant": world["tenant_id"],
+        "scope": "https://graph.microsoft.com/Application.ReadWrite.All",
+        "state": "ac-1",
+    }
+    token = delegated_token(
+        http,
+        sandbox_url,
+        world["tenant_id"],
+        world["client_id"],
+        world["users"]["ga"]["upn"],
+        ["Directory.Read.All"],
+    )
+    [grant] = _grants(http, sandbox_url, token)
+    assert (grant["consentType"], grant["principalId"]) == ("AllPrincipals", None)
+    assert grant["scope"].split() == ["Application.ReadWrite.All", "Directory.Read.All"]
+
+
+def test_v2_admin_consent_cancelled_and_refused_to_members(
+    http, sandbox_url, directory_world
+) -> None:
+    world = directory_world
+    url = _admin_consent_url(sandbox_url, world["tenant_id"], world["client_id"])
+    page = sign_in(http, http.get(url), world["users"]["ga"]["upn"])
+    answer = redirect_params(answer_consent(http, page, accept=False, org=False))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": "AADSTS65004: User declined to consent to access the app.",
+        "state": "ac-1",
+        "admin_consent": "True",
+    }
+    page = sign_in(http, http.get(url), world["users"]["member"]["upn"])
+    assert page.status_code == 403 and "AADSTS90094" in page.text

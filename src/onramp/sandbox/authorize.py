@@ -66,7 +66,7 @@ class Pages:
     def _error_page(self, code: int, message: str) -> Response:
         return _page("Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 400)
 
-    def authorize(self, request: Request, segment: str) -> Response:
+    def authorize(self, request: Request, segment: str, admin_consent: bool = False) -> Response:
         q = request.query
         with self.world.lock:
             home = self.world.home_of(q.get("client_id", ""))
@@ -118,6 +118,8 @@ class Pages:
                 "graph": scopes[0],
                 "oidc": scopes[1],
                 "prompt": q.get("prompt", ""),
+                "admin_consent": admin_consent,
+                "scope": q.get("scope", ""),
             }
         return self._sign_in(segment, ctx, q.get("login_hint", ""))
 
@@ -255,7 +257,9 @@ class Pages:
             delegated.needs_consent(tenant, home[1], user, flow["graph"])
             or flow["prompt"] == "consent"
         ):
-            if not delegated.may_consent(user, flow["graph"]):
+            is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
+            admin_only = flow.get("admin_consent") and not is_admin
+            if admin_only or not delegated.may_consent(user, flow["graph"]):
                 return _page(
                     "Need admin approval",
                     "<p>AADSTS90094: "
@@ -263,13 +267,12 @@ class Pages:
                     "resources in your organization that only an admin can grant.</p>",
                     403,
                 )
-            is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
             box = (
                 (
                     "<label><input type='checkbox' name='consent_org' value='true'>"
                     "Consent on behalf of your organization</label>"
                 )
-                if is_admin
+                if is_admin and not flow.get("admin_consent")
                 else ""
             )
             items = "".join(f"<li>{html.escape(s)}</li>" for s in flow["graph"])
@@ -309,8 +312,9 @@ class Pages:
         user = tenant.users[flow["user_id"]]
         home = self.world.home_of(flow["client_id"])
         assert home is not None
-        for_org = form.get("consent_org") == "true" and bool(
-            delegated.CONSENT_ADMINS & set(user.roles)
+        is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
+        for_org = is_admin and (
+            form.get("consent_org") == "true" or bool(flow.get("admin_consent"))
         )
         delegated.consent(tenant, home[1], home[0].tenant_id, user, flow["graph"], for_org)
         self.world.save()
@@ -322,14 +326,14 @@ class Pages:
             return _page(
                 "Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 403
             )
-        return _redirect(
-            flow["redirect_uri"],
-            {
-                "error": "access_denied",
-                "error_description": f"AADSTS{code}: {message}",
-                "state": flow["state"] or "",
-            },
-        )
+        params = {
+            "error": "access_denied",
+            "error_description": f"AADSTS{code}: {message}",
+            "state": flow["state"] or "",
+        }
+        if flow.get("admin_consent"):
+            params["admin_consent"] = "True"  # v2 admin consent errors carry it too
+        return _redirect(flow["redirect_uri"], params)
 
     def _complete(self, flow: dict) -> Response:
         record = {
@@ -346,6 +350,15 @@ class Pages:
                 "<p>You have signed in to the application on your "
                 "device. You may now close this window.</p>",
             )
+        if flow.get("admin_consent"):
+            # v2 admin consent answers with the tenant and scopes consented, not with a code.
+            params = {
+                "admin_consent": "True",
+                "tenant": flow["tenant_id"],
+                "scope": flow["scope"],
+                "state": flow["state"] or "",
+            }
+            return _redirect(flow["redirect_uri"], params)
         code = secrets.token_urlsafe(48)
         self.world.pending[f"code:{code}"] = {
             **record,
@@ -377,4 +390,5 @@ class Pages:
                 request.client_ip,
             ),
             segment,
+            admin_consent=True,
         )
