@@ -511,3 +511,25 @@ def test_v2_admin_consent_cancelled_and_refused_to_members(
     }
     page = sign_in(http, http.get(url), world["users"]["member"]["upn"])
     assert page.status_code == 403 and "AADSTS90094" in page.text
+
+
+def test_sign_in_context_is_single_use_and_state_only_when_sent(
+    http, sandbox_url, directory_world
+) -> None:
+    world = directory_world
+    _, challenge = pkce()
+    url = authorize_url(
+        sandbox_url, world["tenant_id"], world["client_id"], SCOPES, code_challenge=challenge
+    ).replace("&state=st-1", "")
+    first = http.get(url)
+    page = post_form(http, first, {"loginfmt": world["users"]["ga"]["upn"]})
+    consent = post_form(http, page, {"loginfmt": world["users"]["ga"]["upn"], "passwd": PASSWORD})
+    answer = redirect_params(answer_consent(http, consent))
+    assert set(answer) == {"code", "session_state"}  # no state was sent: none comes back
+    # Posting the same consent form again does not mint a second code.
+    again = post_form(http, consent, {"action": "accept", "consent_org": "true"})
+    assert again.status_code == 400
+    assert (
+        "<p role='alert'>AADSTS50058: A silent sign-in request was sent but no user is signed "
+        "in.</p>"
+    ) in again.text

@@ -39,6 +39,8 @@ def _form(action: str, ctx: str, inner: str) -> str:
 
 
 def _redirect(uri: str, params: dict) -> Response:
+    """Redirect with the parameters that have a value (no `state` when the client sent none)."""
+    params = {key: value for key, value in params.items() if value}
     glue = "&" if urlsplit(uri).query else "?"
     return Response(302, b"", {"Location": f"{uri}{glue}{urlencode(params)}"})
 
@@ -91,7 +93,7 @@ class Pages:
                     {
                         "error": "unsupported_response_type",
                         "error_description": "AADSTS70005: response_type is not supported.",
-                        "state": q.get("state", ""),
+                        "state": q.get("state"),
                     },
                 )
             scopes = delegated.split_scopes(q.get("scope", ""))
@@ -102,11 +104,12 @@ class Pages:
                         "error": "invalid_scope",
                         "error_description": "AADSTS70011: The provided value for the "
                         "input parameter 'scope' is not valid.",
-                        "state": q.get("state", ""),
+                        "state": q.get("state"),
                     },
                 )
             ctx = secrets.token_urlsafe(24)
             self.world.pending[f"flow:{ctx}"] = {
+                "ctx": ctx,
                 "kind": "code",
                 "segment": segment,
                 "client_id": app.app_id,
@@ -162,6 +165,7 @@ class Pages:
             scopes = delegated.split_scopes(record["scope"]) or ([], [])
             ctx = secrets.token_urlsafe(24)
             self.world.pending[f"flow:{ctx}"] = {
+                "ctx": ctx,
                 "kind": "device",
                 "segment": record["segment"],
                 "client_id": record["client_id"],
@@ -321,6 +325,7 @@ class Pages:
         return self._complete(flow)
 
     def _refuse(self, flow: dict, status: str, code: int, message: str) -> Response:
+        self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
         if flow["kind"] == "device":
             self.world.pending[f"device:{flow['device_code']}"]["status"] = status
             return _page(
@@ -329,13 +334,14 @@ class Pages:
         params = {
             "error": "access_denied",
             "error_description": f"AADSTS{code}: {message}",
-            "state": flow["state"] or "",
+            "state": flow["state"],
         }
         if flow.get("admin_consent"):
             params["admin_consent"] = "True"  # v2 admin consent errors carry it too
         return _redirect(flow["redirect_uri"], params)
 
     def _complete(self, flow: dict) -> Response:
+        self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
         record = {
             "client_id": flow["client_id"],
             "tenant_id": flow["tenant_id"],
@@ -356,7 +362,7 @@ class Pages:
                 "admin_consent": "True",
                 "tenant": flow["tenant_id"],
                 "scope": flow["scope"],
-                "state": flow["state"] or "",
+                "state": flow["state"],
             }
             return _redirect(flow["redirect_uri"], params)
         code = secrets.token_urlsafe(48)
@@ -370,7 +376,7 @@ class Pages:
         }
         params = {
             "code": code,
-            "state": flow["state"] or "",
+            "state": flow["state"],
             "session_state": secrets.token_hex(16),
         }
         return _redirect(flow["redirect_uri"], params)
