@@ -24,7 +24,7 @@ AUDIENCE_TEXT = (
     "Client assertion failed signature validation. [Reason - The audience claim is invalid: '"
 )
 POLICY = "00000000-0000-0000-0000-000000000000"
-DELAY_MS = 1500
+DELAY_MS = 2500  # long enough for the first attempt to land inside it on a busy machine
 
 
 @pytest.fixture
