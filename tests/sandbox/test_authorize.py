@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import jwt
@@ -533,3 +534,19 @@ def test_sign_in_context_is_single_use_and_state_only_when_sent(
         "<p role='alert'>AADSTS50058: A silent sign-in request was sent but no user is signed "
         "in.</p>"
     ) in again.text
+
+
+def test_form_post_response_mode_with_msal(http, sandbox_url, directory_world, web_app) -> None:
+    world = directory_world
+    cca = _msal(http, sandbox_url, world["tenant_id"], web_app, web_app["secret"])
+    flow = cca.initiate_auth_code_flow(
+        SCOPES, redirect_uri=WEB_REDIRECT, state="fp-1", response_mode="form_post"
+    )
+    page = sign_in(http, http.get(flow["auth_uri"]), world["users"]["ga"]["upn"])
+    page = answer_consent(http, page)
+    assert page.status_code == 200
+    assert f"<form method='post' action='{WEB_REDIRECT}'>" in page.text
+    answer = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
+    assert set(answer) == {"code", "state", "session_state"} and answer["state"] == "fp-1"
+    result = cca.acquire_token_by_auth_code_flow(flow, answer)
+    assert "access_token" in result, result

@@ -38,9 +38,23 @@ def _form(action: str, ctx: str, inner: str) -> str:
     )
 
 
-def _redirect(uri: str, params: dict) -> Response:
-    """Redirect with the parameters that have a value (no `state` when the client sent none)."""
+def _redirect(uri: str, params: dict, mode: str | None = None) -> Response:
+    """Answer the client with the parameters that have a value (no `state` when it sent none):
+    in the query, or with `response_mode=form_post` as a self-submitting form, as Entra does."""
     params = {key: value for key, value in params.items() if value}
+    if mode == "form_post":
+        fields = "".join(
+            f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(str(v))}'>"
+            for k, v in params.items()
+        )
+        body = (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Working...</title>"
+            "</head><body onload='document.forms[0].submit()'>"
+            f"<form method='post' action='{html.escape(uri)}'>{fields}"
+            "<noscript><button type='submit'>Continue</button></noscript></form></body></html>"
+        )
+        headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+        return Response(200, body.encode(), headers)
     glue = "&" if urlsplit(uri).query else "?"
     return Response(302, b"", {"Location": f"{uri}{glue}{urlencode(params)}"})
 
@@ -95,6 +109,7 @@ class Pages:
                         "error_description": "AADSTS70005: response_type is not supported.",
                         "state": q.get("state"),
                     },
+                    q.get("response_mode"),
                 )
             scopes = delegated.split_scopes(q.get("scope", ""))
             if scopes is None:
@@ -106,6 +121,7 @@ class Pages:
                         "input parameter 'scope' is not valid.",
                         "state": q.get("state"),
                     },
+                    q.get("response_mode"),
                 )
             ctx = secrets.token_urlsafe(24)
             self.world.pending[f"flow:{ctx}"] = {
@@ -115,6 +131,7 @@ class Pages:
                 "client_id": app.app_id,
                 "redirect_uri": q["redirect_uri"],
                 "state": q.get("state"),
+                "response_mode": q.get("response_mode"),
                 "nonce": q.get("nonce"),
                 "challenge": q.get("code_challenge"),
                 "method": q.get("code_challenge_method", "plain"),
@@ -338,7 +355,7 @@ class Pages:
         }
         if flow.get("admin_consent"):
             params["admin_consent"] = "True"  # v2 admin consent errors carry it too
-        return _redirect(flow["redirect_uri"], params)
+        return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def _complete(self, flow: dict) -> Response:
         self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
@@ -364,7 +381,7 @@ class Pages:
                 "scope": flow["scope"],
                 "state": flow["state"],
             }
-            return _redirect(flow["redirect_uri"], params)
+            return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
         code = secrets.token_urlsafe(48)
         self.world.pending[f"code:{code}"] = {
             **record,
@@ -379,7 +396,7 @@ class Pages:
             "state": flow["state"],
             "session_state": secrets.token_hex(16),
         }
-        return _redirect(flow["redirect_uri"], params)
+        return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def admin_consent(self, request: Request, segment: str) -> Response:
         """v2 admin consent: the same sign-in, then consent for the organization."""
