@@ -11,9 +11,9 @@ import hmac
 import html
 import secrets
 import time
-from urllib.parse import urlencode, urlsplit
 
 from onramp.sandbox import delegated
+from onramp.sandbox import signin_html as ui
 from onramp.sandbox.directory import redirect_uris
 from onramp.sandbox.model import Tenant, User
 from onramp.sandbox.state import World
@@ -22,65 +22,12 @@ from onramp.sandbox.web import Request, Response
 _MULTI = ("common", "organizations")
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
-    text = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
-    )
-    headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-    return Response(status, text.encode(), headers)
-
-
-def _form(action: str, ctx: str, inner: str) -> str:
-    return (
-        f"<form method='post' action='{html.escape(action)}'>"
-        f"<input type='hidden' name='ctx' value='{ctx}'>{inner}</form>"
-    )
-
-
-def _redirect(uri: str, params: dict, mode: str | None = None) -> Response:
-    """Answer the client with the parameters that have a value (no `state` when it sent none):
-    in the query, or with `response_mode=form_post` as a self-submitting form, as Entra does."""
-    params = {key: value for key, value in params.items() if value}
-    if mode == "form_post":
-        fields = "".join(
-            f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(str(v))}'>"
-            for k, v in params.items()
-        )
-        body = (
-            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Working...</title>"
-            "</head><body onload='document.forms[0].submit()'>"
-            f"<form method='post' action='{html.escape(uri)}'>{fields}"
-            "<noscript><button type='submit'>Continue</button></noscript></form></body></html>"
-        )
-        headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-        return Response(200, body.encode(), headers)
-    glue = "&" if urlsplit(uri).query else "?"
-    return Response(302, b"", {"Location": f"{uri}{glue}{urlencode(params)}"})
-
-
-def _matches(registered: list[str], uri: str) -> bool:
-    """Exact match; for http://localhost the port is ignored, as Entra does for native apps."""
-    parts = urlsplit(uri)
-    for item in registered:
-        if item == uri:
-            return True
-        known = urlsplit(item)
-        if (
-            parts.scheme == known.scheme == "http"
-            and parts.hostname == known.hostname == ("localhost")
-            and parts.path == known.path
-        ):
-            return True
-    return False
-
-
 class Pages:
     def __init__(self, world: World) -> None:
         self.world = world
 
     def _error_page(self, code: int, message: str) -> Response:
-        return _page("Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 400)
+        return ui.page("Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 400)
 
     def authorize(self, request: Request, segment: str, admin_consent: bool = False) -> Response:
         q = request.query
@@ -93,7 +40,7 @@ class Pages:
                     f"'{q.get('client_id', '')}' was not found in the directory.",
                 )
             app = home[1]
-            if not _matches(redirect_uris(app), q.get("redirect_uri", "")):
+            if not ui.matches(redirect_uris(app), q.get("redirect_uri", "")):
                 return self._error_page(
                     50011,
                     "The redirect URI "
@@ -102,7 +49,7 @@ class Pages:
                     f"application '{app.app_id}'.",
                 )
             if q.get("response_type") != "code":
-                return _redirect(
+                return ui.redirect(
                     q["redirect_uri"],
                     {
                         "error": "unsupported_response_type",
@@ -113,7 +60,7 @@ class Pages:
                 )
             scopes = delegated.split_scopes(q.get("scope", ""))
             if scopes is None:
-                return _redirect(
+                return ui.redirect(
                     q["redirect_uri"],
                     {
                         "error": "invalid_scope",
@@ -146,10 +93,10 @@ class Pages:
     @staticmethod
     def _sign_in(segment: str, ctx: str, hint: str = "", note: str = "") -> Response:
         alert = f"<p role='alert'>{html.escape(note)}</p>" if note else ""
-        return _page(
+        return ui.page(
             "Sign in",
             alert
-            + _form(
+            + ui.form(
                 f"/{segment}/login",
                 ctx,
                 "<label for='i0116'>Email, phone, or Skype</label>"
@@ -160,9 +107,9 @@ class Pages:
 
     def devicelogin(self, request: Request) -> Response:
         if request.method == "GET":
-            return _page(
+            return ui.page(
                 "Enter code",
-                _form(
+                ui.form(
                     "/devicelogin",
                     "",
                     "<label for='otc'>Enter the code displayed on your app or device.</label>"
@@ -174,7 +121,7 @@ class Pages:
             device_code = self.world.pending.get(f"user_code:{code}")
             record = self.world.pending.get(f"device:{device_code}") if device_code else None
             if record is None or record["expires"] < time.time():
-                return _page(
+                return ui.page(
                     "Enter code",
                     "<p role='alert'>That code didn't work. Check the code and try again.</p>",
                     400,
@@ -219,9 +166,9 @@ class Pages:
                 "you typed it correctly. Otherwise, contact your admin.",
             )
         if "passwd" not in form:
-            return _page(
+            return ui.page(
                 "Enter password",
-                _form(
+                ui.form(
                     f"/{segment}/login",
                     ctx,
                     f"<input type='hidden' name='loginfmt' value='{html.escape(upn)}'>"
@@ -231,11 +178,11 @@ class Pages:
                 ),
             )
         if not hmac.compare_digest(form["passwd"].encode(), user.password.encode()):
-            return _page(
+            return ui.page(
                 "Enter password",
                 "<p role='alert'>Your account or password is "
                 "incorrect.</p>"
-                + _form(
+                + ui.form(
                     f"/{segment}/login",
                     ctx,
                     f"<input type='hidden' name='loginfmt' value='{html.escape(upn)}'>"
@@ -281,7 +228,7 @@ class Pages:
             is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
             admin_only = flow.get("admin_consent") and not is_admin
             if admin_only or not delegated.may_consent(user, flow["graph"]):
-                return _page(
+                return ui.page(
                     "Need admin approval",
                     "<p>AADSTS90094: "
                     f"{html.escape(home[1].display_name)} needs permission to access "
@@ -297,11 +244,11 @@ class Pages:
                 else ""
             )
             items = "".join(f"<li>{html.escape(s)}</li>" for s in flow["graph"])
-            return _page(
+            return ui.page(
                 "Permissions requested",
                 f"<p>{html.escape(home[1].display_name)}</p>"
                 f"<ul>{items}</ul>"
-                + _form(
+                + ui.form(
                     f"/{segment}/login",
                     ctx,
                     box + "<button type='submit' name='action' value='accept'>Accept</button>"
@@ -345,7 +292,7 @@ class Pages:
         self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
         if flow["kind"] == "device":
             self.world.pending[f"device:{flow['device_code']}"]["status"] = status
-            return _page(
+            return ui.page(
                 "Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 403
             )
         params = {
@@ -355,7 +302,7 @@ class Pages:
         }
         if flow.get("admin_consent"):
             params["admin_consent"] = "True"  # v2 admin consent errors carry it too
-        return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
+        return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def _complete(self, flow: dict) -> Response:
         self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
@@ -368,7 +315,7 @@ class Pages:
         }
         if flow["kind"] == "device":
             self.world.pending[f"device:{flow['device_code']}"].update(record, status="approved")
-            return _page(
+            return ui.page(
                 "You're all set",
                 "<p>You have signed in to the application on your "
                 "device. You may now close this window.</p>",
@@ -381,7 +328,7 @@ class Pages:
                 "scope": flow["scope"],
                 "state": flow["state"],
             }
-            return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
+            return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
         code = secrets.token_urlsafe(48)
         self.world.pending[f"code:{code}"] = {
             **record,
@@ -396,7 +343,7 @@ class Pages:
             "state": flow["state"],
             "session_state": secrets.token_hex(16),
         }
-        return _redirect(flow["redirect_uri"], params, flow.get("response_mode"))
+        return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def admin_consent(self, request: Request, segment: str) -> Response:
         """v2 admin consent: the same sign-in, then consent for the organization."""
