@@ -42,9 +42,11 @@ def sandbox_url(sandbox_server: tuple[str, str]) -> str:
 
 @pytest.fixture
 def admin(sandbox_server: tuple[str, str], clock: Clock) -> Iterator[SandboxAdmin]:
-    """The admin client, the directory's clock at the tests' "now"; faults are cleared after
-    every test so they cannot leak."""
+    """The admin client on an emptied sandbox, its directory clock at the tests' "now"; faults
+    are cleared after every test so they cannot leak (the state file is rewritten on each
+    change: it stays small)."""
     client = SandboxAdmin(*sandbox_server)
+    client.reset()
     client.set_clock(clock.iso() if clock.pinned else None)
     yield client
     client.clear_faults()

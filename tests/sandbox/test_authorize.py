@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 import jwt
 import msal
 import pytest
@@ -11,6 +14,7 @@ from onramp.sandbox.admin import SandboxAdmin
 
 from .flows import (
     PASSWORD,
+    REDIRECT,
     WRITE_SCOPES,
     answer_consent,
     authorize_url,
@@ -18,6 +22,7 @@ from .flows import (
     code_for,
     delegated_token,
     pkce,
+    post_form,
     redirect_params,
     sign_in,
 )
@@ -376,11 +381,172 @@ def test_unknown_user_and_wrong_password(http, sandbox_url, directory_world) -> 
     world = directory_world
     url = authorize_url(sandbox_url, world["tenant_id"], world["client_id"], SCOPES)
     first = http.get(url)
-    from .flows import post_form
-
     page = post_form(http, first, {"loginfmt": f"nobody@{world['default_domain']}"})
     assert f"<p role='alert'>{NAME_REFUSED}</p>" in page.text
     page = post_form(http, first, {"loginfmt": world["users"]["ga"]["upn"]})
     page = post_form(http, page, {"loginfmt": world["users"]["ga"]["upn"], "passwd": "nope"})
     assert page.status_code == 400
     assert "<p role='alert'>Your account or password is incorrect.</p>" in page.text
+
+
+def test_conditional_access_blocks_the_browser_sign_in(
+    http, sandbox_url, admin, directory_world
+) -> None:
+    world = directory_world
+    admin.set_conditional_access(world["tenant_id"], block_sign_in=True)
+    url = authorize_url(sandbox_url, world["tenant_id"], world["client_id"], SCOPES)
+    answer = redirect_params(sign_in(http, http.get(url), world["users"]["ga"]["upn"]))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": "AADSTS53003: Access has been blocked by Conditional Access "
+        "policies. The access policy does not allow token issuance.",
+        "state": "st-1",
+    }
+
+
+def test_single_tenant_app_refuses_other_tenants_users(http, sandbox_url, admin, directory_world):
+    world = directory_world
+    local = admin.create_application(
+        world["provider_tenant_id"], "provider-only", public_client=True, redirect_uris=[REDIRECT]
+    )
+    url = authorize_url(sandbox_url, "organizations", local["app_id"], SCOPES)
+    answer = redirect_params(sign_in(http, http.get(url), world["users"]["ga"]["upn"]))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": f"AADSTS700016: Application with identifier '{local['app_id']}' "
+        "was not found in the directory 'Contoso'.",
+        "state": "st-1",
+    }
+
+
+def test_consent_creates_the_sign_in_apps_service_principal_only(
+    http, sandbox_url, admin, directory_world
+) -> None:
+    world = directory_world
+    delegated_token(
+        http, sandbox_url, world["tenant_id"], world["client_id"], world["users"]["ga"]["upn"]
+    )
+    # The customer's tenant lists no application object; the provider's still has its own.
+    assert admin.applications(world["tenant_id"]) == []
+    [home] = admin.applications(world["provider_tenant_id"])
+    assert home["app_id"] == world["client_id"]
+
+
+def test_code_redeemed_at_another_tenants_endpoint(http, sandbox_url, admin, directory_world):
+    world = directory_world
+    verifier, challenge = pkce()
+    params = code_for(
+        http,
+        sandbox_url,
+        "organizations",
+        world["client_id"],
+        world["users"]["ga"]["upn"],
+        SCOPES,
+        challenge=challenge,
+    )
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": world["client_id"],
+        "code": params["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    url = f"{sandbox_url}/{world['provider_tenant_id']}/oauth2/v2.0/token"
+    _assert_aad(
+        http.post(url, data=form),
+        400,
+        "invalid_grant",
+        700005,
+        "Provided Authorization Code is intended to use against other tenant, thus rejected.",
+    )
+
+
+def _admin_consent_url(base: str, segment: str, client_id: str) -> str:
+    query = {
+        "client_id": client_id,
+        "scope": "https://graph.microsoft.com/Application.ReadWrite.All",
+        "redirect_uri": REDIRECT,
+        "state": "ac-1",
+    }
+    return f"{base}/{segment}/v2.0/adminconsent?{urlencode(query)}"
+
+
+def test_v2_admin_consent(http, sandbox_url, directory_world) -> None:
+    world = directory_world
+    url = _admin_consent_url(sandbox_url, "organizations", world["client_id"])
+    page = sign_in(http, http.get(url), world["users"]["ga"]["upn"])
+    assert "<h1>Permissions requested</h1>" in page.text
+    assert "Consent on behalf of your organization" not in page.text  # it is for everyone
+    answer = redirect_params(answer_consent(http, page, org=False))
+    assert answer == {
+        "admin_consent": "True",
+        "tenant": world["tenant_id"],
+        "scope": "https://graph.microsoft.com/Application.ReadWrite.All",
+        "state": "ac-1",
+    }
+    token = delegated_token(
+        http,
+        sandbox_url,
+        world["tenant_id"],
+        world["client_id"],
+        world["users"]["ga"]["upn"],
+        ["Directory.Read.All"],
+    )
+    [grant] = _grants(http, sandbox_url, token)
+    assert (grant["consentType"], grant["principalId"]) == ("AllPrincipals", None)
+    assert grant["scope"].split() == ["Application.ReadWrite.All", "Directory.Read.All"]
+
+
+def test_v2_admin_consent_cancelled_and_refused_to_members(
+    http, sandbox_url, directory_world
+) -> None:
+    world = directory_world
+    url = _admin_consent_url(sandbox_url, world["tenant_id"], world["client_id"])
+    page = sign_in(http, http.get(url), world["users"]["ga"]["upn"])
+    answer = redirect_params(answer_consent(http, page, accept=False, org=False))
+    assert answer == {
+        "error": "access_denied",
+        "error_description": "AADSTS65004: User declined to consent to access the app.",
+        "state": "ac-1",
+        "admin_consent": "True",
+    }
+    page = sign_in(http, http.get(url), world["users"]["member"]["upn"])
+    assert page.status_code == 403 and "AADSTS90094" in page.text
+
+
+def test_sign_in_context_is_single_use_and_state_only_when_sent(
+    http, sandbox_url, directory_world
+) -> None:
+    world = directory_world
+    _, challenge = pkce()
+    url = authorize_url(
+        sandbox_url, world["tenant_id"], world["client_id"], SCOPES, code_challenge=challenge
+    ).replace("&state=st-1", "")
+    first = http.get(url)
+    page = post_form(http, first, {"loginfmt": world["users"]["ga"]["upn"]})
+    consent = post_form(http, page, {"loginfmt": world["users"]["ga"]["upn"], "passwd": PASSWORD})
+    answer = redirect_params(answer_consent(http, consent))
+    assert set(answer) == {"code", "session_state"}  # no state was sent: none comes back
+    # Posting the same consent form again does not mint a second code.
+    again = post_form(http, consent, {"action": "accept", "consent_org": "true"})
+    assert again.status_code == 400
+    assert (
+        "<p role='alert'>AADSTS50058: A silent sign-in request was sent but no user is signed "
+        "in.</p>"
+    ) in again.text
+
+
+def test_form_post_response_mode_with_msal(http, sandbox_url, directory_world, web_app) -> None:
+    world = directory_world
+    cca = _msal(http, sandbox_url, world["tenant_id"], web_app, web_app["secret"])
+    flow = cca.initiate_auth_code_flow(
+        SCOPES, redirect_uri=WEB_REDIRECT, state="fp-1", response_mode="form_post"
+    )
+    page = sign_in(http, http.get(flow["auth_uri"]), world["users"]["ga"]["upn"])
+    page = answer_consent(http, page)
+    assert page.status_code == 200
+    assert f"<form method='post' action='{WEB_REDIRECT}'>" in page.text
+    answer = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
+    assert set(answer) == {"code", "state", "session_state"} and answer["state"] == "fp-1"
+    result = cca.acquire_token_by_auth_code_flow(flow, answer)
+    assert "access_token" in result, result

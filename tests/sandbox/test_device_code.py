@@ -15,7 +15,7 @@ import requests
 
 from onramp.sandbox.admin import SandboxAdmin
 
-from .flows import PASSWORD, WRITE_SCOPES, answer_consent, post_form
+from .flows import PASSWORD, WRITE_SCOPES, answer_consent, delegated_token, post_form
 
 SCOPES = [f"https://graph.microsoft.com/{s}" for s in WRITE_SCOPES]
 NOT_ALLOWED = "<p role='alert'>That code didn't work. Check the code and try again.</p>"
@@ -165,8 +165,6 @@ def test_conditional_access_blocks_the_device_code(
     ) in browser["page"].text
     assert (result["error"], result["error_codes"]) == ("invalid_grant", [53003])
     # The same tenant's browser sign-in (authorization code) is not blocked by this rule.
-    from .flows import delegated_token
-
     assert delegated_token(http, sandbox_url, world["tenant_id"], world["client_id"], upn)
 
 
@@ -185,3 +183,19 @@ def test_confidential_client_without_public_flows(http, sandbox_server, sandbox_
 def test_unknown_user_code(sandbox_server, sandbox_url) -> None:
     page = enter_code(_browser(sandbox_server), sandbox_url, "NOPE12345")
     assert page.status_code == 400 and NOT_ALLOWED in page.text
+
+
+def test_device_code_user_of_another_tenant(
+    http, sandbox_server, sandbox_url, directory_world, admin, fast
+) -> None:
+    world = directory_world
+    other = admin.create_tenant("Woodgrove")
+    upn = f"admin@{other['default_domain']}"
+    admin.create_user(other["tenant_id"], upn, PASSWORD, roles=["Global Administrator"])
+    pca = _pca(http, sandbox_url, world["tenant_id"], world["client_id"])
+    flow = pca.initiate_device_flow(scopes=SCOPES)
+    page = device_sign_in(sandbox_server, flow["user_code"], upn)
+    assert page.status_code == 400
+    assert "AADSTS50020: User account &#x27;" + upn in page.text
+    pending = _poll_once(pca, flow)
+    assert pending["error"] == "authorization_pending"

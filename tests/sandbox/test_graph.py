@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from onramp.sandbox import directory
 from onramp.sandbox.admin import SandboxAdmin
 from onramp.sandbox.certs import SigningKey
-from onramp.sandbox.model import Application, Tenant, utcnow
+from onramp.sandbox.credentials import utcnow
+from onramp.sandbox.model import Application, Tenant
 
 from .conftest import TEAMS_SCOPE, TokenCall
 
@@ -141,7 +142,9 @@ def test_applications_filter(graph, world: dict) -> None:
     assert found["@odata.context"].endswith("#applications(appId)")
     missing = graph(f"/applications?$filter=appId eq '{uuid.uuid4()}'")
     assert (missing.status_code, missing.json()["value"]) == (200, [])
-    unsupported = graph("/applications?$filter=displayName eq 'x'")
+    by_name = graph("/applications?$filter=displayName eq 'ONRAMP CONNECTOR'&$select=appId")
+    assert by_name.json()["value"] == [{"appId": world["app_id"]}]  # case-insensitive, as Graph
+    unsupported = graph("/applications?$filter=notes eq 'x'")
     assert_graph_error(unsupported, 400, "Request_UnsupportedQuery")
 
 

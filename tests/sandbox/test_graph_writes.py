@@ -388,3 +388,121 @@ def test_users_and_me(ga: Graph, directory_world) -> None:
     assert sorted(u["userPrincipalName"] for u in listed) == sorted(
         u["upn"] for u in directory_world["users"].values()
     )
+
+
+def test_patch_complex_property_merges_and_registers_the_redirect(
+    ga: Graph, http, sandbox_url, directory_world
+) -> None:
+    made = _create(ga, signInAudience="AzureADMyOrg")
+    patch = {"web": {"redirectUris": ["https://portal.example/cb"]}}
+    assert ga("PATCH", f"/applications/{made['id']}", patch).status_code == 204
+    web = ga("GET", f"/applications/{made['id']}").json()["web"]
+    assert web == {
+        "homePageUrl": None,
+        "logoutUrl": None,
+        "redirectUris": ["https://portal.example/cb"],
+        "implicitGrantSettings": {
+            "enableAccessTokenIssuance": False,
+            "enableIdTokenIssuance": False,
+        },
+        "redirectUriSettings": [],
+    }
+    query = (
+        f"client_id={made['appId']}&response_type=code&scope=openid"
+        "&redirect_uri=https%3A%2F%2Fportal.example%2Fcb"
+    )
+    page = http.get(f"{sandbox_url}/{directory_world['tenant_id']}/oauth2/v2.0/authorize?{query}")
+    assert page.status_code == 200 and "name='loginfmt'" in page.text
+    assert_graph_error(
+        ga("PATCH", f"/applications/{made['id']}", {"web": None}),
+        400,
+        "BadRequest",
+        "Invalid value specified for property 'web'.",
+    )
+
+
+def test_find_application_by_display_name(ga: Graph) -> None:
+    name = "Northwind Teams Direct Routing \u2013 Contoso"  # the wizard's default, en dash
+    made = _create(ga, name)
+    _create(ga, "something else")
+    found = ga("GET", f"/applications?$filter=displayName eq '{name}'")
+    assert [a["id"] for a in found.json()["value"]] == [made["id"]]
+    sp = ga("POST", "/servicePrincipals", {"appId": made["appId"]}).json()
+    by_name = ga("GET", f"/servicePrincipals?$filter=displayName eq '{name}'")
+    assert [p["id"] for p in by_name.json()["value"]] == [sp["id"]]
+
+
+def test_writes_in_a_batch(ga: Graph) -> None:
+    made = _create(ga)
+    graph_sp = ga.sp_id(GRAPH_APP_ID)
+    batch = {
+        "requests": [
+            {
+                "id": "1",
+                "method": "POST",
+                "url": "/servicePrincipals",
+                "headers": {"Content-Type": "application/json"},
+                "body": {"appId": made["appId"]},
+            },
+            {
+                "id": "2",
+                "method": "POST",
+                "url": f"/applications/{made['id']}/addPassword",
+                "headers": {"Content-Type": "application/json"},
+                "body": {"passwordCredential": {"displayName": "batch"}},
+            },
+            {"id": "3", "method": "GET", "url": "/applications/nope"},
+        ]
+    }
+    responses = {r["id"]: r for r in ga("POST", "/$batch", batch).json()["responses"]}
+    assert [responses[i]["status"] for i in "123"] == [201, 200, 404]
+    sp_id = responses["1"]["body"]["id"]
+    grant = {
+        "id": "4",
+        "method": "POST",
+        "url": f"/servicePrincipals/{graph_sp}/appRoleAssignedTo",
+        "headers": {"Content-Type": "application/json"},
+        "body": {"principalId": sp_id, "resourceId": graph_sp, "appRoleId": ORGANIZATION_READ_ALL},
+    }
+    [answer] = ga("POST", "/$batch", {"requests": [grant]}).json()["responses"]
+    assert (answer["status"], answer["body"]["appRoleId"]) == (201, ORGANIZATION_READ_ALL)
+
+
+def test_writes_to_unknown_applications_are_404(ga: Graph) -> None:
+    missing = "6a1f9fdc-8a9b-4a4e-8a4e-2b8ef3b3a001"
+    message = (
+        f"Resource '{missing}' does not exist or one of its queried reference-property objects "
+        "are not present."
+    )
+    for method, path in (
+        ("POST", f"/applications/{missing}/addPassword"),
+        ("PATCH", f"/applications/{missing}"),
+        ("POST", f"/servicePrincipals/{missing}/appRoleAssignedTo"),
+    ):
+        assert_graph_error(ga(method, path, {}), 404, "Request_ResourceNotFound", message)
+
+
+def test_role_assignment_to_a_user_reaches_their_next_token(
+    ga: Graph, http, sandbox_url, directory_world
+) -> None:
+    world = directory_world
+    member = world["users"]["member"]
+    listed = ga(
+        "GET", f"/roleManagement/directory/roleAssignments?$filter=principalId eq '{member['id']}'"
+    )
+    assert listed.json()["value"] == []
+    eligible = world["users"]["eligible"]["id"]
+    listed = ga(
+        "GET", f"/roleManagement/directory/roleAssignments?$filter=principalId eq '{eligible}'"
+    )
+    assert listed.json()["value"] == []  # PIM-eligible roles are not active assignments
+    app_admin = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+    body = {"roleDefinitionId": app_admin, "principalId": member["id"], "directoryScopeId": "/"}
+    assert ga("POST", "/roleManagement/directory/roleAssignments", body).status_code == 201
+    token = delegated_token(
+        http, sandbox_url, world["tenant_id"], world["client_id"], member["upn"]
+    )
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["wids"] == [app_admin, DEFAULT_USER_ROLE]
+    made = Graph(http, sandbox_url, token)("POST", "/applications", {"displayName": "mine"})
+    assert made.status_code == 201

@@ -41,16 +41,21 @@ def _certificate(tmp_path: Path) -> tuple[Path, str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "onramp test")])
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
     key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
-    ).decode()  # fmt: skip
+    ).decode()
     path = tmp_path / "client.pem"
     path.write_text(key_pem + cert_pem)
     return path, cert_pem
@@ -60,18 +65,25 @@ def _certificate(tmp_path: Path) -> tuple[Path, str]:
 def app(admin: SandboxAdmin) -> dict:
     tenant = admin.create_tenant("Fabrikam")
     created = admin.create_application(
-        tenant["tenant_id"], "writer", permissions=["Application.Read.All", *WRITER_PERMISSIONS],
+        tenant["tenant_id"],
+        "writer",
+        permissions=["Application.Read.All", *WRITER_PERMISSIONS],
         roles=["Teams Administrator"],
-    )  # fmt: skip
+    )
     secret = admin.add_secret(tenant["tenant_id"], created["app_id"])
     return {**tenant, **created, "secret": secret["secret_text"]}
 
 
 def _secret_credential(sandbox_url: str, ca: str, app: dict, **kw) -> ClientSecretCredential:
     return ClientSecretCredential(
-        app["tenant_id"], app["app_id"], kw.pop("secret", app["secret"]),
-        authority=sandbox_url, disable_instance_discovery=True, connection_verify=ca, **kw,
-    )  # fmt: skip
+        app["tenant_id"],
+        app["app_id"],
+        kw.pop("secret", app["secret"]),
+        authority=sandbox_url,
+        disable_instance_discovery=True,
+        connection_verify=ca,
+        **kw,
+    )
 
 
 def test_client_secret_credential(sandbox_server, app: dict) -> None:
@@ -89,21 +101,26 @@ def test_client_secret_credential_errors(sandbox_server, app: dict) -> None:
 
 def test_certificate_credential_and_reuse(sandbox_server, admin, app, tmp_path) -> None:
     path, cert_pem = _certificate(tmp_path)
-    uploaded = admin._call(
-        "POST", f"/tenants/{app['tenant_id']}/applications/{app['app_id']}/certificates",
-        {"certificate_pem": cert_pem},
-    )  # fmt: skip
+    uploaded = admin.add_certificate(app["tenant_id"], app["app_id"], cert_pem)
     assert re.fullmatch(r"[0-9A-F]{40}", uploaded["thumbprint_sha1"])
     credential = CertificateCredential(
-        app["tenant_id"], app["app_id"], str(path), authority=sandbox_server[0],
-        disable_instance_discovery=True, connection_verify=sandbox_server[1],
-    )  # fmt: skip
+        app["tenant_id"],
+        app["app_id"],
+        str(path),
+        authority=sandbox_server[0],
+        disable_instance_discovery=True,
+        connection_verify=sandbox_server[1],
+    )
     assert credential.get_token(GRAPH_SCOPE).token.count(".") == 2
     other, _ = _certificate(tmp_path / "..")
     stranger = CertificateCredential(
-        app["tenant_id"], app["app_id"], str(other), authority=sandbox_server[0],
-        disable_instance_discovery=True, connection_verify=sandbox_server[1],
-    )  # fmt: skip
+        app["tenant_id"],
+        app["app_id"],
+        str(other),
+        authority=sandbox_server[0],
+        disable_instance_discovery=True,
+        connection_verify=sandbox_server[1],
+    )
     with pytest.raises(ClientAuthenticationError, match="AADSTS700027"):
         stranger.get_token(GRAPH_SCOPE)
 
@@ -165,17 +182,20 @@ def _drive_sign_in(
 def test_msal_public_client_auth_code_with_pkce(sandbox_server, http, admin, app) -> None:
     url, _ = sandbox_server
     upn = f"admin@{app['default_domain']}"
-    admin._call("POST", f"/tenants/{app['tenant_id']}/users", {
-        "user_principal_name": upn, "password": "Pa55word!", "roles": ["Global Administrator"],
-    })  # fmt: skip
-    client = admin._call("POST", f"/tenants/{app['tenant_id']}/applications", {
-        "display_name": "sign-in", "public_client": True, "sign_in_audience": "AzureADMultipleOrgs",
-        "redirect_uris": ["http://localhost/callback"],
-    })  # fmt: skip
+    admin.create_user(app["tenant_id"], upn, "Pa55word!", roles=["Global Administrator"])
+    client = admin.create_application(
+        app["tenant_id"],
+        "sign-in",
+        public_client=True,
+        sign_in_audience="AzureADMultipleOrgs",
+        redirect_uris=["http://localhost/callback"],
+    )
     pca = msal.PublicClientApplication(
-        client["app_id"], authority=f"{url}/organizations", http_client=http,
+        client["app_id"],
+        authority=f"{url}/organizations",
+        http_client=http,
         instance_discovery=False,
-    )  # fmt: skip
+    )
     flow = pca.initiate_auth_code_flow(
         ["https://graph.microsoft.com/Application.ReadWrite.All"],
         redirect_uri="http://localhost:8765/callback",
@@ -190,9 +210,14 @@ def test_msal_public_client_auth_code_with_pkce(sandbox_server, http, admin, app
     assert "access_token" in result, result
     claims = result["id_token_claims"]
     assert (claims["preferred_username"], claims["tid"]) == (upn, app["tenant_id"])
-    replay = http.post(f"{url}/organizations/oauth2/v2.0/token", data={
-        "grant_type": "authorization_code", "client_id": client["app_id"],
-        "code": answer["code"], "redirect_uri": "http://localhost:8765/callback",
-        "code_verifier": flow["code_verifier"],
-    })  # fmt: skip
+    replay = http.post(
+        f"{url}/organizations/oauth2/v2.0/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": client["app_id"],
+            "code": answer["code"],
+            "redirect_uri": "http://localhost:8765/callback",
+            "code_verifier": flow["code_verifier"],
+        },
+    )
     assert (replay.status_code, replay.json()["error_codes"]) == (400, [54005])

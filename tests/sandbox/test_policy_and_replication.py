@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
+from datetime import UTC, datetime
 
 import jwt
+import msal
 import pytest
 import requests
 
 from onramp.sandbox.admin import SandboxAdmin
 
-from .flows import recent_certificate
+from .flows import certificate, recent_certificate
 from .test_graph_writes import _client_token, assert_graph_error
 from .test_permissions import Graph, _app_only
 
@@ -20,7 +24,7 @@ AUDIENCE_TEXT = (
     "Client assertion failed signature validation. [Reason - The audience claim is invalid: '"
 )
 POLICY = "00000000-0000-0000-0000-000000000000"
-DELAY_MS = 1500
+DELAY_MS = 2500  # long enough for the first attempt to land inside it on a busy machine
 
 
 @pytest.fixture
@@ -60,8 +64,6 @@ def _assertion(cert, app_id: str, audience: str, **claims) -> str:
 
 
 def _x5t(cert) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(bytes.fromhex(cert.thumbprint_hex)).rstrip(b"=").decode()
 
 
@@ -273,3 +275,57 @@ class TestClientAssertions:
             self._send(http, sandbox_url, signer, forged), 401, "invalid_client", 700027
         )
         assert description.startswith("AADSTS700027: Client assertion failed signature validation.")
+
+
+def test_expired_certificate(writer: Graph, http, sandbox_url) -> None:
+    made = _app(writer)
+    old = certificate(datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC))
+    writer("PATCH", f"/applications/{made['id']}", {"keyCredentials": [_key(old)]})
+    aud = f"{sandbox_url}/{writer.tenant_id}/oauth2/v2.0/token"
+    response = _with_assertion(
+        http, sandbox_url, writer.tenant_id, made["appId"], _assertion(old, made["appId"], aud)
+    )
+    assert _aad(response, 401, "invalid_client", 700027).startswith(
+        "AADSTS700027: Client assertion failed signature validation. [Reason - The certificate "
+        "used to sign the client assertion is expired.]"
+    )
+
+
+def test_x5t_s256_with_ps256_as_cipp_signs(writer: Graph, http, sandbox_url) -> None:
+    made = _app(writer)
+    cert = recent_certificate()
+    writer("PATCH", f"/applications/{made['id']}", {"keyCredentials": [_key(cert)]})
+    now = int(time.time())
+    payload = {
+        "iss": made["appId"],
+        "sub": made["appId"],
+        "aud": f"{sandbox_url}/{writer.tenant_id}/oauth2/v2.0/token",
+        "jti": str(uuid.uuid4()),
+        "nbf": now,
+        "exp": now + 120,
+    }
+    header = {"x5t#S256": base64.urlsafe_b64encode(hashlib.sha256(cert.der).digest()).decode()}
+    assertion = jwt.encode(payload, cert.key_pem, algorithm="PS256", headers=header)
+    response = _with_assertion(http, sandbox_url, writer.tenant_id, made["appId"], assertion)
+    assert response.status_code == 200, response.text
+
+
+def test_msal_client_credentials_with_certificate(writer: Graph, http, sandbox_url) -> None:
+    made = _app(writer)
+    cert = recent_certificate()
+    writer("PATCH", f"/applications/{made['id']}", {"keyCredentials": [_key(cert)]})
+    cca = msal.ConfidentialClientApplication(
+        made["appId"],
+        client_credential={"private_key": cert.key_pem, "thumbprint": cert.thumbprint_hex},
+        authority=f"{sandbox_url}/{writer.tenant_id}",
+        http_client=http,
+        instance_discovery=False,
+    )
+    first = cca.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert "access_token" in first, first
+    claims = jwt.decode(first["access_token"], options={"verify_signature": False})
+    assert (claims["appid"], claims["appidacr"], claims["tid"]) == (
+        made["appId"],
+        "2",
+        writer.tenant_id,
+    )

@@ -81,8 +81,10 @@ def test_64_concurrent_keep_alive_clients(sandbox_server: tuple[str, str]) -> No
         session = requests.Session()
         session.trust_env = False
         session.verify = sandbox_server[1]
-        return [session.get(f"{sandbox_server[0]}/common/discovery/instance").status_code
-                for _ in range(10)]  # fmt: skip
+        return [
+            session.get(f"{sandbox_server[0]}/common/discovery/instance").status_code
+            for _ in range(10)
+        ]
 
     with ThreadPoolExecutor(64) as pool:
         results = [status for statuses in pool.map(client, range(64)) for status in statuses]
@@ -100,12 +102,21 @@ def test_sigint_stops_cleanly_and_bad_port_fails(tmp_path: Path) -> None:
     process.send_signal(2)
     assert process.wait(timeout=10) == 0
     failed = subprocess.run(
-        [sys.executable, "-m", "onramp.sandbox", "--port", "1", "--host", "192.0.2.1",
-         "--data-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "onramp.sandbox",
+            "--port",
+            "1",
+            "--host",
+            "192.0.2.1",
+            "--data-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=30,
-    )  # fmt: skip
+    )
     assert failed.returncode == 1
     assert failed.stdout == ""
     assert failed.stderr.startswith("onramp sandbox: ")

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 import jwt
 from cryptography import x509
 
+from onramp.sandbox.credentials import KeyCredential, utcnow, visible
 from onramp.sandbox.ests import error
-from onramp.sandbox.model import Application, KeyCredential, utcnow, visible
+from onramp.sandbox.model import Application
 from onramp.sandbox.web import Request, Response
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -71,9 +72,11 @@ def check_assertion(
     public_key = x509.load_der_x509_certificate(base64.b64decode(key.key)).public_key()
     try:
         claims = jwt.decode(
-            assertion, public_key, algorithms=["RS256", "PS256"],  # type: ignore[arg-type]
+            assertion,
+            public_key,  # type: ignore[arg-type]
+            algorithms=["RS256", "PS256"],
             options={"verify_exp": False, "verify_nbf": False, "verify_aud": False},
-        )  # fmt: skip
+        )
     except jwt.PyJWTError:
         return invalid(700027, "Client assertion failed signature validation.")
     if not (claims.get("iss") == claims.get("sub") == app.app_id):
@@ -125,17 +128,23 @@ def check_secret(request: Request, app: Application, secret: str) -> Response | 
     ]
     if not matches:
         return error(
-            request, 401, "invalid_client", 7000215,
+            request,
+            401,
+            "invalid_client",
+            7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is the "
             "client secret value, not the client secret ID, for a secret added to app "
             f"'{app.app_id}'.",
-        )  # fmt: skip
+        )
     if all(s.end <= now for s in matches):
         return error(
-            request, 401, "invalid_client", 7000222,
+            request,
+            401,
+            "invalid_client",
+            7000222,
             f"The provided client secret keys for app '{app.app_id}' are expired. Visit the "
             "Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or "
             "consider using certificate credentials for added security: "
             "https://aka.ms/certCreds",
-        )  # fmt: skip
+        )
     return None

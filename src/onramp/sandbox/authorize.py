@@ -11,9 +11,9 @@ import hmac
 import html
 import secrets
 import time
-from urllib.parse import urlencode, urlsplit
 
 from onramp.sandbox import delegated
+from onramp.sandbox import signin_html as ui
 from onramp.sandbox.directory import redirect_uris
 from onramp.sandbox.model import Tenant, User
 from onramp.sandbox.state import World
@@ -22,51 +22,14 @@ from onramp.sandbox.web import Request, Response
 _MULTI = ("common", "organizations")
 
 
-def _page(title: str, body: str, status: int = 200) -> Response:
-    text = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title></head><body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
-    )
-    headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
-    return Response(status, text.encode(), headers)
-
-
-def _form(action: str, ctx: str, inner: str) -> str:
-    return (
-        f"<form method='post' action='{html.escape(action)}'>"
-        f"<input type='hidden' name='ctx' value='{ctx}'>{inner}</form>"
-    )
-
-
-def _redirect(uri: str, params: dict) -> Response:
-    glue = "&" if urlsplit(uri).query else "?"
-    return Response(302, b"", {"Location": f"{uri}{glue}{urlencode(params)}"})
-
-
-def _matches(registered: list[str], uri: str) -> bool:
-    """Exact match; for http://localhost the port is ignored, as Entra does for native apps."""
-    parts = urlsplit(uri)
-    for item in registered:
-        if item == uri:
-            return True
-        known = urlsplit(item)
-        if (
-            parts.scheme == known.scheme == "http"
-            and parts.hostname == known.hostname == ("localhost")
-            and parts.path == known.path
-        ):
-            return True
-    return False
-
-
 class Pages:
     def __init__(self, world: World) -> None:
         self.world = world
 
     def _error_page(self, code: int, message: str) -> Response:
-        return _page("Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 400)
+        return ui.page("Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 400)
 
-    def authorize(self, request: Request, segment: str) -> Response:
+    def authorize(self, request: Request, segment: str, admin_consent: bool = False) -> Response:
         q = request.query
         with self.world.lock:
             home = self.world.home_of(q.get("client_id", ""))
@@ -77,7 +40,7 @@ class Pages:
                     f"'{q.get('client_id', '')}' was not found in the directory.",
                 )
             app = home[1]
-            if not _matches(redirect_uris(app), q.get("redirect_uri", "")):
+            if not ui.matches(redirect_uris(app), q.get("redirect_uri", "")):
                 return self._error_page(
                     50011,
                     "The redirect URI "
@@ -86,48 +49,54 @@ class Pages:
                     f"application '{app.app_id}'.",
                 )
             if q.get("response_type") != "code":
-                return _redirect(
+                return ui.redirect(
                     q["redirect_uri"],
                     {
                         "error": "unsupported_response_type",
                         "error_description": "AADSTS70005: response_type is not supported.",
-                        "state": q.get("state", ""),
+                        "state": q.get("state"),
                     },
+                    q.get("response_mode"),
                 )
             scopes = delegated.split_scopes(q.get("scope", ""))
             if scopes is None:
-                return _redirect(
+                return ui.redirect(
                     q["redirect_uri"],
                     {
                         "error": "invalid_scope",
                         "error_description": "AADSTS70011: The provided value for the "
                         "input parameter 'scope' is not valid.",
-                        "state": q.get("state", ""),
+                        "state": q.get("state"),
                     },
+                    q.get("response_mode"),
                 )
             ctx = secrets.token_urlsafe(24)
             self.world.pending[f"flow:{ctx}"] = {
+                "ctx": ctx,
                 "kind": "code",
                 "segment": segment,
                 "client_id": app.app_id,
                 "redirect_uri": q["redirect_uri"],
                 "state": q.get("state"),
+                "response_mode": q.get("response_mode"),
                 "nonce": q.get("nonce"),
                 "challenge": q.get("code_challenge"),
                 "method": q.get("code_challenge_method", "plain"),
                 "graph": scopes[0],
                 "oidc": scopes[1],
                 "prompt": q.get("prompt", ""),
+                "admin_consent": admin_consent,
+                "scope": q.get("scope", ""),
             }
         return self._sign_in(segment, ctx, q.get("login_hint", ""))
 
     @staticmethod
     def _sign_in(segment: str, ctx: str, hint: str = "", note: str = "") -> Response:
         alert = f"<p role='alert'>{html.escape(note)}</p>" if note else ""
-        return _page(
+        return ui.page(
             "Sign in",
             alert
-            + _form(
+            + ui.form(
                 f"/{segment}/login",
                 ctx,
                 "<label for='i0116'>Email, phone, or Skype</label>"
@@ -138,9 +107,9 @@ class Pages:
 
     def devicelogin(self, request: Request) -> Response:
         if request.method == "GET":
-            return _page(
+            return ui.page(
                 "Enter code",
-                _form(
+                ui.form(
                     "/devicelogin",
                     "",
                     "<label for='otc'>Enter the code displayed on your app or device.</label>"
@@ -152,7 +121,7 @@ class Pages:
             device_code = self.world.pending.get(f"user_code:{code}")
             record = self.world.pending.get(f"device:{device_code}") if device_code else None
             if record is None or record["expires"] < time.time():
-                return _page(
+                return ui.page(
                     "Enter code",
                     "<p role='alert'>That code didn't work. Check the code and try again.</p>",
                     400,
@@ -160,6 +129,7 @@ class Pages:
             scopes = delegated.split_scopes(record["scope"]) or ([], [])
             ctx = secrets.token_urlsafe(24)
             self.world.pending[f"flow:{ctx}"] = {
+                "ctx": ctx,
                 "kind": "device",
                 "segment": record["segment"],
                 "client_id": record["client_id"],
@@ -196,9 +166,9 @@ class Pages:
                 "you typed it correctly. Otherwise, contact your admin.",
             )
         if "passwd" not in form:
-            return _page(
+            return ui.page(
                 "Enter password",
-                _form(
+                ui.form(
                     f"/{segment}/login",
                     ctx,
                     f"<input type='hidden' name='loginfmt' value='{html.escape(upn)}'>"
@@ -208,11 +178,11 @@ class Pages:
                 ),
             )
         if not hmac.compare_digest(form["passwd"].encode(), user.password.encode()):
-            return _page(
+            return ui.page(
                 "Enter password",
                 "<p role='alert'>Your account or password is "
                 "incorrect.</p>"
-                + _form(
+                + ui.form(
                     f"/{segment}/login",
                     ctx,
                     f"<input type='hidden' name='loginfmt' value='{html.escape(upn)}'>"
@@ -255,29 +225,30 @@ class Pages:
             delegated.needs_consent(tenant, home[1], user, flow["graph"])
             or flow["prompt"] == "consent"
         ):
-            if not delegated.may_consent(user, flow["graph"]):
-                return _page(
+            is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
+            admin_only = flow.get("admin_consent") and not is_admin
+            if admin_only or not delegated.may_consent(user, flow["graph"]):
+                return ui.page(
                     "Need admin approval",
                     "<p>AADSTS90094: "
                     f"{html.escape(home[1].display_name)} needs permission to access "
                     "resources in your organization that only an admin can grant.</p>",
                     403,
                 )
-            is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
             box = (
                 (
                     "<label><input type='checkbox' name='consent_org' value='true'>"
                     "Consent on behalf of your organization</label>"
                 )
-                if is_admin
+                if is_admin and not flow.get("admin_consent")
                 else ""
             )
             items = "".join(f"<li>{html.escape(s)}</li>" for s in flow["graph"])
-            return _page(
+            return ui.page(
                 "Permissions requested",
                 f"<p>{html.escape(home[1].display_name)}</p>"
                 f"<ul>{items}</ul>"
-                + _form(
+                + ui.form(
                     f"/{segment}/login",
                     ctx,
                     box + "<button type='submit' name='action' value='accept'>Accept</button>"
@@ -309,29 +280,32 @@ class Pages:
         user = tenant.users[flow["user_id"]]
         home = self.world.home_of(flow["client_id"])
         assert home is not None
-        for_org = form.get("consent_org") == "true" and bool(
-            delegated.CONSENT_ADMINS & set(user.roles)
+        is_admin = bool(delegated.CONSENT_ADMINS & set(user.roles))
+        for_org = is_admin and (
+            form.get("consent_org") == "true" or bool(flow.get("admin_consent"))
         )
         delegated.consent(tenant, home[1], home[0].tenant_id, user, flow["graph"], for_org)
         self.world.save()
         return self._complete(flow)
 
     def _refuse(self, flow: dict, status: str, code: int, message: str) -> Response:
+        self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
         if flow["kind"] == "device":
             self.world.pending[f"device:{flow['device_code']}"]["status"] = status
-            return _page(
+            return ui.page(
                 "Sign in", f"<p role='alert'>AADSTS{code}: {html.escape(message)}</p>", 403
             )
-        return _redirect(
-            flow["redirect_uri"],
-            {
-                "error": "access_denied",
-                "error_description": f"AADSTS{code}: {message}",
-                "state": flow["state"] or "",
-            },
-        )
+        params = {
+            "error": "access_denied",
+            "error_description": f"AADSTS{code}: {message}",
+            "state": flow["state"],
+        }
+        if flow.get("admin_consent"):
+            params["admin_consent"] = "True"  # v2 admin consent errors carry it too
+        return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def _complete(self, flow: dict) -> Response:
+        self.world.pending.pop(f"flow:{flow['ctx']}", None)  # a sign-in context is used once
         record = {
             "client_id": flow["client_id"],
             "tenant_id": flow["tenant_id"],
@@ -341,11 +315,20 @@ class Pages:
         }
         if flow["kind"] == "device":
             self.world.pending[f"device:{flow['device_code']}"].update(record, status="approved")
-            return _page(
+            return ui.page(
                 "You're all set",
                 "<p>You have signed in to the application on your "
                 "device. You may now close this window.</p>",
             )
+        if flow.get("admin_consent"):
+            # v2 admin consent answers with the tenant and scopes consented, not with a code.
+            params = {
+                "admin_consent": "True",
+                "tenant": flow["tenant_id"],
+                "scope": flow["scope"],
+                "state": flow["state"],
+            }
+            return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
         code = secrets.token_urlsafe(48)
         self.world.pending[f"code:{code}"] = {
             **record,
@@ -357,10 +340,10 @@ class Pages:
         }
         params = {
             "code": code,
-            "state": flow["state"] or "",
+            "state": flow["state"],
             "session_state": secrets.token_hex(16),
         }
-        return _redirect(flow["redirect_uri"], params)
+        return ui.redirect(flow["redirect_uri"], params, flow.get("response_mode"))
 
     def admin_consent(self, request: Request, segment: str) -> Response:
         """v2 admin consent: the same sign-in, then consent for the organization."""
@@ -377,4 +360,5 @@ class Pages:
                 request.client_ip,
             ),
             segment,
+            admin_consent=True,
         )

@@ -29,29 +29,42 @@ class Control:
         # (method, path pattern with "*" for an id, handler(body, ids) -> (status, payload))
         self._routes: list[tuple[str, tuple[str, ...], Handler]] = [
             ("POST", ("tenants",), lambda b, _: (201, w.create_tenant(b))),
-            ("POST", ("tenants", "*", "applications"),
-             lambda b, ids: (201, w.create_application(ids[0], b))),
-            ("PATCH", ("tenants", "*", "applications", "*"),
-             lambda b, ids: (200, w.update_application(ids[0], ids[1], b))),
-            ("POST", ("tenants", "*", "applications", "*", "secrets"),
-             lambda b, ids: (201, w.add_secret(ids[0], ids[1], b))),
-            ("DELETE", ("tenants", "*", "applications", "*", "secrets", "*"),
-             self._delete_secret),
+            (
+                "POST",
+                ("tenants", "*", "applications"),
+                lambda b, ids: (201, w.create_application(ids[0], b)),
+            ),
+            (
+                "PATCH",
+                ("tenants", "*", "applications", "*"),
+                lambda b, ids: (200, w.update_application(ids[0], ids[1], b)),
+            ),
+            (
+                "POST",
+                ("tenants", "*", "applications", "*", "secrets"),
+                lambda b, ids: (201, w.add_secret(ids[0], ids[1], b)),
+            ),
+            ("DELETE", ("tenants", "*", "applications", "*", "secrets", "*"), self._delete_secret),
             ("GET", ("tenants", "*"), lambda b, ids: (200, t.tenant_view(ids[0]))),
-            ("GET", ("tenants", "*", "applications"),
-             lambda b, ids: (200, t.applications(ids[0]))),
+            ("GET", ("tenants", "*", "applications"), lambda b, ids: (200, t.applications(ids[0]))),
             ("POST", ("tenants", "*", "users"), lambda b, ids: (201, t.create_user(ids[0], b))),
-            ("POST", ("tenants", "*", "applications", "*", "certificates"),
-             lambda b, ids: (201, t.add_certificate(ids[0], ids[1], b))),
+            (
+                "POST",
+                ("tenants", "*", "applications", "*", "certificates"),
+                lambda b, ids: (201, t.add_certificate(ids[0], ids[1], b)),
+            ),
             ("PUT", ("tenants", "*", "policy"), lambda b, ids: (200, t.set_policy(ids[0], b))),
-            ("PUT", ("tenants", "*", "conditional-access"),
-             lambda b, ids: (200, t.set_conditional_access(ids[0], b))),
+            (
+                "PUT",
+                ("tenants", "*", "conditional-access"),
+                lambda b, ids: (200, t.set_conditional_access(ids[0], b)),
+            ),
             ("PUT", ("faults",), lambda b, _: (200, w.set_faults(b))),
             ("GET", ("faults",), lambda b, _: (200, w.faults.public())),
             ("PUT", ("clock",), lambda b, _: (200, w.set_clock(b))),
             ("GET", ("requests",), lambda b, _: (200, w.request_log())),
             ("POST", ("reset",), self._reset),
-        ]  # fmt: skip
+        ]
 
     def _delete_secret(self, _: Any, ids: list[str]) -> tuple[int, None]:
         self.world.delete_secret(*ids)

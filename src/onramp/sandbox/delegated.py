@@ -20,8 +20,9 @@ from onramp.sandbox.catalog import (
     OIDC_SCOPES,
     needs_admin_consent,
 )
+from onramp.sandbox.credentials import utcnow
 from onramp.sandbox.ests import error, missing, resolve_tenant
-from onramp.sandbox.model import Application, PermissionGrant, Tenant, User
+from onramp.sandbox.model import Application, PermissionGrant, ServicePrincipal, Tenant, User
 from onramp.sandbox.web import Request, Response
 
 if TYPE_CHECKING:
@@ -92,8 +93,6 @@ def consent(
     for_organization: bool,
 ) -> None:
     """Record consent: a service principal in the user's tenant if missing, then the grant."""
-    from onramp.sandbox.model import ServicePrincipal, utcnow
-
     tenant = world_tenant
     principal = tenant.principal_for(app.app_id)
     if principal is None:
@@ -259,6 +258,13 @@ def redeem_code(
         target = resolve_tenant(endpoint.world, request, segment)
         if isinstance(target, Response):
             return target
+        if target.tenant_id != record["tenant_id"]:
+            return _invalid_grant(
+                request,
+                700005,
+                "Provided Authorization Code is intended to use against other tenant, thus "
+                "rejected.",
+            )
     return _finish(endpoint, request, record, form, secret)
 
 

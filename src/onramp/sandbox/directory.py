@@ -13,7 +13,8 @@ from onramp.sandbox.catalog import (
     graph_role_id,
     graph_scope_id,
 )
-from onramp.sandbox.model import Application, Principal, Tenant, iso_z, stable_id
+from onramp.sandbox.credentials import iso_z
+from onramp.sandbox.model import Application, Principal, Tenant, stable_id
 
 _TEAMS_PLANS = [  # (service, servicePlanId): Teams, Skype for Business Online, Phone System
     ("TeamspaceAPI", "57ff2da0-773e-42df-b2af-ffb7a2317929"),
@@ -103,6 +104,11 @@ def _defaults(app: Application) -> dict:
     }
 
 
+def property_value(app: Application, name: str) -> dict:
+    """The current value of a complex property (web, spa, publicClient, api, info)."""
+    return dict({**_defaults(app), **app.graph}[name])
+
+
 def redirect_uris(app: Application) -> list[str]:
     """Every registered reply URL: web, single-page and public-client platforms."""
     view = {**_defaults(app), **app.graph}
@@ -178,12 +184,14 @@ def application(tenant: Tenant, app: Application) -> dict:
     }
 
 
-APPLICATION_FIELDS = (
-    "id", "deletedDateTime", "appId", "createdDateTime", "description", "displayName",
-    "disabledByMicrosoftStatus", "identifierUris", "isFallbackPublicClient", "notes",
-    "publisherDomain", "signInAudience", "tags", "api", "appRoles", "info", "keyCredentials",
-    "passwordCredentials", "publicClient", "requiredResourceAccess", "spa", "web",
-)  # fmt: skip
+APPLICATION_FIELDS = tuple(
+    (
+        "id deletedDateTime appId createdDateTime description displayName "
+        "disabledByMicrosoftStatus identifierUris isFallbackPublicClient notes publisherDomain "
+        "signInAudience tags api appRoles info keyCredentials passwordCredentials publicClient "
+        "requiredResourceAccess spa web"
+    ).split()
+)
 
 
 def _app_roles(names: dict[str, str]) -> list[dict]:
@@ -218,9 +226,15 @@ def _scopes(names: dict[str, str]) -> list[dict]:
 
 
 def _service_principal(
-    object_id: str, app_id: str, name: str, owner: str, enabled: bool, audience: str,
-    roles: list[dict], scopes: list[dict],
-) -> dict:  # fmt: skip
+    object_id: str,
+    app_id: str,
+    name: str,
+    owner: str,
+    enabled: bool,
+    audience: str,
+    roles: list[dict],
+    scopes: list[dict],
+) -> dict:
     return {
         "id": object_id,
         "deletedDateTime": None,
@@ -257,9 +271,15 @@ def principal_view(tenant: Tenant, principal: Principal) -> dict:
     audience = getattr(principal, "sign_in_audience", "AzureADMultipleOrgs")
     assert principal.service_principal_id is not None
     return _service_principal(
-        principal.service_principal_id, principal.app_id, principal.display_name, owner,
-        principal.enabled, audience, [], [],
-    )  # fmt: skip
+        principal.service_principal_id,
+        principal.app_id,
+        principal.display_name,
+        owner,
+        principal.enabled,
+        audience,
+        [],
+        [],
+    )
 
 
 def service_principal(tenant: Tenant, app_id: str) -> dict | None:
@@ -270,17 +290,27 @@ def service_principal(tenant: Tenant, app_id: str) -> dict | None:
     if app_id.lower() == GRAPH_APP_ID:
         scopes = {name: graph_scope_id(name) for name in GRAPH_SCOPES}
         return _service_principal(
-            tenant.resource_sp_id(GRAPH_APP_ID), GRAPH_APP_ID, "Microsoft Graph",
-            MICROSOFT_SERVICES_TENANT, True, "AzureADMultipleOrgs",
-            _app_roles(graph_app_roles(tenant)), _scopes(scopes),
-        )  # fmt: skip
+            tenant.resource_sp_id(GRAPH_APP_ID),
+            GRAPH_APP_ID,
+            "Microsoft Graph",
+            MICROSOFT_SERVICES_TENANT,
+            True,
+            "AzureADMultipleOrgs",
+            _app_roles(graph_app_roles(tenant)),
+            _scopes(scopes),
+        )
     if app_id.lower() == TEAMS_APP_ID and tenant.teams:
         scopes = {name: ids[0] for name, ids in TEAMS_SCOPES.items()}
         return _service_principal(
-            tenant.resource_sp_id(TEAMS_APP_ID), TEAMS_APP_ID,
-            "Skype and Teams Tenant Admin API", MICROSOFT_SERVICES_TENANT, True,
-            "AzureADMultipleOrgs", _app_roles(TEAMS_ROLE_IDS), _scopes(scopes),
-        )  # fmt: skip
+            tenant.resource_sp_id(TEAMS_APP_ID),
+            TEAMS_APP_ID,
+            "Skype and Teams Tenant Admin API",
+            MICROSOFT_SERVICES_TENANT,
+            True,
+            "AzureADMultipleOrgs",
+            _app_roles(TEAMS_ROLE_IDS),
+            _scopes(scopes),
+        )
     return None
 
 
@@ -319,10 +349,14 @@ def _assignment(tenant: Tenant, principal: Principal, resource_app_id: str, role
 
 
 def assignments_of(tenant: Tenant, principal: Principal) -> list[dict]:
-    graph = [_assignment(tenant, principal, GRAPH_APP_ID, graph_role_id(n))
-             for n in principal.permissions]  # fmt: skip
-    teams = [_assignment(tenant, principal, TEAMS_APP_ID, TEAMS_ROLE_IDS[n])
-             for n in principal.teams_permissions]  # fmt: skip
+    graph = [
+        _assignment(tenant, principal, GRAPH_APP_ID, graph_role_id(n))
+        for n in principal.permissions
+    ]
+    teams = [
+        _assignment(tenant, principal, TEAMS_APP_ID, TEAMS_ROLE_IDS[n])
+        for n in principal.teams_permissions
+    ]
     return graph + teams
 
 

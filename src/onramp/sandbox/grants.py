@@ -17,9 +17,10 @@ from onramp.sandbox import delegated
 from onramp.sandbox.assertions import ASSERTION_TYPE, check_assertion, check_secret
 from onramp.sandbox.catalog import DIRECTORY_ROLES, GRAPH_RESOURCES, TEAMS_RESOURCES
 from onramp.sandbox.certs import SigningKey
+from onramp.sandbox.credentials import visible
 from onramp.sandbox.directory import allows_public_client
 from onramp.sandbox.ests import NO_STORE, app_not_found, error, missing, resolve_tenant
-from onramp.sandbox.model import Application, Principal, Tenant, visible
+from onramp.sandbox.model import Application, Principal, Tenant
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response
 
@@ -50,9 +51,12 @@ class TokenEndpoint:
         grant = form.get("grant_type", "")
         if grant not in ("client_credentials", "authorization_code", *DEVICE_GRANTS):
             return error(
-                request, 400, "unsupported_grant_type", 70003,
+                request,
+                400,
+                "unsupported_grant_type",
+                70003,
                 f"The app requested an unsupported grant type '{grant}'.",
-            )  # fmt: skip
+            )
         multi = segment.lower() in ("common", "organizations")
         tenant: Tenant | Response | None = None
         if not (multi and grant != "client_credentials"):
@@ -81,13 +85,20 @@ class TokenEndpoint:
     def audiences(self, request: Request, segment: str, tenant: Tenant) -> set[str]:
         """The token endpoint URLs an assertion may name as `aud`."""
         names = {segment, tenant.tenant_id, *tenant.domains}
-        return {f"{request.base_url}/{name}/oauth2/{v}token" for name in names
-                for v in ("v2.0/", "")}  # fmt: skip
+        return {
+            f"{request.base_url}/{name}/oauth2/{v}token" for name in names for v in ("v2.0/", "")
+        }
 
     def authenticate(
-        self, request: Request, app: Application, form: dict, secret: str, audiences: set[str],
-        *, required: bool,
-    ) -> Response | None:  # fmt: skip
+        self,
+        request: Request,
+        app: Application,
+        form: dict,
+        secret: str,
+        audiences: set[str],
+        *,
+        required: bool,
+    ) -> Response | None:
         """Check the client's secret or assertion; public clients may send neither."""
         assertion = form.get("client_assertion", "")
         if assertion and not secret:
@@ -98,10 +109,13 @@ class TokenEndpoint:
             return check_secret(request, app, secret)
         if required:
             return error(
-                request, 401, "invalid_client", 7000218,
+                request,
+                401,
+                "invalid_client",
+                7000218,
                 "The request body must contain the following parameter: 'client_assertion' or "
                 "'client_secret'.",
-            )  # fmt: skip
+            )
         return None
 
     def client(self, request: Request, tenant: Tenant, client_id: str) -> tuple | Response:
@@ -118,9 +132,12 @@ class TokenEndpoint:
             return app_not_found(request, client_id, tenant.display_name)
         if not principal.enabled:
             return error(
-                request, 400, "unauthorized_client", 7000112,
+                request,
+                400,
+                "unauthorized_client",
+                7000112,
                 f"Application '{app.app_id}'({app.display_name}) is disabled.",
-            )  # fmt: skip
+            )
         return app, principal
 
     def _client_credentials(
@@ -143,30 +160,39 @@ class TokenEndpoint:
         for scope in scopes:
             if not scope.endswith("/.default"):
                 return error(
-                    request, 400, "invalid_scope", 1002012,
+                    request,
+                    400,
+                    "invalid_scope",
+                    1002012,
                     f"The provided value for scope {scope} is not valid. Client credential flows "
                     "must have a scope value with /.default suffixed to the resource identifier "
                     "(application ID URI).",
-                )  # fmt: skip
+                )
         audiences = {scope.removesuffix("/.default") for scope in scopes}
         if len(audiences) > 1:
             return error(
-                request, 400, "invalid_scope", 700022,
+                request,
+                400,
+                "invalid_scope",
+                700022,
                 "The provided value for the input parameter scope is not valid because it "
                 f"contains more than one resource. Scope {' '.join(scopes)} is not valid.",
-            )  # fmt: skip
+            )
         audience = audiences.pop()
         resource = audience.rstrip("/").lower()
         is_graph = resource in GRAPH_RESOURCES
         is_teams = tenant.teams and resource in TEAMS_RESOURCES
         if not (is_graph or is_teams):
             return error(
-                request, 400, "invalid_resource", 500011,
+                request,
+                400,
+                "invalid_resource",
+                500011,
                 f"The resource principal named {audience} was not found in the tenant named "
                 f"{tenant.display_name}. This can happen if the application has not been "
                 "installed by the administrator of the tenant or consented to by any user in the "
                 "tenant. You might have sent your authentication request to the wrong tenant.",
-            )  # fmt: skip
+            )
         claims = self.app_claims(tenant, principal, audience, form)
         roles = principal.permissions if is_graph else principal.teams_permissions
         if roles:

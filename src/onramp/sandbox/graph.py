@@ -70,9 +70,14 @@ class Graph:
                 reply = 200, self._batch(request, claims)
             else:
                 reply = self._dispatch(
-                    request.method, path, request.query, request.headers, request.body,
-                    claims, request.base_url,
-                )  # fmt: skip
+                    request.method,
+                    path,
+                    request.query,
+                    request.headers,
+                    request.body,
+                    claims,
+                    request.base_url,
+                )
         except GraphError as error:
             return self.error_response(error, request_id, client_request_id)
         status, body = reply
@@ -124,9 +129,15 @@ class Graph:
         )
 
     def _dispatch(
-        self, method: str, path: str, query: Query, headers: dict[str, str], raw: bytes,
-        claims: dict, base: str,
-    ) -> tuple[int, dict | None]:  # fmt: skip
+        self,
+        method: str,
+        path: str,
+        query: Query,
+        headers: dict[str, str],
+        raw: bytes,
+        claims: dict,
+        base: str,
+    ) -> tuple[int, dict | None]:
         """Answer one Graph call; raises GraphError for failures."""
         version, _, resource = path.lstrip("/").partition("/")
         if version != "v1.0":
@@ -145,8 +156,9 @@ class Graph:
                 tenant = self.world.resolve(str(claims["tid"]))
                 if tenant is None:
                     raise GraphError(404, "Request_ResourceNotFound", "Tenant not found.")
-                call = Call(self.world, tenant, claims, query, headers, body,
-                            f"{base}/graph/v1.0", resource)  # fmt: skip
+                call = Call(
+                    self.world, tenant, claims, query, headers, body, f"{base}/graph/v1.0", resource
+                )
                 return handler(call, *match.groups())
         if allowed:
             raise self._method_not_allowed()

@@ -69,11 +69,16 @@ def application(call: Call, object_id: str) -> Reply:
 def applications(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
     items = [directory.application(call.tenant, a) for a in call.tenant.applications.values()]
-    items = filtered(call, items, {"appId"}, "Application")
+    items = filtered(call, items, {"appId", "displayName"}, "Application")
     return 200, collection(
-        items, call.query, call.headers, f"{call.base}/applications",
-        f"{call.context}applications", directory.APPLICATION_FIELDS, "application",
-    )  # fmt: skip
+        items,
+        call.query,
+        call.headers,
+        f"{call.base}/applications",
+        f"{call.context}applications",
+        directory.APPLICATION_FIELDS,
+        "application",
+    )
 
 
 def service_principal_by_app_id(call: Call, app_id: str) -> Reply:
@@ -90,12 +95,17 @@ def service_principal(call: Call, sp_id: str) -> Reply:
 
 def service_principals(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
-    items = filtered(call, directory.service_principals(call.tenant), {"appId"}, "ServicePrincipal")
+    principals = directory.service_principals(call.tenant)
+    items = filtered(call, principals, {"appId", "displayName"}, "ServicePrincipal")
     return 200, collection(
-        items, call.query, call.headers, f"{call.base}/servicePrincipals",
-        f"{call.context}servicePrincipals", directory.SERVICE_PRINCIPAL_FIELDS,
+        items,
+        call.query,
+        call.headers,
+        f"{call.base}/servicePrincipals",
+        f"{call.context}servicePrincipals",
+        directory.SERVICE_PRINCIPAL_FIELDS,
         "servicePrincipal",
-    )  # fmt: skip
+    )
 
 
 def _assignment_list(call: Call, sp_id: str, items: list[dict] | None, segment: str) -> Reply:
@@ -125,9 +135,14 @@ def grants(call: Call) -> Reply:
     items = [people.grant(g) for g in call.tenant.grants]
     items = filtered(call, items, {"clientId", "resourceId"}, "OAuth2PermissionGrant")
     return 200, collection(
-        items, call.query, call.headers, f"{call.base}/oauth2PermissionGrants",
-        f"{call.context}oauth2PermissionGrants", people.GRANT_FIELDS, "oAuth2PermissionGrant",
-    )  # fmt: skip
+        items,
+        call.query,
+        call.headers,
+        f"{call.base}/oauth2PermissionGrants",
+        f"{call.context}oauth2PermissionGrants",
+        people.GRANT_FIELDS,
+        "oAuth2PermissionGrant",
+    )
 
 
 def grant(call: Call, grant_id: str) -> Reply:
@@ -140,14 +155,20 @@ def grant(call: Call, grant_id: str) -> Reply:
 def role_assignments(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_ROLE_ASSIGNMENTS)
     items = filtered(
-        call, people.role_assignments(call.tenant), {"principalId", "roleDefinitionId"},
+        call,
+        people.role_assignments(call.tenant),
+        {"principalId", "roleDefinitionId"},
         "UnifiedRoleAssignment",
-    )  # fmt: skip
+    )
     return 200, collection(
-        items, call.query, call.headers, f"{call.base}/roleManagement/directory/roleAssignments",
+        items,
+        call.query,
+        call.headers,
+        f"{call.base}/roleManagement/directory/roleAssignments",
         f"{call.context}roleManagement/directory/roleAssignments",
-        people.ROLE_ASSIGNMENT_FIELDS, "unifiedRoleAssignment",
-    )  # fmt: skip
+        people.ROLE_ASSIGNMENT_FIELDS,
+        "unifiedRoleAssignment",
+    )
 
 
 def users(call: Call) -> Reply:
@@ -155,9 +176,14 @@ def users(call: Call) -> Reply:
     items = [people.user(u) for u in call.tenant.users.values()]
     items = filtered(call, items, {"userPrincipalName", "id"}, "User")
     return 200, collection(
-        items, call.query, call.headers, f"{call.base}/users", f"{call.context}users",
-        people.USER_FIELDS, "user",
-    )  # fmt: skip
+        items,
+        call.query,
+        call.headers,
+        f"{call.base}/users",
+        f"{call.context}users",
+        people.USER_FIELDS,
+        "user",
+    )
 
 
 def user(call: Call, key: str) -> Reply:

@@ -21,17 +21,10 @@ from onramp.sandbox.catalog import (
     TEAMS_ROLE_IDS,
     graph_role_id,
 )
+from onramp.sandbox.credentials import KeyCredential, Secret, iso_z, parse_iso, utcnow
 from onramp.sandbox.errors import GraphError, bad_request, not_found
 from onramp.sandbox.graph_reads import _APP_ID, _ID, Reply, _route
-from onramp.sandbox.model import (
-    Application,
-    KeyCredential,
-    Secret,
-    ServicePrincipal,
-    iso_z,
-    parse_iso,
-    utcnow,
-)
+from onramp.sandbox.model import Application, ServicePrincipal
 from onramp.sandbox.state import generate_secret_text
 from onramp.sandbox.tenant_admin import key_credential
 
@@ -39,12 +32,14 @@ if TYPE_CHECKING:
     from onramp.sandbox.graph import Call
 
 DEFAULT_POLICY_ID = "00000000-0000-0000-0000-000000000000"
-_WRITABLE = {
-    "displayName", "signInAudience", "requiredResourceAccess", "keyCredentials", "web", "spa",
-    "publicClient", "api", "appRoles", "info", "description", "tags", "identifierUris",
-    "isFallbackPublicClient", "notes",
-}  # fmt: skip
+_WRITABLE = frozenset(
+    (
+        "displayName signInAudience requiredResourceAccess keyCredentials web spa publicClient "
+        "api appRoles info description tags identifierUris isFallbackPublicClient notes"
+    ).split()
+)
 _AUDIENCES = {"AzureADMyOrg", "AzureADMultipleOrgs"}
+_COMPLEX = {"web", "spa", "publicClient", "api", "info"}
 
 
 def _unknown_property(name: str, type_name: str) -> GraphError:
@@ -79,8 +74,9 @@ def _keys(call: Call, app: Application | None, items: object) -> list[KeyCredent
         if item.get("type") != "AsymmetricX509Cert" or item.get("usage") != "Verify":
             raise bad_request("Key credential type or usage is not supported.")
         try:
-            key = key_credential(base64.b64decode(str(item.get("key")), validate=True),
-                                 item.get("displayName"))  # fmt: skip
+            key = key_credential(
+                base64.b64decode(str(item.get("key")), validate=True), item.get("displayName")
+            )
         except (binascii.Error, ValueError):
             raise bad_request(
                 "Key credential value is invalid: the key is not a certificate."
@@ -106,6 +102,11 @@ def _apply(call: Call, app: Application, body: dict) -> None:
             app.sign_in_audience = value
         elif name == "keyCredentials":
             app.keys = _keys(call, app, value)
+        elif name in _COMPLEX:
+            # Complex types merge: properties left out keep their values, as in Graph.
+            if not isinstance(value, dict):
+                raise bad_request(f"Invalid value specified for property '{name}'.")
+            app.graph[name] = {**directory.property_value(app, name), **value}
         else:
             app.graph[name] = value
             if name == "isFallbackPublicClient":
@@ -117,8 +118,17 @@ def create_application(call: Call) -> Reply:
     if not str(call.body.get("displayName") or "").strip():
         raise bad_request("Property 'displayName' is required.")
     now = utcnow()
-    app = Application(str(uuid.uuid4()), str(uuid.uuid4()), None, "", [], [], True, now,
-                      visible_at=call.world.faults.visible_at())  # fmt: skip
+    app = Application(
+        str(uuid.uuid4()),
+        str(uuid.uuid4()),
+        None,
+        "",
+        [],
+        [],
+        True,
+        now,
+        visible_at=call.world.faults.visible_at(),
+    )
     _apply(call, app, call.body)
     user = perm.signed_in_user(call.tenant, call.claims)
     app.owners = [user.user_id] if user else []
@@ -151,18 +161,26 @@ def add_password(call: Call, key: str, by_app_id: bool = False) -> Reply:
     policy = call.tenant.policy
     if not policy.get("passwords_allowed", True):
         raise GraphError(
-            400, "CredentialTypeNotAllowedAsPerAppPolicy",
+            400,
+            "CredentialTypeNotAllowedAsPerAppPolicy",
             f"Password addition is not allowed as per assigned policy '{DEFAULT_POLICY_ID}'.",
-        )  # fmt: skip
+        )
     days = policy.get("max_password_lifetime_days")
     if days is not None and end - start > timedelta(days=days):
         raise GraphError(
-            400, "CredentialInvalidLifetimeAsPerAppPolicy",
+            400,
+            "CredentialInvalidLifetimeAsPerAppPolicy",
             "Credential lifetime exceeds the max value allowed as per assigned policy "
             f"'{DEFAULT_POLICY_ID}'.",
-        )  # fmt: skip
-    secret = Secret(str(uuid.uuid4()), wanted.get("displayName"), generate_secret_text(),
-                    start, end, call.world.faults.visible_at())  # fmt: skip
+        )
+    secret = Secret(
+        str(uuid.uuid4()),
+        wanted.get("displayName"),
+        generate_secret_text(),
+        start,
+        end,
+        call.world.faults.visible_at(),
+    )
     app.secrets.append(secret)
     call.world.save()
     return 200, {
@@ -185,10 +203,11 @@ def create_service_principal(call: Call) -> Reply:
     existing = directory.service_principal(call.tenant, app_id)
     if existing is not None:
         raise GraphError(
-            409, "Request_MultipleObjectsWithSameKeyValue",
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
             "The service principal cannot be created, updated, or restored because the service "
             f"principal name {app_id} is already in use.",
-        )  # fmt: skip
+        )
     home = call.tenant.applications.get(app_id)
     if home is not None:
         home.service_principal_id = str(uuid.uuid4())
@@ -201,9 +220,13 @@ def create_service_principal(call: Call) -> Reply:
                 "application object."
             )
         call.tenant.foreign[app_id] = ServicePrincipal(
-            str(uuid.uuid4()), app_id, owner[1].display_name, owner[0], utcnow(),
+            str(uuid.uuid4()),
+            app_id,
+            owner[1].display_name,
+            owner[0],
+            utcnow(),
             visible_at=call.world.faults.visible_at(),
-        )  # fmt: skip
+        )
     call.world.save()
     view = directory.service_principal(call.tenant, app_id)
     return 201, {"@odata.context": f"{call.context}servicePrincipals/$entity", **(view or {})}
@@ -214,8 +237,9 @@ def assign_app_role(call: Call, resource_id: str) -> Reply:
     if resource_app_id is None:
         raise not_found(resource_id)
     is_graph = resource_app_id == GRAPH_APP_ID
-    perm.check(call.tenant, call.claims,
-               perm.GRANT_GRAPH_APP_ROLES if is_graph else perm.GRANT_APP_ROLES)  # fmt: skip
+    perm.check(
+        call.tenant, call.claims, perm.GRANT_GRAPH_APP_ROLES if is_graph else perm.GRANT_APP_ROLES
+    )
     body = call.body
     if str(body.get("resourceId", "")).lower() != resource_id.lower():
         raise bad_request("The resourceId in the request body must match the resource in the URL.")
@@ -235,8 +259,9 @@ def assign_app_role(call: Call, resource_id: str) -> Reply:
     held.append(name)
     call.world.save()
     role_id = graph_role_id(name) if is_graph else TEAMS_ROLE_IDS[name]
-    item = next(a for a in directory.assignments_of(call.tenant, principal)
-                if a["appRoleId"] == role_id)  # fmt: skip
+    item = next(
+        a for a in directory.assignments_of(call.tenant, principal) if a["appRoleId"] == role_id
+    )
     context = f"{call.context}servicePrincipals('{resource_id}')/appRoleAssignedTo/$entity"
     return 201, {"@odata.context": context, **item}
 

@@ -1,4 +1,7 @@
-"""The sandbox's world: tenants, their users, app registrations, service principals and grants."""
+"""The sandbox's world: tenants, their users, app registrations, service principals and grants.
+
+Credentials and date-time helpers live in `credentials.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,139 +9,23 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from onramp.sandbox.catalog import GRAPH_APP_ID, TEAMS_APP_ID
-
-
-class DirectoryClock:
-    """The directory's "now": the wall clock moved by the offset a test sets with
-    ``PUT /_sandbox/clock``, so credentials' dates follow the product's pinned clock. Tokens keep
-    the wall clock: their lifetimes are checked by clients that know no other."""
-
-    offset = timedelta(0)
-
-    @classmethod
-    def set(cls, moment: datetime | None) -> None:
-        cls.offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
-
-
-def utcnow() -> datetime:
-    """Now, whole seconds (Microsoft's defaults carry no meaningful fraction)."""
-    return (datetime.now(UTC) + DirectoryClock.offset).replace(microsecond=0)
-
-
-def iso_z(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as Graph writes date-times."""
-    text = moment.astimezone(UTC).replace(tzinfo=None).isoformat()
-    return text + "Z"
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse ISO 8601; a value without zone is UTC. Raises ValueError."""
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _opt_iso(moment: datetime | None) -> str | None:
-    return iso_z(moment) if moment else None
-
-
-def _opt_parse(text: str | None) -> datetime | None:
-    return parse_iso(text) if text else None
-
-
-def visible(visible_at: datetime | None) -> bool:
-    """False while a Graph-created object has not reached the token endpoint's replicas."""
-    return visible_at is None or datetime.now(UTC) >= visible_at
+from onramp.sandbox.credentials import (
+    KeyCredential,
+    Secret,
+    iso_z,
+    opt_iso,
+    opt_parse,
+    parse_iso,
+)
 
 
 def stable_id(*parts: str) -> str:
     """A Graph-looking opaque id derived from its parts, so recomputing it gives the same."""
     digest = hashlib.sha256(":".join(parts).encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-@dataclass
-class Secret:
-    key_id: str
-    display_name: str | None
-    secret_text: str
-    start: datetime
-    end: datetime
-    visible_at: datetime | None = None
-
-    @property
-    def hint(self) -> str:
-        return self.secret_text[:3]
-
-    def public(self) -> dict:
-        """Admin-API view; the value itself is only ever shown when created."""
-        return {
-            "key_id": self.key_id,
-            "display_name": self.display_name,
-            "hint": self.hint,
-            "start_date_time": iso_z(self.start),
-            "end_date_time": iso_z(self.end),
-        }
-
-    def dump(self) -> dict:
-        return {
-            **self.public(),
-            "secret_text": self.secret_text,
-            "visible": _opt_iso(self.visible_at),
-        }
-
-    @classmethod
-    def load(cls, data: dict) -> Secret:
-        return cls(
-            data["key_id"],
-            data["display_name"],
-            data["secret_text"],
-            parse_iso(data["start_date_time"]),
-            parse_iso(data["end_date_time"]),
-            _opt_parse(data.get("visible")),
-        )
-
-
-@dataclass
-class KeyCredential:
-    """A certificate's public part, as `keyCredentials` holds it (`key` is the base64 DER)."""
-
-    key_id: str
-    display_name: str | None
-    key: str
-    thumbprint: str  # base64 of the SHA-1, as Graph's customKeyIdentifier
-    start: datetime
-    end: datetime
-    visible_at: datetime | None = None
-
-    @property
-    def thumbprint_hex(self) -> str:
-        return base64.b64decode(self.thumbprint).hex().upper()
-
-    def dump(self) -> dict:
-        return {
-            "key_id": self.key_id,
-            "display_name": self.display_name,
-            "key": self.key,
-            "thumbprint": self.thumbprint,
-            "start": iso_z(self.start),
-            "end": iso_z(self.end),
-            "visible": _opt_iso(self.visible_at),
-        }
-
-    @classmethod
-    def load(cls, data: dict) -> KeyCredential:
-        return cls(
-            data["key_id"],
-            data["display_name"],
-            data["key"],
-            data["thumbprint"],
-            parse_iso(data["start"]),
-            parse_iso(data["end"]),
-            _opt_parse(data.get("visible")),
-        )
 
 
 @dataclass
@@ -189,9 +76,9 @@ class Application:
             public_client=self.public_client,
             graph=self.graph,
             owners=list(self.owners),
-            visible=_opt_iso(self.visible_at),
-            sp_created=_opt_iso(self.sp_created),
-            sp_visible=_opt_iso(self.sp_visible_at),
+            visible=opt_iso(self.visible_at),
+            sp_created=opt_iso(self.sp_created),
+            sp_visible=opt_iso(self.sp_visible_at),
         )
         return data
 
@@ -214,9 +101,9 @@ class Application:
             bool(data.get("public_client", False)),
             dict(data.get("graph", {})),
             list(data.get("owners", [])),
-            _opt_parse(data.get("visible")),
-            _opt_parse(data.get("sp_created")),
-            _opt_parse(data.get("sp_visible")),
+            opt_parse(data.get("visible")),
+            opt_parse(data.get("sp_created")),
+            opt_parse(data.get("sp_visible")),
         )
 
 
@@ -246,7 +133,7 @@ class ServicePrincipal:
             "roles": list(self.roles),
             "teams_permissions": list(self.teams_permissions),
             "enabled": self.enabled,
-            "visible": _opt_iso(self.visible_at),
+            "visible": opt_iso(self.visible_at),
         }
 
     @classmethod
@@ -261,7 +148,7 @@ class ServicePrincipal:
             list(data["roles"]),
             list(data["teams_permissions"]),
             bool(data["enabled"]),
-            _opt_parse(data.get("visible")),
+            opt_parse(data.get("visible")),
         )
 
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 from onramp.sandbox.catalog import DIRECTORY_ROLES
 from onramp.sandbox.model import PermissionGrant, Tenant, User, stable_id
 
-USER_FIELDS = (
-    "id", "businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-    "officeLocation", "preferredLanguage", "surname", "userPrincipalName",
-)  # fmt: skip
-
 
 def user(item: User) -> dict:
     """The default property set Graph returns for a user."""
-    name = item.user_principal_name.partition("@")[0]
-    return dict(
-        zip(
-            USER_FIELDS,
-            (item.user_id, [], name, None, None, None, None, None, None, None,
-             item.user_principal_name),
-            strict=True,
-        )
-    )  # fmt: skip
+    return {
+        "id": item.user_id,
+        "businessPhones": [],
+        "displayName": item.user_principal_name.partition("@")[0],
+        "givenName": None,
+        "jobTitle": None,
+        "mail": None,
+        "mobilePhone": None,
+        "officeLocation": None,
+        "preferredLanguage": None,
+        "surname": None,
+        "userPrincipalName": item.user_principal_name,
+    }
+
+
+USER_FIELDS = tuple(user(User("", "", "", [], [], None, None)))  # type: ignore[arg-type]
 
 
 def grant(item: PermissionGrant) -> dict:

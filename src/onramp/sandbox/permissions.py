@@ -62,9 +62,13 @@ READ_ORGANIZATION = rule(
 )
 READ_APPLICATIONS = rule(
     {"Application.Read.All", "Application.ReadWrite.All", *_DIRECTORY_READ},
-    {"Application.Read.All", "Application.ReadWrite.All", *_DIRECTORY_READ,
-     "Directory.AccessAsUser.All"},
-)  # fmt: skip
+    {
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        *_DIRECTORY_READ,
+        "Directory.AccessAsUser.All",
+    },
+)
 WRITE_APPLICATIONS = rule(
     {"Application.ReadWrite.All"},
     {"Application.ReadWrite.All", "Directory.AccessAsUser.All"},

@@ -19,15 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from onramp.sandbox.catalog import DIRECTORY_ROLES
-from onramp.sandbox.model import (
-    Application,
-    DirectoryClock,
-    Secret,
-    Tenant,
-    iso_z,
-    parse_iso,
-    utcnow,
-)
+from onramp.sandbox.credentials import DirectoryClock, Secret, iso_z, parse_iso, utcnow
+from onramp.sandbox.model import Application, Tenant
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,127}$")

@@ -12,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from onramp.sandbox.catalog import DIRECTORY_ROLES
-from onramp.sandbox.model import Application, KeyCredential, Tenant, User, iso_z, utcnow
+from onramp.sandbox.credentials import KeyCredential, iso_z, utcnow
+from onramp.sandbox.model import Application, Tenant, User
 from onramp.sandbox.state import AdminError, World, _fields, _flag, _names, _text
 
 _UPN = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@([a-z0-9.-]+)$", re.I)
@@ -143,8 +144,10 @@ class TenantAdmin:
 
     def set_conditional_access(self, tenant_id: str, body: Any) -> dict:
         body = _fields(body, {"block_device_code", "block_sign_in"})
-        rules = {key: _flag(body, key) if key in body else False
-                 for key in ("block_device_code", "block_sign_in")}  # fmt: skip
+        rules = {
+            key: _flag(body, key) if key in body else False
+            for key in ("block_device_code", "block_sign_in")
+        }
         with self.world.lock:
             self.world.tenant(tenant_id).conditional_access = rules
             self.world.save()
