@@ -11,7 +11,7 @@ export UV_PYTHON := $(shell command -v $(PYTHON))
 # CPU here, where PYTHONDONTWRITEBYTECODE is set and Python never caches it itself).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: help install demo test test-sqlite test-postgres bench lint fmt chromium axe clean
+.PHONY: help install demo test test-sqlite test-postgres bench lint fmt chromium dns-server axe clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,6 +30,13 @@ chromium: ## Debian's chromium for the browser tests (installed when missing and
 	  else echo "chromium is missing: apt-get install chromium (as root)"; exit 1; fi; \
 	fi
 
+dns-server: ## Debian's Knot, the authoritative DNS server the DNS-backend tests start (installed when missing and root)
+	@if [ ! -x /usr/sbin/knotd ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends knot >/dev/null; \
+	  else echo "knot is missing: apt-get install knot (as root)"; exit 1; fi; \
+	fi
+
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
@@ -46,7 +53,7 @@ axe: $(AXE) ## axe-core for the accessibility tests, from tests/browser/package-
 demo: install ## run the demo: web, worker, sandbox and mailbox in one process tree
 	$(VENV)/bin/onramp demo
 
-test: install chromium axe ## the whole suite on SQLite, then on PostgreSQL
+test: install chromium dns-server axe ## the whole suite on SQLite, then on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -39,8 +39,9 @@ def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
     """Add services start..count-1, one sandbox tenant (app + secret) per 100 services."""
     from django.utils import timezone
 
+    from onramp.connections.models import TenantConnection
     from onramp.core.crypto import secret_box
-    from onramp.services.models import Service, TenantConnection
+    from onramp.services.models import Service
     from onramp.tenancy.models import Customer, Provider
 
     provider, _ = Provider.objects.get_or_create(name="Bench Voice")

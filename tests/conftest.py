@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from onramp.sandbox.runner import SandboxProcess
+from tests.clock import PINNED, Clock
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,10 +37,22 @@ def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
         yield process
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Every test runs at ``PINNED``: Django's ``timezone.now`` (the product's one "now") reads
+    this clock. A module or folder whose product code runs in other processes overrides this
+    fixture with ``Clock.wall()``."""
+    pinned = Clock(PINNED)
+    monkeypatch.setattr("django.utils.timezone.now", pinned.now)
+    return pinned
+
+
 @pytest.fixture
-def sandbox(sandbox_process: SandboxProcess) -> SandboxProcess:
-    """The sandbox, emptied before each test."""
+def sandbox(sandbox_process: SandboxProcess, clock: Clock) -> SandboxProcess:
+    """The sandbox, emptied before each test, its directory clock at the tests' "now"."""
     sandbox_process.admin.reset()
+    if clock.pinned:
+        sandbox_process.admin.set_clock(clock.iso())
     return sandbox_process
 
 

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return sandbox_main(rest)
     if name == "demo":
-        from onramp.core.management.commands._demo import main as demo_main
+        from onramp.ops.demo import main as demo_main
 
         return demo_main(rest)
     if name == "generate-key":

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "ninja",
     "onramp.core",
     "onramp.m365",
+    "onramp.connections",
     "onramp.tenancy",
     "onramp.accounts",
     "onramp.services",
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "onramp.audit",
     "onramp.notifications",
     "onramp.health",
+    "onramp.ops",
 ]
 
 AUTH_USER_MODEL = "accounts.Operator"
@@ -118,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "onramp.accounts.context_processors.permissions",
             ],
         },
     },

@@ -15,11 +15,13 @@ from onramp.accounts.models import ApiToken, Operator, OperatorSetup
 from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.health.models import Alert, ValidationJob
 from onramp.invitations.models import Invitation
-from onramp.invitations.services import invitation_authenticate, invitation_by_token
+from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
+from onramp.services.onboarding import invitation_authenticate
 from onramp.tenancy.models import Channel, Customer, Provider
 
 BASE = "/api/v1"

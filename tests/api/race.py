@@ -81,8 +81,9 @@ def channel_world(provider_id: str) -> str:
 def outcome() -> dict[str, Any]:
     """What the database holds after a race."""
     from onramp.audit.models import AuditEvent
+    from onramp.connections.models import TenantConnection, ValidationRun
     from onramp.invitations.models import Invitation
-    from onramp.services.models import Service, TenantConnection, ValidationRun
+    from onramp.services.models import Service
     from onramp.tenancy.models import Customer
 
     return {
@@ -135,7 +136,8 @@ def main(scenario: str, tenant: dict[str, str]) -> dict[str, Any]:
     else:
         from django.test import Client
 
-        from onramp.invitations.services import invitation_authenticate, invitation_by_token
+        from onramp.invitations.services import invitation_by_token
+        from onramp.services.onboarding import invitation_authenticate
 
         client = Client(headers={"Authorization": f"Bearer {token}"}, HTTP_HOST=HOST)
         body = {

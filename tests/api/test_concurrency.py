@@ -21,10 +21,17 @@ from django.db import connection
 
 from tests.api.conftest import app_registration, service_body, wizard_success
 from tests.api.race import add_race, channel_race, channel_world, create_race, outcome
+from tests.clock import Clock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 DUPLICATE = {"short_name": ["Another service of this provider already uses this short name."]}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The product runs in processes of their own here, on the wall clock: no in-process pin."""
+    return Clock.wall()
 
 
 def on_sqlite_file(scenario: str, sandbox, tenant, tmp_path) -> dict:

@@ -11,11 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onramp.accounts.models import Operator
+from onramp.connections.expiry import Band, band_for
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core import short_names
 from onramp.health.models import ValidationJob
-from onramp.health.selectors import BANDS, band_for, health_rows, in_band
+from onramp.health.selectors import health_rows, in_band
 from onramp.health.services import validation_job_run
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 from onramp.tenancy.models import Customer
 from tests.api.conftest import db_state, error
 from tests.api.test_audit import csv_text
@@ -144,7 +146,7 @@ def test_every_active_service_with_its_health(api, fleet, customer):
 
 
 def test_filters(api, fleet, customer):
-    for band in BANDS:
+    for band in Band.values:
         items = api.get("/health", {"band": band}).json()["items"]
         assert [row["service_id"] for row in items] == [str(fleet[band].pk)], band
     items = api.get("/health", {"customer_id": str(customer.pk), "band": "critical"}).json()
@@ -164,7 +166,7 @@ def test_the_band_filter_agrees_with_band_for_on_every_day(customer):
             services[connected(customer, f"D{days}h{hour}", moment).pk] = band_for(days)
     services[connected(customer, "None", None).pk] = "unknown"
     rows = health_rows(Operator(scope="system"))
-    for band in BANDS:
+    for band in Band.values:
         found = set(in_band(rows, band, today).values_list("pk", flat=True))
         assert found == {pk for pk, b in services.items() if b == band}, band
 

@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 from tests.api.conftest import db_state, error, link_token, service_body, wizard_success
 
 pytestmark = pytest.mark.django_db

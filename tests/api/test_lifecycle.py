@@ -4,9 +4,10 @@ expiry entry refused (Microsoft knows it) → re-initiate → Add again replaces
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
@@ -60,7 +61,7 @@ def test_onboarding_lifecycle(api, customer, sandbox, m365_tenant, smtp_settings
     validated = api.post(f"/services/{service_id}/m365/validate")
     assert (validated.status_code, validated.json()["ok"]) == (200, True)
 
-    end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=400)
+    end = timezone.now().replace(microsecond=0) + timedelta(days=400)
     renewed = sandbox.admin.add_secret(
         m365_tenant.tenant_id, m365_tenant.app_id, end_date_time=end.strftime("%Y-%m-%dT%H:%M:%SZ")
     )

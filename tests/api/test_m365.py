@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.crypto import secret_box
 from onramp.invitations.models import Invitation
-from onramp.services.models import TenantConnection, ValidationRun
 from tests.api.conftest import db_state, error
 from tests.m365.conftest import ALL_PERMISSIONS
 
@@ -37,7 +37,7 @@ def z(moment: datetime) -> str:
 
 
 def new_secret(sandbox, tenant, days: int = 365) -> dict:
-    end = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    end = timezone.now().replace(microsecond=0) + timedelta(days=days)
     return sandbox.admin.add_secret(tenant.tenant_id, tenant.app_id, end_date_time=z(end))
 
 

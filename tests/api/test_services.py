@@ -9,10 +9,11 @@ import unicodedata
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.crypto import secret_box
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 from tests.api.conftest import app_registration, db_state, error, service_body
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,16 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from tests.clock import Clock
+
 ROOT = Path(__file__).resolve().parents[2]
 ONRAMP = [sys.executable, "-m", "onramp.cli"]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The product runs in processes of their own here, on the wall clock: no in-process pin."""
+    return Clock.wall()
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 60.0, interval: float = 0.2):

@@ -20,14 +20,16 @@ from django_q.models import Schedule, Task  # noqa: E402
 
 from onramp.audit.models import AuditEvent  # noqa: E402
 from onramp.audit.services import Actor  # noqa: E402
+from onramp.connections.models import TenantConnection, ValidationRun  # noqa: E402
 from onramp.core.crypto import secret_box  # noqa: E402
-from onramp.core.schedules import OUTBOX_SWEEP  # noqa: E402
 from onramp.health.models import Alert, ValidationJob  # noqa: E402
 from onramp.health.services import validation_job_create, validation_job_enqueue  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402
 from onramp.notifications.services import outbox_due_ids  # noqa: E402
-from onramp.services.models import Service, TenantConnection, ValidationRun  # noqa: E402
-from onramp.services.services import ServiceRequest, service_create  # noqa: E402
+from onramp.ops.schedules import OUTBOX_SWEEP  # noqa: E402
+from onramp.services.models import Service  # noqa: E402
+from onramp.services.onboarding import service_create  # noqa: E402
+from onramp.services.services import ServiceRequest  # noqa: E402
 from onramp.tenancy.models import Customer, Provider  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"

@@ -23,8 +23,10 @@ from onramp.audit.services import Actor  # noqa: E402
 from onramp.core.tokens import token_hash  # noqa: E402
 from onramp.invitations.models import Invitation  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402
+from onramp.notifications.selectors import delivery_of  # noqa: E402
 from onramp.notifications.tasks import sweep_outbox  # noqa: E402
-from onramp.services.services import ServiceRequest, service_create  # noqa: E402
+from onramp.services.onboarding import service_create  # noqa: E402
+from onramp.services.services import ServiceRequest  # noqa: E402
 from onramp.tenancy.models import Customer, Provider  # noqa: E402
 
 PASSWORD = "correct horse battery staple 42"
@@ -62,11 +64,11 @@ def invite(admin_email: str, customer_name: str = "", operator_email: str = "") 
 
 
 def invitation(invitation_id: str) -> dict:
-    row = Invitation.objects.get(pk=invitation_id)
+    delivery = delivery_of(Invitation.objects.get(pk=invitation_id))
     return {
-        "email_sent": row.email_sent,
-        "email_send_count": row.email_send_count,
-        "email_last_error": row.email_last_error,
+        "email_sent": delivery.sent,
+        "email_send_count": delivery.send_count,
+        "email_last_error": delivery.last_error,
     }
 
 

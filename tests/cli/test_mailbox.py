@@ -10,7 +10,8 @@ from aiosmtpd.controller import Controller
 
 from onramp.notifications.services import outbox_deliver
 from onramp.sandbox.mailbox import MailboxHandler, messages
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import service_create
+from onramp.services.services import ServiceRequest
 from tests.conftest import free_port
 
 

@@ -4,10 +4,10 @@ HTTPS and a real SMTP server. Screenshots of each step go to test-results/screen
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from onramp.invitations.models import Invitation
@@ -108,7 +108,7 @@ def test_seed_flow_from_add_service_to_days_until_expire(
 
     # 5. Validate Authentication shows the sandbox secret's exact days until expiry.
     page.get_by_role("button", name="Validate Authentication").click()
-    days = (m365_tenant.secret_expires.date() - datetime.now(UTC).date()).days
+    days = (m365_tenant.secret_expires.date() - timezone.now().date()).days
     expect(page.locator("#m365-days-until-expire")).to_contain_text(str(days))
     assert days == 180
     shot(page, "9-m365-configuration")

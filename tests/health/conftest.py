@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from onramp.connections.models import TenantConnection
 from onramp.core import short_names
 from onramp.core.crypto import secret_box
-from onramp.services.models import Service, TenantConnection
+from onramp.services.models import Service
 from tests.m365.conftest import ALL_PERMISSIONS
 
 
@@ -25,7 +26,7 @@ def active_service(customer, sandbox, microsoft_settings):
             permissions=ALL_PERMISSIONS if permissions is None else permissions,
             roles=["Teams Administrator"],
         )
-        end = (datetime.now(UTC) + expires_in).replace(microsecond=0)
+        end = (timezone.now() + expires_in).replace(microsecond=0)
         secret = sandbox.admin.add_secret(
             tenant["tenant_id"], app["app_id"], end_date_time=end.strftime("%Y-%m-%dT%H:%M:%SZ")
         )

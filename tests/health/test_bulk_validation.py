@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection, ValidationRun
+from onramp.connections.services import connection_set_expiry
 from onramp.core.crypto import secret_box
 from onramp.health.alerts import expiry_threshold
 from onramp.health.models import Alert
@@ -18,7 +20,6 @@ from onramp.health.services import (
     validation_job_run,
 )
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import TenantConnection, ValidationRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -170,3 +171,37 @@ def test_a_wait_past_the_deadline_is_not_made_and_the_result_stays_transient(
         target, sleep=waits.append, max_attempts=2, deadline=time.monotonic() + 35
     )
     assert waits == [30.0]  # within the deadline, Retry-After is honoured as before
+
+
+def test_a_nightly_run_that_can_no_longer_read_the_expiry_lets_an_operator_enter_it(
+    active_service, sandbox, actor
+):
+    """The bulk job applies the same rule as Validate Authentication: once Microsoft stops
+    reporting the expiry (Application.Read.All withdrawn), the last known date stays but is no
+    longer Microsoft's, so the date entered by hand is accepted."""
+    service = active_service()
+    run_all()
+    connection = TenantConnection.objects.get(service=service)
+    assert (connection.secret_expires_at, connection.secret_expiry_source) == (
+        service.secret_end,
+        "microsoft",
+    )
+    sandbox.admin.update_application(
+        service.sandbox_tenant,
+        service.sandbox_app,
+        permissions=["Organization.Read.All", "User.ReadWrite.All", "Domain.ReadWrite.All"],
+    )
+    job = run_all()
+    assert (job.ok, job.failed, job.errors) == (0, 1, 0)
+    connection.refresh_from_db()
+    assert (connection.secret_expires_at, connection.secret_expiry_source) == (
+        service.secret_end,
+        "",
+    )
+    entered = service.secret_end + timedelta(days=3)
+    connection_set_expiry(actor=actor, service=service, expires_at=entered)
+    connection.refresh_from_db()
+    assert (connection.secret_expires_at, connection.secret_expiry_source) == (
+        entered,
+        "operator",
+    )

@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import service_create
+from onramp.services.services import ServiceRequest
 
 
 @pytest.fixture

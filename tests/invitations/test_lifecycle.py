@@ -7,18 +7,19 @@ import uuid
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection
 from onramp.core.errors import InvalidState, MicrosoftUnavailable, ValidationFailed
 from onramp.invitations.models import Invitation
-from onramp.invitations.services import (
-    TenantPinned,
-    invitation_authenticate,
-    invitation_by_token,
-    invitation_resend,
-    invitation_revoke,
-)
+from onramp.invitations.services import TenantPinned, invitation_by_token, invitation_resend
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import Service, TenantConnection
-from onramp.services.services import service_activate, service_delete, service_reinitiate
+from onramp.services.models import Service
+from onramp.services.onboarding import (
+    invitation_authenticate,
+    invitation_revoke,
+    service_activate,
+    service_reinitiate,
+)
+from onramp.services.services import service_delete
 from tests.invitations.conftest import expire
 from tests.m365.conftest import make_tenant
 

@@ -11,7 +11,8 @@ from onramp.accounts.models import Operator
 from onramp.invitations.models import Invitation
 from onramp.invitations.selectors import invitations_visible
 from onramp.services.models import Service
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import service_create
+from onramp.services.services import ServiceRequest
 from onramp.tenancy.models import Channel, Customer, Provider
 
 BEFORE = [("invitations", "0003_list_indexes")]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from onramp.m365.config import MicrosoftConfig
 from onramp.m365.validation import ValidationClient
@@ -44,7 +45,7 @@ def make_tenant(
         roles=["Teams Administrator"] if roles is None else roles,
         enabled=enabled,
     )
-    end = (datetime.now(UTC) + expires_in).replace(microsecond=0)
+    end = (timezone.now() + expires_in).replace(microsecond=0)
     secret = sandbox.admin.add_secret(
         tenant["tenant_id"], app["app_id"], end_date_time=end.strftime("%Y-%m-%dT%H:%M:%SZ")
     )
@@ -65,7 +66,8 @@ def client_for(sandbox):
                 ca_bundle=sandbox.ca_path,
                 timeout_seconds=timeout,
                 **overrides,
-            )
+            ),
+            clock=lambda: timezone.now(),
         )
 
     return build

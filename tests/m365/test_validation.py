@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import requests
+from django.utils import timezone
 
 from onramp.m365.errors import CONSENT_DELAY_HINT, from_token_error
 from tests.m365.conftest import make_tenant
@@ -31,7 +32,7 @@ def test_valid_registration_passes_every_check(sandbox, client_for, contoso):
     result = client_for().validate(
         tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
     )
-    days = (contoso.secret_expires.date() - datetime.now(UTC).date()).days
+    days = (contoso.secret_expires.date() - timezone.now().date()).days
     assert result.ok is True
     assert result.reason is None
     assert result.message == "The application registration is valid."
@@ -147,7 +148,7 @@ def test_expired_secret(sandbox, client_for):
 
 
 def test_secret_not_yet_valid_does_not_match(sandbox, client_for, contoso):
-    start = datetime.now(UTC) + timedelta(days=2)
+    start = timezone.now() + timedelta(days=2)
     future = sandbox.admin.add_secret(
         contoso.tenant_id,
         contoso.app_id,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
+from onramp.notifications.selectors import Delivery, delivery_of
 from onramp.notifications.services import outbox_deliver, outbox_due_ids
 from onramp.notifications.tasks import sweep_outbox
 from tests.conftest import free_port
@@ -71,8 +72,7 @@ def test_invitation_email_is_delivered_once_and_wiped(invite, smtp_settings, smt
         assert needed in text and needed in html
     message.refresh_from_db()
     assert (message.status, message.payload_sealed, message.attempts) == ("sent", "", 1)
-    invitation.refresh_from_db()
-    assert (invitation.email_sent, invitation.email_send_count) == (True, 1)
+    assert delivery_of(invitation) == Delivery(sent=True, send_count=1, last_error="")
     assert AuditEvent.objects.filter(action="invitation.emailed").count() == 1
 
 
@@ -83,27 +83,21 @@ def test_smtp_down_keeps_the_message_and_retries_with_backoff(
     message = OutboxMessage.objects.get(invitation=invitation)
     assert outbox_deliver(str(message.pk)) == "queued"
     message.refresh_from_db()
-    invitation.refresh_from_db()
     assert message.attempts == 1
     assert message.payload_sealed != ""
     assert message.next_attempt_at > timezone.now() + timedelta(seconds=25)
-    assert invitation.email_sent is False
-    assert invitation.email_send_count == 1
-    assert invitation.email_last_error == (
-        "the mail server could not be reached (ConnectionRefusedError)"
+    assert delivery_of(invitation) == Delivery(
+        sent=False,
+        send_count=1,
+        last_error="the mail server could not be reached (ConnectionRefusedError)",
     )
     assert outbox_due_ids() == []  # not before the backoff
     OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
     settings.EMAIL_PORT = smtp_server.port  # the server is back
     assert sweep_outbox() == 1
     message.refresh_from_db()
-    invitation.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
-    assert (invitation.email_sent, invitation.email_send_count, invitation.email_last_error) == (
-        True,
-        2,
-        "",
-    )
+    assert delivery_of(invitation) == Delivery(sent=True, send_count=2, last_error="")
     assert len(smtp_server.messages) == 1
 
 
@@ -112,9 +106,8 @@ def test_permanent_rejection_stops_and_shows(invite, rejecting_smtp):
     message = OutboxMessage.objects.get(invitation=invitation)
     assert outbox_deliver(str(message.pk)) == "failed"
     message.refresh_from_db()
-    invitation.refresh_from_db()
     assert (message.status, message.payload_sealed) == ("failed", "")
-    assert invitation.email_last_error == "the mail server refused the recipient (550)"
+    assert delivery_of(invitation).last_error == "the mail server refused the recipient (550)"
     assert AuditEvent.objects.filter(action="invitation.email_failed").count() == 1
     assert sweep_outbox() == 0
 
@@ -151,7 +144,8 @@ def test_the_delivery_task_commits_with_its_message(invite, actor, customer):
     from django_q.models import OrmQ
     from django_q.signing import SignedPackage
 
-    from onramp.services.services import ServiceRequest, service_create
+    from onramp.services.onboarding import service_create
+    from onramp.services.services import ServiceRequest
 
     invite()
     message = OutboxMessage.objects.get()

@@ -9,11 +9,12 @@ import pytest
 from django.test import Client
 
 from onramp.accounts.models import Operator
+from onramp.accounts.scoping import can
 from onramp.audit.services import Actor
 from onramp.invitations.models import Invitation
-from onramp.invitations.services import invitation_authenticate
 from onramp.services.models import Service
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import invitation_authenticate, service_create
+from onramp.services.services import ServiceRequest
 from onramp.tenancy.models import Customer, Provider
 from tests.conftest import PASSWORD
 from tests.signin import sign_in
@@ -72,7 +73,14 @@ class Invited:
 def invite(customer, *, short_name="Contoso-01", admin_email="admin@contoso.example", actor=None):
     """A service awaiting authentication with its invitation, made by the domain layer."""
     if actor is None:
-        operator = Operator.objects.filter(provider=customer.provider).first()
+        operator = next(
+            (
+                found
+                for found in Operator.objects.filter(provider=customer.provider)
+                if can(found, "service.create")
+            ),
+            None,
+        )
         actor = Actor.for_operator(operator) if operator else Actor.system()
     created = service_create(
         actor=actor,

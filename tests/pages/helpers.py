@@ -6,9 +6,10 @@ import html
 import re
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 
 
 def page_text(response) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from onramp.connections.models import TenantConnection
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
-from onramp.services.models import Service, TenantConnection
+from onramp.services.models import Service
 from tests.pages.conftest import invite
 from tests.pages.helpers import (
     counts,

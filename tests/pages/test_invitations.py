@@ -8,11 +8,12 @@ import pytest
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import TenantConnection
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
-from onramp.services.models import Service, TenantConnection
+from onramp.services.models import Service
 from onramp.tenancy.models import Customer
 from tests.pages.conftest import invite
 from tests.pages.helpers import counts, page_text, shown_link, visible_text
@@ -29,8 +30,8 @@ def test_empty_state_says_what_to_do(ops):
 
 def test_list_shows_the_columns_of_step_six(ops, invited):
     invitation = invited.invitation
-    Invitation.objects.filter(pk=invitation.pk).update(
-        email_send_count=2, email_last_error="SMTP 451 try later"
+    OutboxMessage.objects.filter(invitation=invitation).update(
+        attempts=2, last_error="SMTP 451 try later"
     )
     response = ops.get(LIST)
     assert response.status_code == 200

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from onramp.audit.services import Actor
-from onramp.invitations.services import invitation_authenticate
 from onramp.services.models import Service
+from onramp.services.onboarding import invitation_authenticate
 from onramp.tenancy.models import Customer
 from tests.pages.conftest import invite
 from tests.pages.helpers import counts, field_errors, input_value, page_text, visible_text

@@ -95,8 +95,8 @@ def test_logout_is_post_only(client, operator):
 
 PAGES = [
     ("services:dashboard", {}),
-    ("services:customers", {}),
-    ("services:customer-add", {}),
+    ("tenancy:customers", {}),
+    ("tenancy:customer-add", {}),
     ("services:list", {}),
     ("services:add", {}),
     ("services:direct-routing", {}),

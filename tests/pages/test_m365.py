@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 from tests.conftest import PASSWORD
 from tests.m365.conftest import make_tenant
 from tests.pages.conftest import activate_known
@@ -117,7 +119,7 @@ def test_validate_when_microsoft_is_down(ops, active_service, sandbox):
 
 
 def test_renew_secret_with_a_new_sandbox_secret(ops, active_service, m365_tenant, sandbox):
-    end = (datetime.now(UTC) + timedelta(days=90, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (timezone.now() + timedelta(days=90, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     new = sandbox.admin.add_secret(m365_tenant.tenant_id, m365_tenant.app_id, end_date_time=end)
     response = ops.post(f"{m365(active_service)}secret/", {"client_secret": new["secret_text"]})
     assert response.status_code == 302
@@ -185,7 +187,7 @@ def test_renew_is_not_blocked_by_other_failing_checks_then_expiry_by_hand(
     assert field_errors(empty, "expires_on") == ["Enter the date the client secret expires."]
     assert TenantConnection.objects.get().secret_expires_at is None
 
-    day = (datetime.now(UTC) + timedelta(days=20)).date()
+    day = (timezone.now() + timedelta(days=20)).date()
     response = ops.post(f"{m365(active_service)}expiry/", {"expires_on": day.isoformat()})
     assert response.status_code == 302
     connection = TenantConnection.objects.get()

@@ -13,6 +13,7 @@ import requests
 
 from onramp.sandbox.admin import SandboxAdmin
 from onramp.sandbox.runner import SandboxProcess
+from tests.clock import Clock
 
 SANDBOX_LINE = re.compile(r"^SANDBOX (https://127\.0\.0\.1:(\d+)) CA=(/\S+/ca\.pem)\n$")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -40,9 +41,11 @@ def sandbox_url(sandbox_server: tuple[str, str]) -> str:
 
 
 @pytest.fixture
-def admin(sandbox_server: tuple[str, str]) -> Iterator[SandboxAdmin]:
-    """The admin client; faults are cleared after every test so they cannot leak."""
+def admin(sandbox_server: tuple[str, str], clock: Clock) -> Iterator[SandboxAdmin]:
+    """The admin client, the directory's clock at the tests' "now"; faults are cleared after
+    every test so they cannot leak."""
     client = SandboxAdmin(*sandbox_server)
+    client.set_clock(clock.iso() if clock.pinned else None)
     yield client
     client.clear_faults()
 
@@ -96,3 +99,38 @@ def token(http: requests.Session, sandbox_url: str, world: dict) -> TokenCall:
         return http.post(url, data=body, headers=headers or {})
 
     return call
+
+
+@pytest.fixture
+def directory_world(admin: SandboxAdmin) -> dict:
+    """A customer tenant with users in each role of interest and a multi-tenant public sign-in
+    client homed in a provider tenant (as Onramp's own sign-in app is)."""
+    from .flows import PASSWORD, REDIRECT
+
+    provider = admin.create_tenant("Northwind Voice")
+    client = admin.create_application(
+        provider["tenant_id"],
+        "Onramp sign-in",
+        sign_in_audience="AzureADMultipleOrgs",
+        public_client=True,
+        redirect_uris=[REDIRECT],
+    )
+    tenant = admin.create_tenant("Contoso")
+    roles = {
+        "ga": {"roles": ["Global Administrator"]},
+        "app_admin": {"roles": ["Application Administrator"]},
+        "pra": {"roles": ["Privileged Role Administrator"]},
+        "eligible": {"eligible_roles": ["Global Administrator"]},
+        "member": {},
+    }
+    users = {}
+    for key, fields in roles.items():
+        upn = f"{key.replace('_', '.')}@{tenant['default_domain']}"
+        created = admin.create_user(tenant["tenant_id"], upn, PASSWORD, **fields)
+        users[key] = {"upn": upn, "id": created["id"]}
+    return {
+        **tenant,
+        "provider_tenant_id": provider["tenant_id"],
+        "client_id": client["app_id"],
+        "users": users,
+    }

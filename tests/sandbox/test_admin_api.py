@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from django.utils import timezone
 
 from onramp.sandbox.admin import SandboxAdmin, SandboxAdminError
 from onramp.sandbox.control import Control, is_loopback
@@ -38,7 +39,7 @@ def test_create_application_and_secret(admin: SandboxAdmin) -> None:
     start = datetime.fromisoformat(secret["start_date_time"])
     end = datetime.fromisoformat(secret["end_date_time"])
     assert ISO_Z.match(secret["start_date_time"]) and ISO_Z.match(secret["end_date_time"])
-    assert abs(start - datetime.now(UTC)) < timedelta(seconds=5)
+    assert abs(start - timezone.now()) < timedelta(seconds=5)
     assert end - start == timedelta(days=180)
     past = admin.add_secret(
         tenant["tenant_id"], app["app_id"], end_date_time="2020-01-01T00:00:00Z", secret_text="abc"
@@ -168,3 +169,30 @@ def test_non_loopback_clients_are_refused() -> None:
     assert control.handle(request).status == 403
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
     assert not is_loopback("10.0.0.1")
+
+
+def test_directory_clock_is_pinned_ticks_and_resets(admin: SandboxAdmin, clock) -> None:
+    tenant = admin.create_tenant("Clock Ltd")
+    app = admin.create_application(tenant["tenant_id"], "app")
+    assert admin.set_clock("2031-02-28T23:59:30Z") == {"now": "2031-02-28T23:59:30Z"}
+    secret = admin.add_secret(tenant["tenant_id"], app["app_id"])
+    start = datetime.fromisoformat(secret["start_date_time"])
+    assert (
+        timedelta(0) <= start - datetime(2031, 2, 28, 23, 59, 30, tzinfo=UTC) < timedelta(seconds=5)
+    )
+    assert secret["end_date_time"][:10] == "2031-08-27"  # 180 days on
+    with pytest.raises(SandboxAdminError) as refused:
+        admin.set_clock("tomorrow")
+    assert (refused.value.status, str(refused.value)) == (
+        400,
+        "sandbox admin API answered 400: now must be an ISO 8601 date-time",
+    )
+    assert admin.set_clock(None)["now"][:4] == str(datetime.now(UTC).year)
+    admin.set_clock(clock.iso())
+    admin.reset()  # back to the wall clock
+    tenant = admin.create_tenant("After reset")
+    app = admin.create_application(tenant["tenant_id"], "app")
+    start = datetime.fromisoformat(
+        admin.add_secret(tenant["tenant_id"], app["app_id"])["start_date_time"]
+    )
+    assert abs(start - datetime.now(UTC)) < timedelta(seconds=5)

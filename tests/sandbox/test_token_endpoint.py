@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from onramp.sandbox.admin import SandboxAdmin
 
@@ -39,13 +40,13 @@ def _disabled(admin: SandboxAdmin, world: dict) -> dict:
 
 
 def _expired(admin: SandboxAdmin, world: dict) -> dict:
-    past = datetime.now(UTC) - timedelta(days=1)
+    past = timezone.now() - timedelta(days=1)
     secret = admin.add_secret(world["tenant_id"], world["app_id"], end_date_time=_iso(past))
     return {"client_secret": secret["secret_text"]}
 
 
 def _not_yet_valid(admin: SandboxAdmin, world: dict) -> dict:
-    future = datetime.now(UTC) + timedelta(days=1)
+    future = timezone.now() + timedelta(days=1)
     secret = admin.add_secret(world["tenant_id"], world["app_id"], start_date_time=_iso(future))
     return {"client_secret": secret["secret_text"]}
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from onramp.connections.models import TenantConnection, ValidationRun
+from onramp.connections.services import connection_validate
 from onramp.invitations.models import Invitation
-from onramp.invitations.services import invitation_authenticate, invitation_by_token
+from onramp.invitations.services import invitation_by_token
 from onramp.notifications.services import outbox_deliver
-from onramp.services.models import Service, TenantConnection, ValidationRun
-from onramp.services.services import (
-    ServiceRequest,
-    connection_validate,
-    service_activate,
-    service_create,
-)
+from onramp.services.models import Service
+from onramp.services.onboarding import invitation_authenticate, service_activate, service_create
+from onramp.services.services import ServiceRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
-from onramp.services.services import ServiceRequest, service_create
+from onramp.services.onboarding import service_create
+from onramp.services.services import ServiceRequest
 
 WIZARD_HEADERS = {
     "Referrer-Policy": "no-referrer",

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.connections.models import ValidationRun
 from onramp.m365.errors import message_for
-from onramp.services.models import ValidationRun
 from tests.m365.conftest import make_tenant
 from tests.wizard.conftest import (
     alert_text,

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from onramp.audit.models import AuditEvent
-from onramp.services.models import ValidationRun
+from onramp.connections.models import ValidationRun
 from tests.wizard.conftest import assert_wizard_headers, find, snapshot, text
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 
 from onramp.audit.models import AuditEvent
-from onramp.invitations.services import invitation_revoke
-from onramp.services.models import ValidationRun
+from onramp.connections.models import ValidationRun
+from onramp.services.onboarding import invitation_revoke
 from tests.wizard.conftest import (
     alert_text,
     assert_wizard_headers,

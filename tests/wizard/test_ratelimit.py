@@ -13,11 +13,18 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from onramp.connections.models import ValidationRun
 from onramp.core.models import RateLimitBucket
 from onramp.core.ratelimit import Rate, RetryAfter, hit, wizard_rates
 from onramp.core.tokens import token_hash
-from onramp.services.models import ValidationRun
+from tests.clock import Clock
 from tests.wizard.conftest import assert_wizard_headers, find, snapshot, text
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The product runs in processes of their own here, on the wall clock: no in-process pin."""
+    return Clock.wall()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ Out of scope is "not found" (404): an operator learns nothing about objects it c
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from onramp.accounts.models import Operator, Role, Scope
@@ -44,6 +46,14 @@ def can(operator: Operator, action: str) -> bool:
 def require(operator: Operator, action: str) -> None:
     if not can(operator, action):
         raise Forbidden("Your role does not allow this action.")
+
+
+def require_actor(actor: Any, action: str) -> None:
+    """The check a write makes of whoever asks for it (an ``audit.Actor``): an operator, in a
+    page or by API token, needs the permission; the customer's admin (the invitation link) and
+    the system (the scheduler) act only where their flow calls the write."""
+    if actor.operator is not None:
+        require(actor.operator, action)
 
 
 def customer_scope(operator: Operator, path: str = "") -> Q:

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from onramp.health.selectors import BANDS
+from onramp.connections.expiry import Band
 from onramp.invitations.models import InvitationStatus
 from onramp.services.models import LicenseType, ServiceStatus
 from onramp.services.services import ServiceRequest
@@ -211,7 +211,7 @@ class AuditFilters(Listing):
 
 
 class HealthFilters(Listing):
-    band: Literal[BANDS] | None = None  # type: ignore[valid-type]
+    band: Literal[tuple(Band.values)] | None = None  # type: ignore[valid-type]
     customer_id: UUID | None = None
 
 

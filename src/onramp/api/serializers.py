@@ -12,14 +12,17 @@ from django.utils import timezone
 from onramp.accounts.models import ApiToken, Operator
 from onramp.accounts.services import IssuedToken, scope_text
 from onramp.audit.models import AuditEvent
+from onramp.connections.expiry import days_until
+from onramp.connections.models import ValidationRun
 from onramp.health.models import Alert, ValidationJob
 from onramp.health.selectors import health_row
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import IssuedInvitation
 from onramp.m365.results import format_utc
-from onramp.services.models import Service, ValidationRun
-from onramp.services.selectors import connection_of, days_until, last_validation, newest_invitation
-from onramp.services.services import CreatedService
+from onramp.notifications.selectors import delivery_of
+from onramp.services.models import Service
+from onramp.services.onboarding import CreatedService
+from onramp.services.selectors import connection_of, last_validation, newest_invitation
 from onramp.tenancy.models import Channel, Customer, Provider
 
 
@@ -49,6 +52,7 @@ def invitation_json(
 ) -> dict[str, Any]:
     """Never the link: it is not stored (only its hash)."""
     service = service or invitation.service
+    delivery = delivery_of(invitation)
     return {
         "id": str(invitation.pk),
         "service_id": str(service.pk),
@@ -57,9 +61,9 @@ def invitation_json(
         "full_name": service.full_name,
         "admin_email": invitation.admin_email,
         "status": invitation.effective_status(now or timezone.now()),
-        "email_sent": invitation.email_sent,
-        "email_send_count": invitation.email_send_count,
-        "email_last_error": _text(invitation.email_last_error),
+        "email_sent": delivery.sent,
+        "email_send_count": delivery.send_count,
+        "email_last_error": _text(delivery.last_error),
         "created_at": format_utc(invitation.created_at),
         "expires_at": format_utc(invitation.expires_at),
         "device_authenticated": invitation.device_authenticated,

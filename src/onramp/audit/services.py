@@ -64,7 +64,7 @@ def strip_secrets(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if key not in SECRET_KEYS}
 
 
-def audit_record(
+def _event(
     *,
     actor: Actor,
     action: str,
@@ -80,7 +80,7 @@ def audit_record(
         changes["old"] = strip_secrets(old)
     if new:
         changes["new"] = strip_secrets(new)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         created_at=timezone.now(),
         actor_type=actor.type,
         actor_id=actor.id,
@@ -95,3 +95,17 @@ def audit_record(
         request_id=request.request_id,
         client_ip=request.client_ip,
     )
+
+
+def audit_record(**event: Any) -> AuditEvent:
+    """One event: ``actor``, ``action``, ``target``, ``provider_id``, ``customer_id``, ``old``,
+    ``new`` (secrets dropped whatever the caller passes)."""
+    record = _event(**event)
+    record.save(force_insert=True)
+    return record
+
+
+def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Many events in one insert (a batch of the bulk re-validation), each as ``audit_record``
+    takes it."""
+    return AuditEvent.objects.bulk_create([_event(**event) for event in events])

@@ -5,10 +5,18 @@ Each maps to one row of CONTRACT.md's error table, so every caller reports a fai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from onramp.m365.results import ValidationResult
+
+class Reported(Protocol):
+    """A validation outcome as core sees it (m365's ``ValidationResult``, which core, at the
+    bottom, may not import): the message to show; callers read the rest of the result."""
+
+    @property
+    def message(self) -> str: ...
+
+
+R = TypeVar("R", bound=Reported)
 
 
 class DomainError(Exception):
@@ -41,21 +49,21 @@ class InvalidInput(DomainError):
         self.errors = errors
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError, Generic[R]):
     """Microsoft answered and the credentials fail a check."""
 
     code = "validation_failed"
 
-    def __init__(self, validation: ValidationResult) -> None:
+    def __init__(self, validation: R) -> None:
         super().__init__(validation.message)
         self.validation = validation
 
 
-class MicrosoftUnavailable(DomainError):
+class MicrosoftUnavailable(DomainError, Generic[R]):
     """Microsoft throttled or could not be reached: nothing was changed."""
 
     code = "microsoft_unavailable"
 
-    def __init__(self, validation: ValidationResult) -> None:
+    def __init__(self, validation: R) -> None:
         super().__init__(validation.message)
         self.validation = validation

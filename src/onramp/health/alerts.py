@@ -16,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
+from onramp.connections.expiry import days_until
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.health.models import Alert, AlertKind
 from onramp.m365.results import TRANSIENT_REASONS, ValidationResult
 from onramp.notifications.services import outbox_enqueue
-from onramp.services.models import Service, TenantConnection, ValidationRun
-from onramp.services.selectors import days_until
+from onramp.services.models import Service
 
 if TYPE_CHECKING:
     from onramp.health.models import ValidationJob

@@ -10,25 +10,13 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
+from onramp.connections.expiry import CRITICAL_DAYS, WARNING_DAYS, band_for, days_until
+from onramp.connections.models import ValidationRun
 from onramp.core.lookup import get_or_not_found
 from onramp.health.models import ValidationJob
-from onramp.services.models import Service, ServiceStatus, ValidationRun
-from onramp.services.selectors import days_until, services_visible
+from onramp.services.models import Service, ServiceStatus
+from onramp.services.selectors import services_visible
 from onramp.tenancy.selectors import customers_visible
-
-BANDS = ("expired", "critical", "warning", "ok", "unknown")
-
-
-def band_for(days: int | None) -> str:
-    if days is None:
-        return "unknown"
-    if days < 0:
-        return "expired"
-    if days < 7:
-        return "critical"
-    if days < 30:
-        return "warning"
-    return "ok"
 
 
 @dataclass(frozen=True)
@@ -98,7 +86,7 @@ EXPIRES = "connection__secret_expires_at"
 
 
 def in_band(services: QuerySet, band: str, today: date | None = None) -> QuerySet:
-    """Services whose secret's band (health.selectors.band_for of the days until expiry) is
+    """Services whose secret's band (``band_for`` of the days until expiry) is
     ``band``, as a filter the database applies, so paging stays exact."""
     midnight = datetime.combine(today or timezone.now().date(), time.min, tzinfo=UTC)
 
@@ -108,8 +96,10 @@ def in_band(services: QuerySet, band: str, today: date | None = None) -> QuerySe
     condition = {
         "unknown": Q(**{f"{EXPIRES}__isnull": True}),
         "expired": Q(**{f"{EXPIRES}__lt": day(0)}),
-        "critical": Q(**{f"{EXPIRES}__gte": day(0), f"{EXPIRES}__lt": day(7)}),
-        "warning": Q(**{f"{EXPIRES}__gte": day(7), f"{EXPIRES}__lt": day(30)}),
-        "ok": Q(**{f"{EXPIRES}__gte": day(30)}),
+        "critical": Q(**{f"{EXPIRES}__gte": day(0), f"{EXPIRES}__lt": day(CRITICAL_DAYS)}),
+        "warning": Q(
+            **{f"{EXPIRES}__gte": day(CRITICAL_DAYS), f"{EXPIRES}__lt": day(WARNING_DAYS)}
+        ),
+        "ok": Q(**{f"{EXPIRES}__gte": day(WARNING_DAYS)}),
     }[band]
     return services.filter(condition)

@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require
-from onramp.audit.models import AuditEvent
+from onramp.audit.services import Actor
+from onramp.connections.models import (
+    TenantConnection,
+    ValidationRun,
+    ValidationTrigger,
+)
+from onramp.connections.services import Validated, connection_apply, validation_runs_store
 from onramp.core.crypto import secret_box
 from onramp.core.errors import Forbidden, InvalidInput
 from onramp.core.tasks import enqueue_on_commit
@@ -30,15 +36,7 @@ from onramp.health.alerts import alerts_for_batch
 from onramp.health.models import JobStatus, ValidationJob
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
-from onramp.services.models import (
-    ExpirySource,
-    Service,
-    ServiceStatus,
-    TenantConnection,
-    ValidationRun,
-    ValidationTrigger,
-)
-from onramp.services.validation import connection_facts
+from onramp.services.models import Service, ServiceStatus
 from onramp.tenancy.selectors import customers_visible, providers_visible
 
 MAX_ATTEMPTS = 4
@@ -174,6 +172,7 @@ def validate_with_retries(
             client_id=target.client_id,
             client_secret=target.secret,
             expected_tenant_id=target.expected_tenant_id or None,
+            now=timezone.now(),
         )
         if not result.transient or attempt == max_attempts:
             return result
@@ -275,30 +274,19 @@ def _store(
         fresh = [(t, r) for t, r in finished if t.service_id not in done_already]
         if not fresh:
             return
-        runs = ValidationRun.objects.bulk_create(
-            [
-                ValidationRun(
-                    service_id=t.service_id,
-                    job=job,
-                    trigger=trigger,
-                    ok=r.ok,
-                    reason=r.reason or "",
-                    message=r.message,
-                    result=r.as_dict(),
-                    validated_at=r.validated_at,
-                    actor_label="Onramp",
-                )
-                for t, r in fresh
-            ]
-        )
         ids = [t.service_id for t, _ in fresh]
         services = {
             s.pk: s
             for s in Service.objects.select_related("customer", "provider").filter(pk__in=ids)
         }
+        runs = validation_runs_store(
+            validated=[Validated(r, service=services[t.service_id]) for t, r in fresh],
+            trigger=trigger,
+            actor=Actor.system(),
+            job=job,
+        )
         connections = {c.service_id: c for c in TenantConnection.objects.filter(service_id__in=ids)}
-        _refresh_connections(fresh, connections)
-        _audit_runs(job, fresh, runs, services)
+        _apply_to_connections(fresh, connections)
         alerts_for_batch(job, fresh, runs, services, connections)
         counts = {"ok": 0, "failed": 0, "errors": 0}
         for _, result in fresh:
@@ -314,56 +302,15 @@ def _store(
         progress(ValidationJob.objects.get(pk=job.pk))
 
 
-def _refresh_connections(
+def _apply_to_connections(
     fresh: list[tuple[_Target, ValidationResult]], connections: dict[Any, TenantConnection]
 ) -> None:
-    """Keep what Microsoft told us (as Validate Authentication does), in the database and in
-    ``connections``, which the alerts read next."""
+    """The one rule (``connection_apply``), written only where it changed something, in the
+    database and in ``connections``, which the alerts read next."""
     for target, result in fresh:
         connection = connections.get(target.service_id)
-        if connection is None or not result.credentials_accepted:
-            continue
-        changes = connection_facts(result)
-        if result.client_secret_expires_at is not None:
-            changes["secret_expiry_source"] = ExpirySource.MICROSOFT
-        changes = {k: v for k, v in changes.items() if getattr(connection, k) != v}
-        if changes:  # usually nothing changed since the last run: no write at all
-            TenantConnection.objects.filter(pk=connection.pk).update(**changes)
-            for name, value in changes.items():
-                setattr(connection, name, value)
-
-
-def _audit_runs(
-    job: ValidationJob,
-    fresh: list[tuple[_Target, ValidationResult]],
-    runs: list[ValidationRun],
-    services: dict[Any, Service],
-) -> None:
-    now = timezone.now()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                created_at=now,
-                actor_type="system",
-                actor_label="Onramp",
-                provider_id=services[t.service_id].provider_id,
-                customer_id=services[t.service_id].customer_id,
-                action="connection.validated",
-                target_type="service",
-                target_id=str(t.service_id),
-                target_label=services[t.service_id].short_name,
-                changes={
-                    "new": {
-                        "ok": r.ok,
-                        "reason": r.reason,
-                        "job": str(job.pk),
-                        "validation_run": run.pk,
-                    }
-                },
-            )
-            for (t, r), run in zip(fresh, runs, strict=True)
-        ]
-    )
+        if connection is not None and (changed := connection_apply(connection, result)):
+            TenantConnection.objects.filter(pk=connection.pk).update(**changed)
 
 
 def _finish_if_complete(job_id: Any) -> ValidationJob:

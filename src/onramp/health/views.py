@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from onramp.accounts.models import Scope
+from onramp.connections.expiry import Band
 from onramp.core.csv_export import csv_response
 from onramp.core.views.ui import (
     choice,
@@ -21,7 +22,7 @@ from onramp.core.views.ui import (
     sorting,
 )
 from onramp.health.models import JobStatus
-from onramp.health.selectors import BANDS, HealthRow, health_row, health_rows, in_band, job_get
+from onramp.health.selectors import HealthRow, health_row, health_rows, in_band, job_get
 from onramp.health.services import validation_job_start
 from onramp.services.views.portal import customer_filter
 from onramp.tenancy.selectors import customer_get, customers_visible
@@ -36,13 +37,6 @@ HEALTH_HEADERS = [
     ("validated", "Last validation"),
     ("days", "Days until the secret expires"),
 ]
-BAND_LABELS = {
-    "expired": "Expired",
-    "critical": "Critical (< 7 days)",
-    "warning": "Warning (< 30 days)",
-    "ok": "OK",
-    "unknown": "Unknown",
-}
 CSV_COLUMNS = [
     "short_name",
     "customer",
@@ -84,7 +78,7 @@ def health_list(request: HttpRequest) -> HttpResponse:
     operator = request.user
     customers = list(customers_visible(operator).only("id", "name", "provider_id", "channel_id"))
     services = health_rows(operator).prefetch_related(None)
-    band = choice(request, "band", BANDS)
+    band = choice(request, "band", Band.values)
     customer = customer_filter(request, customers)
     if band:
         services = in_band(services, band)
@@ -99,7 +93,7 @@ def health_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "customers": customers,
-        "bands": [(value, BAND_LABELS[value]) for value in BANDS],
+        "bands": Band.choices,
         "band": band,
         "customer": customer,
         "filtered": bool(band or customer),
@@ -127,7 +121,7 @@ def validate_all(request: HttpRequest) -> HttpResponse:
         scope="customer" if customer_id else "all",
         target_id=customer_id or None,
     )
-    return redirect("services:health-job", job_id=job.pk)
+    return redirect("health:job", job_id=job.pk)
 
 
 def job_covers(operator: Any, job: Any) -> str:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from onramp.connections.models import ConnectionMethod, HeldCredentials
 from onramp.core.models import UUIDModel
 
 
@@ -26,7 +27,7 @@ class InvitationStatus(models.TextChoices):
 OPEN_STATUSES = (InvitationStatus.PENDING, InvitationStatus.AUTHENTICATED)
 
 
-class Invitation(UUIDModel):
+class Invitation(UUIDModel, HeldCredentials):
     service = models.ForeignKey(
         "services.Service", on_delete=models.CASCADE, related_name="invitations"
     )
@@ -48,25 +49,14 @@ class Invitation(UUIDModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     opened_at = models.DateTimeField(null=True, blank=True)
-    # Credentials received through the wizard; the tenant is pinned at the first success.
+    # The credentials received through the wizard (HeldCredentials) are pinned to the tenant of
+    # the first success.
     authenticated_at = models.DateTimeField(null=True, blank=True)
-    authenticated_method = models.CharField(max_length=32, blank=True)
-    tenant_id = models.CharField(max_length=36, blank=True)
-    tenant_display_name = models.CharField(max_length=256, blank=True)
-    tenant_default_domain = models.CharField(max_length=253, blank=True)
-    client_id = models.CharField(max_length=64, blank=True)
-    secret_sealed = models.TextField(blank=True)
-    secret_key_id = models.CharField(max_length=8, blank=True)
-    secret_hint = models.CharField(max_length=3, blank=True)
-    secret_expires_at = models.DateTimeField(null=True, blank=True)
-    granted_permissions = models.JSONField(default=list)
-    assigned_roles = models.JSONField(default=list)
+    authenticated_method = models.CharField(
+        max_length=32, choices=ConnectionMethod.choices, blank=True
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # Delivery of the invitation email (updated by the outbox task).
-    email_sent = models.BooleanField(default=False)
-    email_send_count = models.PositiveIntegerField(default=0)
-    email_last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,7 +84,3 @@ class Invitation(UUIDModel):
     @property
     def device_authenticated(self) -> bool:
         return self.authenticated_at is not None
-
-    @property
-    def holds_credentials(self) -> bool:
-        return bool(self.secret_sealed)

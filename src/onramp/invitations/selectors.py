@@ -9,12 +9,13 @@ from onramp.accounts.models import Operator
 from onramp.accounts.scoping import owned_scope
 from onramp.core.lookup import get_or_not_found
 from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus
+from onramp.notifications.selectors import with_delivery
 
 
 def invitations_visible(operator: Operator) -> QuerySet[Invitation]:
     """Filtered on the invitation's own provider / customer columns, so the sorted indexes on
     ``(provider | customer, -created_at, -id)`` serve a page without a join or a sort."""
-    return (
+    return with_delivery(
         Invitation.objects.select_related("service", "customer")
         .filter(owned_scope(operator))
         .order_by("-created_at", "-id")

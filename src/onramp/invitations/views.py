@@ -27,13 +27,9 @@ from onramp.core.ratelimit import link_attempt_wait
 from onramp.core.tokens import mask_token
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
-from onramp.invitations.services import (
-    TenantPinned,
-    invitation_authenticate,
-    invitation_by_token,
-    invitation_open,
-)
+from onramp.invitations.services import TenantPinned, invitation_by_token, invitation_open
 from onramp.m365.results import ValidationResult
+from onramp.services.onboarding import invitation_authenticate
 
 logger = logging.getLogger("onramp.wizard")
 

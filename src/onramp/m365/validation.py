@@ -12,6 +12,7 @@ import base64
 import functools
 import json
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,8 +67,15 @@ class _Stop(Exception):
 class ValidationClient:
     """Thread-safe; share one per configuration (see ``get_client``)."""
 
-    def __init__(self, config: MicrosoftConfig, *, parallelism: int = 64) -> None:
+    def __init__(
+        self,
+        config: MicrosoftConfig,
+        *,
+        parallelism: int = 64,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.config = config
+        self.clock = clock
         self.transport = MicrosoftTransport(config)
         self._executor = ThreadPoolExecutor(parallelism, thread_name_prefix="m365")
 
@@ -78,8 +86,11 @@ class ValidationClient:
         client_id: str,
         client_secret: str,
         expected_tenant_id: str | None = None,
+        now: datetime | None = None,
     ) -> ValidationResult:
+        """Days until expiry count from the date of ``now`` (default: this client's clock)."""
         run = _Run(self, tenant.strip(), client_id.strip(), client_secret, expected_tenant_id)
+        run.result.validated_at = now or run.result.validated_at
         return run.execute()
 
     # --- the round trips -------------------------------------------------------------
@@ -149,7 +160,7 @@ class _Run:
         self.outcomes: dict[str, _Outcome] = {}
         self.result = ValidationResult(
             ok=False,
-            validated_at=datetime.now(UTC),
+            validated_at=client.clock(),
             reason=None,
             message="",
             checks=[],

@@ -24,6 +24,7 @@ from onramp.audit.services import Actor, audit_record
 from onramp.core.crypto import secret_box
 from onramp.core.tasks import enqueue_in_transaction
 from onramp.notifications.models import OutboxMessage, OutboxStatus
+from onramp.notifications.selectors import Delivery, delivery_of
 
 logger = logging.getLogger(__name__)
 DELIVER_TASK = "onramp.notifications.tasks.deliver_outbox_message"
@@ -86,6 +87,7 @@ def outbox_deliver(message_id: str) -> str:
 
 def _record_success(message: OutboxMessage) -> str:
     with transaction.atomic():
+        before = delivery_of(message.invitation) if message.invitation_id else None
         now = timezone.now()
         OutboxMessage.objects.filter(pk=message.pk).update(
             status=OutboxStatus.SENT,
@@ -95,8 +97,8 @@ def _record_success(message: OutboxMessage) -> str:
             attempts=message.attempts + 1,
             last_error="",
         )
-        if message.invitation_id:
-            _update_invitation(message, sent=True, error="")
+        if before is not None:
+            _audit_delivery(message, before, sent=True, error="")
     return OutboxStatus.SENT
 
 
@@ -124,6 +126,7 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
     delay = settings.OUTBOX_BACKOFF_SECONDS * 2 ** (attempts - 1)
     logger.warning("outbox message %s attempt %s failed: %s", message.pk, attempts, error)
     with transaction.atomic():
+        before = delivery_of(message.invitation) if message.invitation_id else None
         OutboxMessage.objects.filter(pk=message.pk).update(
             status=OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED,
             attempts=attempts,
@@ -132,42 +135,30 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> str:
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             payload_sealed="" if permanent else message.payload_sealed,
         )
-        if message.invitation_id:
-            _update_invitation(message, sent=False, error=error, permanent=permanent)
+        if before is not None and permanent:
+            _audit_delivery(message, before, sent=False, error=error)
     return OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED
 
 
-def _update_invitation(
-    message: OutboxMessage, *, sent: bool, error: str, permanent: bool = False
-) -> None:
-    from onramp.invitations.models import Invitation
-
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("service")
-        .get(pk=message.invitation_id)
+def _audit_delivery(message: OutboxMessage, before: Delivery, *, sent: bool, error: str) -> None:
+    """A sent or finally failed invitation email, with the invitation's delivery before and
+    after (read from the outbox, which alone holds it)."""
+    invitation = message.invitation
+    after = delivery_of(invitation)
+    audit_record(
+        actor=Actor.system(),
+        action="invitation.emailed" if sent else "invitation.email_failed",
+        target=invitation,
+        provider_id=invitation.provider_id,
+        customer_id=invitation.customer_id,
+        old={"email_sent": before.sent, "email_send_count": before.send_count},
+        new={
+            "email_sent": after.sent,
+            "email_send_count": after.send_count,
+            "to": message.to_email,
+            **({"error": error} if error else {}),
+        },
     )
-    old = {"email_sent": invitation.email_sent, "email_send_count": invitation.email_send_count}
-    invitation.email_send_count += 1
-    invitation.email_last_error = error
-    if sent:
-        invitation.email_sent = True
-    invitation.save(update_fields=["email_send_count", "email_last_error", "email_sent"])
-    if sent or permanent:
-        audit_record(
-            actor=Actor.system(),
-            action="invitation.emailed" if sent else "invitation.email_failed",
-            target=invitation,
-            provider_id=invitation.service.provider_id,
-            customer_id=invitation.service.customer_id,
-            old=old,
-            new={
-                "email_sent": invitation.email_sent,
-                "email_send_count": invitation.email_send_count,
-                "to": message.to_email,
-                **({"error": error} if error else {}),
-            },
-        )
 
 
 def outbox_due_ids(limit: int = 500) -> list[str]:

@@ -55,13 +55,18 @@ class SandboxAdmin:
         permissions: list[str] | None = None,
         roles: list[str] | None = None,
         enabled: bool = True,
+        **fields: Any,
     ) -> dict:
-        """Returns {app_id, object_id, service_principal_id}."""
+        """Returns {app_id, object_id, service_principal_id}.
+
+        Fields: sign_in_audience, redirect_uris, public_client (the sign-in app's settings).
+        """
         body = {
             "display_name": display_name,
             "permissions": permissions or [],
             "roles": roles or [],
             "enabled": enabled,
+            **fields,
         }
         return self._call("POST", f"/tenants/{tenant_id}/applications", body)
 
@@ -79,6 +84,33 @@ class SandboxAdmin:
     def delete_secret(self, tenant_id: str, app_id: str, key_id: str) -> None:
         self._call("DELETE", f"/tenants/{tenant_id}/applications/{app_id}/secrets/{key_id}")
 
+    def create_user(
+        self, tenant_id: str, user_principal_name: str, password: str, **fields: Any
+    ) -> dict:
+        """Fields: roles, eligible_roles (PIM, not active), usage_location. Returns {id}."""
+        body = {"user_principal_name": user_principal_name, "password": password, **fields}
+        return self._call("POST", f"/tenants/{tenant_id}/users", body)
+
+    def add_certificate(self, tenant_id: str, app_id: str, certificate_pem: str) -> dict:
+        """Returns {key_id, thumbprint_sha1, start_date_time, end_date_time}."""
+        path = f"/tenants/{tenant_id}/applications/{app_id}/certificates"
+        return self._call("POST", path, {"certificate_pem": certificate_pem})
+
+    def set_policy(self, tenant_id: str, **fields: Any) -> dict:
+        """Fields: passwords_allowed, max_password_lifetime_days."""
+        return self._call("PUT", f"/tenants/{tenant_id}/policy", fields)
+
+    def set_conditional_access(self, tenant_id: str, **fields: Any) -> dict:
+        """Fields: block_device_code, block_sign_in."""
+        return self._call("PUT", f"/tenants/{tenant_id}/conditional-access", fields)
+
+    def applications(self, tenant_id: str) -> list[dict]:
+        """The application objects homed in the tenant, without secret values."""
+        return self._call("GET", f"/tenants/{tenant_id}/applications")
+
+    def tenant(self, tenant_id: str) -> dict:
+        return self._call("GET", f"/tenants/{tenant_id}")
+
     def set_faults(self, **fields: Any) -> dict:
         """Fields: latency_ms, status, rate, retry_after, paths ("token", "graph" or "all")."""
         return self._call("PUT", "/faults", fields)
@@ -93,6 +125,10 @@ class SandboxAdmin:
     def requests_total(self) -> int:
         """How many client requests were served since the start or the last reset."""
         return self._call("GET", "/requests")["total"]
+
+    def set_clock(self, now: str | None) -> dict:
+        """Pins the directory's clock (ISO 8601) to the tests' "now"; None returns to the wall."""
+        return self._call("PUT", "/clock", {"now": now})
 
     def reset(self) -> None:
         self._call("POST", "/reset")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from onramp.sandbox.state import AdminError, World
+from onramp.sandbox.tenant_admin import TenantAdmin
 from onramp.sandbox.web import Request, Response, json_response
 
 Handler = Callable[[Any, list[str]], tuple[int, Any]]
@@ -25,7 +25,7 @@ def is_loopback(address: str) -> bool:
 class Control:
     def __init__(self, world: World) -> None:
         self.world = world
-        w = world
+        w, t = world, TenantAdmin(world)
         # (method, path pattern with "*" for an id, handler(body, ids) -> (status, payload))
         self._routes: list[tuple[str, tuple[str, ...], Handler]] = [
             ("POST", ("tenants",), lambda b, _: (201, w.create_tenant(b))),
@@ -37,8 +37,18 @@ class Control:
              lambda b, ids: (201, w.add_secret(ids[0], ids[1], b))),
             ("DELETE", ("tenants", "*", "applications", "*", "secrets", "*"),
              self._delete_secret),
+            ("GET", ("tenants", "*"), lambda b, ids: (200, t.tenant_view(ids[0]))),
+            ("GET", ("tenants", "*", "applications"),
+             lambda b, ids: (200, t.applications(ids[0]))),
+            ("POST", ("tenants", "*", "users"), lambda b, ids: (201, t.create_user(ids[0], b))),
+            ("POST", ("tenants", "*", "applications", "*", "certificates"),
+             lambda b, ids: (201, t.add_certificate(ids[0], ids[1], b))),
+            ("PUT", ("tenants", "*", "policy"), lambda b, ids: (200, t.set_policy(ids[0], b))),
+            ("PUT", ("tenants", "*", "conditional-access"),
+             lambda b, ids: (200, t.set_conditional_access(ids[0], b))),
             ("PUT", ("faults",), lambda b, _: (200, w.set_faults(b))),
-            ("GET", ("faults",), lambda b, _: (200, asdict(w.faults))),
+            ("GET", ("faults",), lambda b, _: (200, w.faults.public())),
+            ("PUT", ("clock",), lambda b, _: (200, w.set_clock(b))),
             ("GET", ("requests",), lambda b, _: (200, w.request_log())),
             ("POST", ("reset",), self._reset),
         ]  # fmt: skip

@@ -6,66 +6,49 @@ Order of checks follows Graph: token first (401), then the route (400), then the
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
-from onramp.sandbox import directory
+from onramp.sandbox.catalog import GRAPH_APP_ID
 from onramp.sandbox.certs import SigningKey
-from onramp.sandbox.errors import (
-    GRAPH_CONTENT_TYPE,
-    GraphError,
-    bad_request,
-    forbidden,
-    graph_error_body,
-    not_found,
-)
-from onramp.sandbox.model import GRAPH_APP_ID, Tenant
+from onramp.sandbox.errors import GRAPH_CONTENT_TYPE, GraphError, bad_request, graph_error_body
+from onramp.sandbox.graph_reads import READ_ROUTES
+from onramp.sandbox.graph_writes import WRITE_ROUTES
+from onramp.sandbox.model import Tenant
+from onramp.sandbox.odata import Query
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response, parse_query
 
 AUDIENCES = ["https://graph.microsoft.com", "https://graph.microsoft.com/", GRAPH_APP_ID]
-_READ_DIRECTORY = {"Directory.Read.All", "Directory.ReadWrite.All"}
-ORGANIZATION_ROLES = {"Organization.Read.All", "Organization.ReadWrite.All", *_READ_DIRECTORY}
-APPLICATION_ROLES = {"Application.Read.All", "Application.ReadWrite.All", *_READ_DIRECTORY}
 BATCH_LIMIT = 20
-_APP_BY_APP_ID = re.compile(r"^applications\(appId='([^']*)'\)$")
-_SP_BY_APP_ID = re.compile(r"^servicePrincipals\(appId='([^']*)'\)$")
-_ASSIGNMENTS = re.compile(r"^servicePrincipals/([^/]+)/appRoleAssignments$")
-_FILTER_APP_ID = re.compile(r"^\s*appId\s+eq\s+'([^']*)'\s*$", re.I)
-
-Query = dict[str, str]
 
 
-def _selected(query: Query, available: Iterable[str], type_name: str) -> list[str]:
-    """The properties named by `$select` (case-insensitive, as in Graph); [] when absent."""
-    wanted = [name.strip() for name in query.get("$select", "").split(",") if name.strip()]
-    by_lower = {key.lower(): key for key in available}
-    chosen = []
-    for name in wanted:
-        if name.lower() not in by_lower:
-            raise GraphError(
-                400,
-                "Request_BadRequest",
-                f"Could not find a property named '{name}' on type 'microsoft.graph.{type_name}'.",
-            )
-        chosen.append(by_lower[name.lower()])
-    return chosen
+@dataclass
+class Call:
+    """One Graph request as a handler sees it: the caller's tenant and token, query and body."""
+
+    world: World
+    tenant: Tenant
+    claims: dict
+    query: Query
+    headers: dict[str, str]
+    body: Any
+    base: str  # https://host:port/graph/v1.0
+    path: str
+
+    @property
+    def context(self) -> str:
+        return f"{self.base}/$metadata#"
 
 
-def _select(entity: dict, query: Query, type_name: str) -> tuple[dict, str]:
-    """Apply `$select`; return the entity and the context suffix naming the selection."""
-    chosen = _selected(query, entity, type_name)
-    if not chosen:
-        return entity, ""
-    return {key: entity[key] for key in chosen}, f"({','.join(chosen)})"
-
-
-def _require(claims: dict, allowed: set[str]) -> None:
-    if not allowed & set(claims.get("roles") or []):
-        raise forbidden()
+Handler = Callable[..., tuple[int, dict | None]]
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [*READ_ROUTES, *WRITE_ROUTES]
 
 
 class Graph:
@@ -77,18 +60,25 @@ class Graph:
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or request_id
         headers = {"request-id": request_id, "client-request-id": client_request_id}
+        reply: tuple[int, dict | None]
         try:
             claims = self._authenticate(request)
             path = request.path.removeprefix("/graph")
             if path.rstrip("/") == "/v1.0/$batch":
                 if request.method != "POST":
                     raise self._method_not_allowed()
-                body = self._batch(request, claims)
+                reply = 200, self._batch(request, claims)
             else:
-                body = self._dispatch(request.method, path, request.query, claims, request.base_url)
+                reply = self._dispatch(
+                    request.method, path, request.query, request.headers, request.body,
+                    claims, request.base_url,
+                )  # fmt: skip
         except GraphError as error:
             return self.error_response(error, request_id, client_request_id)
-        return json_response(200, body, headers, content_type=GRAPH_CONTENT_TYPE)
+        status, body = reply
+        if body is None:
+            return Response(status, b"", headers)
+        return json_response(status, body, headers, content_type=GRAPH_CONTENT_TYPE)
 
     @staticmethod
     def error_response(error: GraphError, request_id: str, client_request_id: str) -> Response:
@@ -133,90 +123,44 @@ class Graph:
             "Specified HTTP method is not allowed for the request target.",
         )
 
-    def _dispatch(self, method: str, path: str, query: Query, claims: dict, base: str) -> dict:
-        """Answer one Graph read; raises GraphError for anything but 200."""
+    def _dispatch(
+        self, method: str, path: str, query: Query, headers: dict[str, str], raw: bytes,
+        claims: dict, base: str,
+    ) -> tuple[int, dict | None]:  # fmt: skip
+        """Answer one Graph call; raises GraphError for failures."""
         version, _, resource = path.lstrip("/").partition("/")
         if version != "v1.0":
             raise bad_request(f"Invalid version: {version}")
         resource = resource.rstrip("/")
-        context = f"{base}/graph/v1.0/$metadata#"
-        routes: list[tuple[re.Pattern[str] | str, Callable[..., dict]]] = [
-            ("organization", self._organization),
-            (_APP_BY_APP_ID, self._application),
-            ("applications", self._applications),
-            (_SP_BY_APP_ID, self._service_principal),
-            (_ASSIGNMENTS, self._assignments),
-        ]
-        for pattern, handler in routes:
-            match = pattern.match(resource) if isinstance(pattern, re.Pattern) else None
-            if match or resource == pattern:
-                if method != "GET":
-                    raise self._method_not_allowed()
-                with self.world.lock:
-                    tenant = self.world.resolve(str(claims["tid"]))
-                    if tenant is None:
-                        raise not_found(str(claims["tid"]))
-                    arguments = match.groups() if match else ()
-                    return handler(tenant, claims, query, context, *arguments)
+        allowed = False
+        for verb, pattern, handler in ROUTES:
+            match = pattern.match(resource)
+            if match is None:
+                continue
+            if verb != method:
+                allowed = True
+                continue
+            body = self._json(raw) if method in ("POST", "PATCH") else None
+            with self.world.lock:
+                tenant = self.world.resolve(str(claims["tid"]))
+                if tenant is None:
+                    raise GraphError(404, "Request_ResourceNotFound", "Tenant not found.")
+                call = Call(self.world, tenant, claims, query, headers, body,
+                            f"{base}/graph/v1.0", resource)  # fmt: skip
+                return handler(call, *match.groups())
+        if allowed:
+            raise self._method_not_allowed()
         raise bad_request(f"Resource not found for the segment '{resource.split('/')[0]}'.")
 
     @staticmethod
-    def _organization(tenant: Tenant, claims: dict, query: Query, context: str) -> dict:
-        _require(claims, ORGANIZATION_ROLES)
-        entity, suffix = _select(directory.organization(tenant), query, "organization")
-        return {"@odata.context": f"{context}organization{suffix}", "value": [entity]}
-
-    @staticmethod
-    def _application(tenant: Tenant, claims: dict, query: Query, context: str, app_id: str) -> dict:
-        _require(claims, APPLICATION_ROLES)
-        app = tenant.applications.get(app_id.lower())
-        if app is None:
-            raise not_found(app_id)
-        entity, suffix = _select(directory.application(tenant, app), query, "application")
-        return {"@odata.context": f"{context}applications{suffix}/$entity", **entity}
-
-    @staticmethod
-    def _applications(tenant: Tenant, claims: dict, query: Query, context: str) -> dict:
-        _require(claims, APPLICATION_ROLES)
-        apps = list(tenant.applications.values())
-        if "$filter" in query:
-            match = _FILTER_APP_ID.match(query["$filter"])
-            if match is None:
-                raise GraphError(
-                    400,
-                    "Request_UnsupportedQuery",
-                    "Unsupported or invalid query filter clause specified for resource "
-                    "'Application'.",
-                )
-            apps = [app for app in apps if app.app_id == match.group(1).lower()]
-        chosen = _selected(query, directory.APPLICATION_FIELDS, "application")
-        items = [directory.application(tenant, app) for app in apps]
-        if chosen:
-            items = [{key: item[key] for key in chosen} for item in items]
-        suffix = f"({','.join(chosen)})" if chosen else ""
-        return {"@odata.context": f"{context}applications{suffix}", "value": items}
-
-    @staticmethod
-    def _service_principal(
-        tenant: Tenant, claims: dict, query: Query, context: str, app_id: str
-    ) -> dict:
-        _require(claims, APPLICATION_ROLES)
-        found = directory.service_principal(tenant, app_id)
-        if found is None:
-            raise not_found(app_id)
-        entity, suffix = _select(found, query, "servicePrincipal")
-        return {"@odata.context": f"{context}servicePrincipals{suffix}/$entity", **entity}
-
-    @staticmethod
-    def _assignments(tenant: Tenant, claims: dict, query: Query, context: str, sp_id: str) -> dict:
-        _require(claims, APPLICATION_ROLES)
-        items = directory.app_role_assignments(tenant, sp_id)
-        if items is None:
-            raise not_found(sp_id)
-        return {
-            "@odata.context": f"{context}servicePrincipals('{sp_id}')/appRoleAssignments",
-            "value": items,
-        }
+    def _json(raw: bytes) -> dict:
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            raise bad_request("Unable to read JSON request payload.") from None
+        if not isinstance(body, dict):
+            raise bad_request("Unable to read JSON request payload.")
+        return body
 
     def _batch(self, request: Request, claims: dict) -> dict:
         """JSON batching: each request answered as it would be alone, in the order given."""
@@ -248,14 +192,17 @@ class Graph:
         try:
             if "://" in path:
                 raise bad_request("Invalid request URL: batch URLs must be relative.")
-            body = self._dispatch(
+            sub_body = item.get("body")
+            raw = json.dumps(sub_body).encode() if sub_body is not None else b""
+            status, body = self._dispatch(
                 item["method"].upper(),
                 "/v1.0/" + path.lstrip("/"),
                 parse_query(query),
+                sub_headers,
+                raw,
                 claims,
                 request.base_url,
             )
-            status = 200
         except GraphError as error:
             status = error.status
             headers.update(error.headers)

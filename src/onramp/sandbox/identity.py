@@ -1,59 +1,33 @@
-"""The identity platform: discovery, keys, the client-credentials token endpoint, device code.
+"""The identity platform: discovery, keys, instance discovery and the device-code request.
 
-The token endpoint checks in Entra's order (see msidentity.md section 8) so that each mistake
-surfaces as the AADSTS code a real tenant would give.
+Token grants live in `grants.py`, the browser pages in `authorize.py`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import re
 import secrets
 import string
 import time
-from datetime import UTC, datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+from onramp.sandbox.authorize import Pages
 from onramp.sandbox.certs import SigningKey
-from onramp.sandbox.errors import aad_error
-from onramp.sandbox.model import DIRECTORY_ROLES, GRAPH_RESOURCES, TEAMS_RESOURCES, Tenant
+from onramp.sandbox.ests import (
+    MULTI_TENANT,
+    NO_STORE,
+    app_not_found,
+    error,
+    missing,
+    resolve_tenant,
+)
+from onramp.sandbox.grants import TokenEndpoint
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_GUID_LIKE = re.compile(r"^[0-9a-f-]*-[0-9a-f-]*$", re.I)
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.I)
-_MULTI_TENANT = {"common", "organizations", "consumers"}
-TOKEN_LIFETIME = 3599
 CLAIMS_SUPPORTED = (
     "sub iss cloud_instance_name cloud_instance_host_name cloud_graph_host_name msgraph_host aud "
     "exp iat auth_time acr nonce preferred_username name tid ver at_hash c_hash email"
 ).split()
-_NO_STORE = {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"}
-
-
-def well_formed(segment: str) -> bool:
-    """A GUID or a DNS name; GUID look-alikes with wrong groups are malformed, as in Entra."""
-    if _GUID.match(segment):
-        return True
-    if _GUID_LIKE.match(segment) or len(segment) > 253:
-        return False
-    return all(_LABEL.match(label) for label in segment.split("."))
-
-
-def _basic_credentials(header: str) -> tuple[str, str] | None:
-    """client_secret_basic: base64(urlencode(id):urlencode(secret))."""
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, _, secret = decoded.partition(":")
-    return unquote(client_id), unquote(secret)
 
 
 class Identity:
@@ -62,23 +36,30 @@ class Identity:
     def __init__(self, world: World, key: SigningKey) -> None:
         self.world = world
         self.key = key
+        self.tokens = TokenEndpoint(world, key)
+        self.pages = Pages(world)
         self._routes = {
             "v2.0/.well-known/openid-configuration": ("GET", self.discovery),
             "discovery/v2.0/keys": ("GET", self.keys),
-            "oauth2/v2.0/token": ("POST", self.token),
+            "oauth2/v2.0/token": ("POST", self.tokens.token),
             "oauth2/v2.0/devicecode": ("POST", self.devicecode),
+            "oauth2/v2.0/authorize": ("GET", self.pages.authorize),
+            "login": ("POST", self.pages.login),
+            "v2.0/adminconsent": ("GET", self.pages.admin_consent),
         }
 
     def handle(self, request: Request) -> Response:
         segment, _, rest = request.path.lstrip("/").partition("/")
         if segment == "common" and rest == "discovery/instance" and request.method == "GET":
             return self.instance_discovery(request)
+        if segment == "devicelogin" and not rest:
+            return self.pages.devicelogin(request)
         route = self._routes.get(rest.rstrip("/"))
         if route is None:
             return json_response(404, {"error": "not_found", "path": request.path})
         method, handler = route
         if request.method != method:
-            return self._error(
+            return error(
                 request,
                 400,
                 "invalid_request",
@@ -88,39 +69,14 @@ class Identity:
             )
         return handler(request, segment)
 
-    @staticmethod
-    def _error(request: Request, status: int, error: str, code: int, message: str) -> Response:
-        return aad_error(status, error, code, message, request.headers.get("client-request-id"))
-
-    def _tenant(self, request: Request, segment: str) -> Tenant | Response:
-        if not well_formed(segment):
-            return self._error(
-                request,
-                400,
-                "invalid_request",
-                900023,
-                f"Specified tenant identifier '{segment}' is neither a valid DNS name, "
-                "nor a valid external domain.",
-            )
-        tenant = self.world.resolve(segment)
-        if tenant is None:
-            return self._error(
-                request,
-                400,
-                "invalid_tenant",
-                90002,
-                f"Tenant '{segment}' not found. Check to make sure you have the correct tenant ID "
-                "and are signing into the correct cloud. Check with your subscription "
-                "administrator, this may happen if there are no active subscriptions for the "
-                "tenant.",
-            )
-        return tenant
-
     def discovery(self, request: Request, segment: str) -> Response:
-        tenant = self._tenant(request, segment)
-        if isinstance(tenant, Response):
-            return tenant
-        root = f"{request.base_url}/{tenant.tenant_id}"
+        if segment.lower() in ("common", "organizations"):
+            root, issuer = f"{request.base_url}/{segment.lower()}", "{tenantid}"
+        else:
+            tenant = resolve_tenant(self.world, request, segment)
+            if isinstance(tenant, Response):
+                return tenant
+            root = issuer = f"{request.base_url}/{tenant.tenant_id}"
         document = {
             "token_endpoint": f"{root}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": [
@@ -134,7 +90,9 @@ class Identity:
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{root}/v2.0",
+            "issuer": f"{request.base_url}/{issuer}/v2.0"
+            if issuer == "{tenantid}"
+            else f"{root}/v2.0",
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": f"{request.base_url}/graph/oidc/userinfo",
             "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
@@ -154,10 +112,10 @@ class Identity:
         return json_response(200, document, headers)
 
     def keys(self, request: Request, segment: str) -> Response:
-        if segment.lower() in _MULTI_TENANT:
+        if segment.lower() in MULTI_TENANT:
             issuer = "https://login.microsoftonline.com/{tenantid}/v2.0"
         else:
-            tenant = self._tenant(request, segment)
+            tenant = resolve_tenant(self.world, request, segment)
             if isinstance(tenant, Response):
                 return tenant
             issuer = f"{request.base_url}/{tenant.tenant_id}/v2.0"
@@ -191,205 +149,53 @@ class Identity:
         )
 
     def devicecode(self, request: Request, segment: str) -> Response:
-        tenant = self._tenant(request, segment)
-        if isinstance(tenant, Response):
-            return tenant
+        """Start a device-code sign-in; the user finishes it at the sandbox's /devicelogin."""
+        if segment.lower() not in ("common", "organizations"):
+            tenant = resolve_tenant(self.world, request, segment)
+            if isinstance(tenant, Response):
+                return tenant
         form = request.form()
         for field in ("client_id", "scope"):
             if not form.get(field):
-                return self._missing(request, field)
+                return missing(request, field)
         with self.world.lock:
-            known = form["client_id"].lower() in tenant.applications
-        if not known:
-            return self._app_not_found(request, form["client_id"], tenant)
-        user_code = "".join(
-            secrets.choice(string.ascii_uppercase + string.digits) for _ in range(9)
-        )
+            faults = self.world.faults
+            home = self.world.home_of(form["client_id"])
+            allowed = home is not None and (
+                segment.lower() in ("common", "organizations")
+                or home[1].sign_in_audience != "AzureADMyOrg"
+                or self.world.resolve(segment) is home[0]
+            )
+            if not allowed:
+                target = self.world.resolve(segment)
+                name = target.display_name if target else segment
+                return app_not_found(request, form["client_id"], name)
+            user_code = "".join(
+                secrets.choice(string.ascii_uppercase + string.digits) for _ in range(9)
+            )
+            device_code = secrets.token_urlsafe(96)
+            self.world.pending[f"device:{device_code}"] = {
+                "client_id": form["client_id"].lower(),
+                "scope": form["scope"],
+                "segment": segment,
+                "expires": time.time() + faults.device_code_expires_in,
+                "interval": faults.device_code_interval,
+                "last_poll": 0.0,
+                "status": "pending",
+                "polled": False,
+            }
+            self.world.pending[f"user_code:{user_code}"] = device_code
         return json_response(
             200,
             {
                 "user_code": user_code,
-                "device_code": secrets.token_urlsafe(96),
+                "device_code": device_code,
                 "verification_uri": "https://microsoft.com/devicelogin",
-                "expires_in": 900,
-                "interval": 5,
+                "expires_in": faults.device_code_expires_in,
+                "interval": faults.device_code_interval,
                 "message": "To sign in, use a web browser to open the page "
                 f"https://microsoft.com/devicelogin and enter the code {user_code} to "
                 "authenticate.",
             },
-            _NO_STORE,
+            NO_STORE,
         )
-
-    def _missing(self, request: Request, field: str) -> Response:
-        return self._error(
-            request,
-            400,
-            "invalid_request",
-            900144,
-            f"The request body must contain the following parameter: '{field}'.",
-        )
-
-    def _app_not_found(self, request: Request, client_id: str, tenant: Tenant) -> Response:
-        return self._error(
-            request,
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory "
-            f"'{tenant.display_name}'. This can happen if the application has not been installed "
-            "by the administrator of the tenant or consented to by any user in the tenant. You "
-            "may have sent your authentication request to the wrong tenant.",
-        )
-
-    def token(self, request: Request, segment: str) -> Response:
-        form = request.form()
-        grant = form.get("grant_type", "")
-        if grant != "client_credentials":
-            return self._error(
-                request,
-                400,
-                "unsupported_grant_type",
-                70003,
-                f"The app requested an unsupported grant type '{grant}'.",
-            )
-        tenant = self._tenant(request, segment)
-        if isinstance(tenant, Response):
-            return tenant
-        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        basic = _basic_credentials(request.headers.get("authorization", ""))
-        if basic is not None:
-            client_id, secret = client_id or basic[0], secret or basic[1]
-        if not client_id:
-            return self._missing(request, "client_id")
-        with self.world.lock:
-            outcome = self._client_credentials(request, tenant, client_id, secret, form)
-        if isinstance(outcome, Response):
-            return outcome
-        body = {
-            "token_type": "Bearer",
-            "expires_in": TOKEN_LIFETIME,
-            "ext_expires_in": TOKEN_LIFETIME,
-            "access_token": self.key.mint(outcome),
-        }
-        return json_response(200, body, _NO_STORE)
-
-    def _client_credentials(
-        self, request: Request, tenant: Tenant, client_id: str, secret: str, form: dict
-    ) -> dict | Response:
-        """Authenticate the client and return the token's claims (caller holds the lock)."""
-        app = tenant.applications.get(client_id.lower())
-        if app is None:
-            return self._app_not_found(request, client_id, tenant)
-        if not app.enabled:
-            return self._error(
-                request,
-                400,
-                "unauthorized_client",
-                7000112,
-                f"Application '{app.app_id}'({app.display_name}) is disabled.",
-            )
-        if not secret and form.get("client_assertion"):
-            return self._error(
-                request,
-                401,
-                "invalid_client",
-                700027,
-                "Client assertion failed signature validation. [Reason - The key was not found.]",
-            )
-        if not secret:
-            return self._error(
-                request,
-                401,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or "
-                "'client_secret'.",
-            )
-        now = datetime.now(UTC)
-        matches = [
-            s
-            for s in app.secrets
-            if s.start <= now and hmac.compare_digest(s.secret_text.encode(), secret.encode())
-        ]
-        if not matches:
-            return self._error(
-                request,
-                401,
-                "invalid_client",
-                7000215,
-                "Invalid client secret provided. Ensure the secret being sent in the request is "
-                "the client secret value, not the client secret ID, for a secret added to app "
-                f"'{app.app_id}'.",
-            )
-        if all(s.end <= now for s in matches):
-            return self._error(
-                request,
-                401,
-                "invalid_client",
-                7000222,
-                f"The provided client secret keys for app '{app.app_id}' are expired. Visit the "
-                "Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or "
-                "consider using certificate credentials for added security: "
-                "https://aka.ms/certCreds",
-            )
-        scopes = form.get("scope", "").split()
-        if not scopes:
-            return self._missing(request, "scope")
-        for scope in scopes:
-            if not scope.endswith("/.default"):
-                return self._error(
-                    request,
-                    400,
-                    "invalid_scope",
-                    1002012,
-                    f"The provided value for scope {scope} is not valid. Client credential flows "
-                    "must have a scope value with /.default suffixed to the resource identifier "
-                    "(application ID URI).",
-                )
-        audiences = {scope.removesuffix("/.default") for scope in scopes}
-        if len(audiences) > 1:
-            return self._error(
-                request,
-                400,
-                "invalid_scope",
-                700022,
-                "The provided value for the input parameter scope is not valid because it "
-                f"contains more than one resource. Scope {' '.join(scopes)} is not valid.",
-            )
-        audience = audiences.pop()
-        resource = audience.rstrip("/").lower()
-        is_graph = resource in GRAPH_RESOURCES
-        if not (is_graph or (tenant.teams and resource in TEAMS_RESOURCES)):
-            return self._error(
-                request,
-                400,
-                "invalid_resource",
-                500011,
-                f"The resource principal named {audience} was not found in the tenant named "
-                f"{tenant.display_name}. This can happen if the application has not been "
-                "installed by the administrator of the tenant or consented to by any user in the "
-                "tenant. You might have sent your authentication request to the wrong tenant.",
-            )
-        issuer = f"https://sts.windows.net/{tenant.tenant_id}/"
-        issued = int(time.time())
-        claims: dict = {
-            "aud": audience,
-            "iss": issuer,
-            "iat": issued,
-            "nbf": issued,
-            "exp": issued + TOKEN_LIFETIME,
-            "appid": app.app_id,
-            "appidacr": "1",
-            "idp": issuer,
-            "idtyp": "app",
-            "oid": app.service_principal_id,
-            "sub": app.service_principal_id,
-            "tid": tenant.tenant_id,
-            "uti": secrets.token_urlsafe(16),
-            "ver": "1.0",
-        }
-        if is_graph and app.permissions:
-            claims["roles"] = list(app.permissions)
-        if app.roles:
-            claims["wids"] = [DIRECTORY_ROLES[role] for role in app.roles]
-        return claims

@@ -1,44 +1,31 @@
-"""The sandbox's world: tenants, app registrations and secrets, plus Microsoft's fixed catalogs."""
+"""The sandbox's world: tenants, their users, app registrations, service principals and grants."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-TEAMS_APP_ID = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239"
-GRAPH_RESOURCES = frozenset({"https://graph.microsoft.com", GRAPH_APP_ID})
-TEAMS_RESOURCES = frozenset({TEAMS_APP_ID, "https://api.interfaces.records.teams.microsoft.com"})
-
-# Directory role name -> role template id (what `wids` carries).
-DIRECTORY_ROLES = {
-    "Teams Administrator": "69091246-20e8-4a56-aa4d-066075b2a7a8",
-    "Teams Communications Administrator": "baf37b3a-610e-45da-9e62-d9d1e5e8914b",
-    "Global Administrator": "62e90394-69f5-4237-9190-012177145e10",
-    "Global Reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
-}
-
-# Microsoft Graph application permission (app role) ids, as published by Microsoft.
-GRAPH_ROLE_IDS = {
-    "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
-    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
-    "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
-    "User.ReadWrite.All": "741f803b-c850-494e-b5df-cde7c675a1ca",
-    "Domain.ReadWrite.All": "7e05723c-0bb0-42da-be95-ae9f08a6e53c",
-    "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
-}
-_ROLE_NAMESPACE = uuid.UUID("6f1c3d52-9d0e-4c1b-8a53-5b2f3f0d8e11")
+from onramp.sandbox.catalog import GRAPH_APP_ID, TEAMS_APP_ID
 
 
-def graph_role_id(name: str) -> str:
-    """The real id for known permissions; a stable made-up one for anything else."""
-    return GRAPH_ROLE_IDS.get(name) or str(uuid.uuid5(_ROLE_NAMESPACE, name))
+class DirectoryClock:
+    """The directory's "now": the wall clock moved by the offset a test sets with
+    ``PUT /_sandbox/clock``, so credentials' dates follow the product's pinned clock. Tokens keep
+    the wall clock: their lifetimes are checked by clients that know no other."""
+
+    offset = timedelta(0)
+
+    @classmethod
+    def set(cls, moment: datetime | None) -> None:
+        cls.offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
 
 
 def utcnow() -> datetime:
     """Now, whole seconds (Microsoft's defaults carry no meaningful fraction)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return (datetime.now(UTC) + DirectoryClock.offset).replace(microsecond=0)
 
 
 def iso_z(moment: datetime) -> str:
@@ -53,6 +40,25 @@ def parse_iso(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _opt_iso(moment: datetime | None) -> str | None:
+    return iso_z(moment) if moment else None
+
+
+def _opt_parse(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
+
+
+def visible(visible_at: datetime | None) -> bool:
+    """False while a Graph-created object has not reached the token endpoint's replicas."""
+    return visible_at is None or datetime.now(UTC) >= visible_at
+
+
+def stable_id(*parts: str) -> str:
+    """A Graph-looking opaque id derived from its parts, so recomputing it gives the same."""
+    digest = hashlib.sha256(":".join(parts).encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
 @dataclass
 class Secret:
     key_id: str
@@ -60,6 +66,7 @@ class Secret:
     secret_text: str
     start: datetime
     end: datetime
+    visible_at: datetime | None = None
 
     @property
     def hint(self) -> str:
@@ -76,7 +83,11 @@ class Secret:
         }
 
     def dump(self) -> dict:
-        return {**self.public(), "secret_text": self.secret_text}
+        return {
+            **self.public(),
+            "secret_text": self.secret_text,
+            "visible": _opt_iso(self.visible_at),
+        }
 
     @classmethod
     def load(cls, data: dict) -> Secret:
@@ -86,20 +97,73 @@ class Secret:
             data["secret_text"],
             parse_iso(data["start_date_time"]),
             parse_iso(data["end_date_time"]),
+            _opt_parse(data.get("visible")),
+        )
+
+
+@dataclass
+class KeyCredential:
+    """A certificate's public part, as `keyCredentials` holds it (`key` is the base64 DER)."""
+
+    key_id: str
+    display_name: str | None
+    key: str
+    thumbprint: str  # base64 of the SHA-1, as Graph's customKeyIdentifier
+    start: datetime
+    end: datetime
+    visible_at: datetime | None = None
+
+    @property
+    def thumbprint_hex(self) -> str:
+        return base64.b64decode(self.thumbprint).hex().upper()
+
+    def dump(self) -> dict:
+        return {
+            "key_id": self.key_id,
+            "display_name": self.display_name,
+            "key": self.key,
+            "thumbprint": self.thumbprint,
+            "start": iso_z(self.start),
+            "end": iso_z(self.end),
+            "visible": _opt_iso(self.visible_at),
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> KeyCredential:
+        return cls(
+            data["key_id"],
+            data["display_name"],
+            data["key"],
+            data["thumbprint"],
+            parse_iso(data["start"]),
+            parse_iso(data["end"]),
+            _opt_parse(data.get("visible")),
         )
 
 
 @dataclass
 class Application:
+    """An app registration homed in its tenant, with its service principal there (if any)."""
+
     app_id: str
     object_id: str
-    service_principal_id: str
+    service_principal_id: str | None
     display_name: str
-    permissions: list[str]
-    roles: list[str]
+    permissions: list[str]  # granted Microsoft Graph application permissions
+    roles: list[str]  # directory role names held by the service principal
     enabled: bool
     created: datetime
     secrets: list[Secret] = field(default_factory=list)
+    keys: list[KeyCredential] = field(default_factory=list)
+    teams_permissions: list[str] = field(default_factory=list)
+    sign_in_audience: str = "AzureADMyOrg"
+    redirect_uris: list[str] = field(default_factory=list)
+    public_client: bool = False
+    graph: dict = field(default_factory=dict)  # Graph properties set by POST/PATCH as sent
+    owners: list[str] = field(default_factory=list)  # user object ids
+    visible_at: datetime | None = None
+    sp_created: datetime | None = None
+    sp_visible_at: datetime | None = None
 
     def public(self) -> dict:
         return {
@@ -115,8 +179,20 @@ class Application:
 
     def dump(self) -> dict:
         data = self.public()
-        data["created"] = iso_z(self.created)
-        data["secrets"] = [secret.dump() for secret in self.secrets]
+        data.update(
+            created=iso_z(self.created),
+            secrets=[secret.dump() for secret in self.secrets],
+            keys=[key.dump() for key in self.keys],
+            teams_permissions=list(self.teams_permissions),
+            sign_in_audience=self.sign_in_audience,
+            redirect_uris=list(self.redirect_uris),
+            public_client=self.public_client,
+            graph=self.graph,
+            owners=list(self.owners),
+            visible=_opt_iso(self.visible_at),
+            sp_created=_opt_iso(self.sp_created),
+            sp_visible=_opt_iso(self.sp_visible_at),
+        )
         return data
 
     @classmethod
@@ -131,6 +207,133 @@ class Application:
             bool(data["enabled"]),
             parse_iso(data["created"]),
             [Secret.load(item) for item in data["secrets"]],
+            [KeyCredential.load(item) for item in data.get("keys", [])],
+            list(data.get("teams_permissions", [])),
+            data.get("sign_in_audience", "AzureADMyOrg"),
+            list(data.get("redirect_uris", [])),
+            bool(data.get("public_client", False)),
+            dict(data.get("graph", {})),
+            list(data.get("owners", [])),
+            _opt_parse(data.get("visible")),
+            _opt_parse(data.get("sp_created")),
+            _opt_parse(data.get("sp_visible")),
+        )
+
+
+@dataclass
+class ServicePrincipal:
+    """The service principal of another tenant's multi-tenant application, made on consent."""
+
+    service_principal_id: str
+    app_id: str
+    display_name: str
+    home_tenant_id: str
+    created: datetime
+    permissions: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    teams_permissions: list[str] = field(default_factory=list)
+    enabled: bool = True
+    visible_at: datetime | None = None
+
+    def dump(self) -> dict:
+        return {
+            "service_principal_id": self.service_principal_id,
+            "app_id": self.app_id,
+            "display_name": self.display_name,
+            "home_tenant_id": self.home_tenant_id,
+            "created": iso_z(self.created),
+            "permissions": list(self.permissions),
+            "roles": list(self.roles),
+            "teams_permissions": list(self.teams_permissions),
+            "enabled": self.enabled,
+            "visible": _opt_iso(self.visible_at),
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> ServicePrincipal:
+        return cls(
+            data["service_principal_id"],
+            data["app_id"],
+            data["display_name"],
+            data["home_tenant_id"],
+            parse_iso(data["created"]),
+            list(data["permissions"]),
+            list(data["roles"]),
+            list(data["teams_permissions"]),
+            bool(data["enabled"]),
+            _opt_parse(data.get("visible")),
+        )
+
+
+Principal = Application | ServicePrincipal
+
+
+@dataclass
+class User:
+    """A member who can sign in; `eligible_roles` are PIM-eligible, not active (no `wids`)."""
+
+    user_id: str
+    user_principal_name: str
+    password: str
+    roles: list[str]
+    eligible_roles: list[str]
+    usage_location: str | None
+    created: datetime
+
+    def dump(self) -> dict:
+        return {
+            "id": self.user_id,
+            "user_principal_name": self.user_principal_name,
+            "password": self.password,
+            "roles": list(self.roles),
+            "eligible_roles": list(self.eligible_roles),
+            "usage_location": self.usage_location,
+            "created": iso_z(self.created),
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> User:
+        return cls(
+            data["id"],
+            data["user_principal_name"],
+            data["password"],
+            list(data["roles"]),
+            list(data["eligible_roles"]),
+            data["usage_location"],
+            parse_iso(data["created"]),
+        )
+
+
+@dataclass
+class PermissionGrant:
+    """An oauth2PermissionGrant: delegated scopes a client may use (everyone's or one user's)."""
+
+    grant_id: str
+    client_id: str  # service principal object id of the client
+    resource_id: str  # service principal object id of the API (Graph)
+    consent_type: str  # "AllPrincipals" or "Principal"
+    principal_id: str | None
+    scope: str
+
+    def dump(self) -> dict:
+        return {
+            "id": self.grant_id,
+            "clientId": self.client_id,
+            "consentType": self.consent_type,
+            "principalId": self.principal_id,
+            "resourceId": self.resource_id,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> PermissionGrant:
+        return cls(
+            data["id"],
+            data["clientId"],
+            data["resourceId"],
+            data["consentType"],
+            data["principalId"],
+            data["scope"],
         )
 
 
@@ -142,6 +345,11 @@ class Tenant:
     teams: bool
     created: datetime
     applications: dict[str, Application] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    foreign: dict[str, ServicePrincipal] = field(default_factory=dict)  # by app id
+    grants: list[PermissionGrant] = field(default_factory=list)
+    policy: dict = field(default_factory=dict)  # passwords_allowed, max_password_lifetime_days
+    conditional_access: dict = field(default_factory=dict)  # block_device_code, block_sign_in
 
     @property
     def default_domain(self) -> str:
@@ -151,9 +359,33 @@ class Tenant:
         """Object id of a first-party service principal (Graph, Teams) in this tenant."""
         return str(uuid.uuid5(uuid.UUID(self.tenant_id), resource_app_id))
 
-    def find_sp(self, sp_id: str) -> Application | None:
+    def first_party_sp_ids(self) -> dict[str, str]:
+        """Service principal id -> app id of Graph and (with Teams) the Teams admin API."""
+        ids = {self.resource_sp_id(GRAPH_APP_ID): GRAPH_APP_ID}
+        if self.teams:
+            ids[self.resource_sp_id(TEAMS_APP_ID)] = TEAMS_APP_ID
+        return ids
+
+    def principals(self) -> list[Principal]:
+        """Every service principal of a registered app in this tenant, home or foreign."""
+        homes: list[Principal] = [a for a in self.applications.values() if a.service_principal_id]
+        return homes + list(self.foreign.values())
+
+    def find_sp(self, sp_id: str) -> Principal | None:
+        return next((p for p in self.principals() if p.service_principal_id == sp_id), None)
+
+    def principal_for(self, app_id: str) -> Principal | None:
+        """The service principal of an app in this tenant (None when it has none)."""
+        app = self.applications.get(app_id.lower())
+        if app is not None:
+            return app if app.service_principal_id else None
+        return self.foreign.get(app_id.lower())
+
+    def find_user(self, name: str) -> User | None:
+        key = name.lower()
         return next(
-            (a for a in self.applications.values() if a.service_principal_id == sp_id), None
+            (u for u in self.users.values() if key in (u.user_id, u.user_principal_name.lower())),
+            None,
         )
 
     def dump(self) -> dict:
@@ -164,11 +396,18 @@ class Tenant:
             "teams": self.teams,
             "created": iso_z(self.created),
             "applications": [app.dump() for app in self.applications.values()],
+            "users": [user.dump() for user in self.users.values()],
+            "foreign": [sp.dump() for sp in self.foreign.values()],
+            "grants": [grant.dump() for grant in self.grants],
+            "policy": self.policy,
+            "conditional_access": self.conditional_access,
         }
 
     @classmethod
     def load(cls, data: dict) -> Tenant:
         apps = [Application.load(item) for item in data["applications"]]
+        users = [User.load(item) for item in data.get("users", [])]
+        foreign = [ServicePrincipal.load(item) for item in data.get("foreign", [])]
         return cls(
             data["tenant_id"],
             data["display_name"],
@@ -176,4 +415,9 @@ class Tenant:
             bool(data["teams"]),
             parse_iso(data["created"]),
             {app.app_id: app for app in apps},
+            {user.user_id: user for user in users},
+            {sp.app_id: sp for sp in foreign},
+            [PermissionGrant.load(item) for item in data.get("grants", [])],
+            dict(data.get("policy", {})),
+            dict(data.get("conditional_access", {})),
         )

@@ -31,6 +31,14 @@ MAX_BODY = 1024 * 1024
 _SECURE_RANDOM = random.SystemRandom()
 
 
+def _is_discovery(path: str) -> bool:
+    """Discovery documents and keys: slowed by latency, never failed (clients would report a
+    configuration error instead of the throttle under test)."""
+    return path.endswith(("/.well-known/openid-configuration", "/discovery/v2.0/keys")) or (
+        path == "/common/discovery/instance"
+    )
+
+
 class Sandbox:
     """Routes a request to identity, Graph or the admin API, applying faults and logging it."""
 
@@ -62,7 +70,9 @@ class Sandbox:
             return None
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
-        if faults.status is None or _SECURE_RANDOM.random() >= faults.rate:
+        if faults.status is None or _is_discovery(request.path):
+            return None
+        if _SECURE_RANDOM.random() >= faults.rate:
             return None
         client_request_id = request.headers.get("client-request-id")
         if is_graph:

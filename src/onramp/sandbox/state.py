@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from onramp.sandbox.catalog import DIRECTORY_ROLES
 from onramp.sandbox.model import (
-    DIRECTORY_ROLES,
     Application,
+    DirectoryClock,
     Secret,
     Tenant,
     iso_z,
@@ -30,6 +31,9 @@ from onramp.sandbox.model import (
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _PERMISSION = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,127}$")
+_REDIRECT = re.compile(
+    r"^(https://|http://localhost(:\d+)?(/|$)|http://127\.0\.0\.1(:\d+)?(/|$))\S*$"
+)
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "~._-"
 REQUEST_LOG_SIZE = 10_000  # bounded so a long benchmark cannot eat the memory
 
@@ -49,9 +53,27 @@ class Faults:
     rate: float = 0.0
     retry_after: int | None = None
     paths: str = "all"
+    replication_delay_ms: float = 0.0
+    device_code_interval: int = 5  # seconds, as Entra's `interval`
+    device_code_expires_in: int = 900  # seconds, as Entra's `expires_in`
 
     def applies(self, category: str) -> bool:
         return self.paths in ("all", category)
+
+    def public(self) -> dict:
+        """The admin view; the replication delay and device-code timings only when changed."""
+        view = asdict(self)
+        defaults = Faults()
+        for name in ("replication_delay_ms", "device_code_interval", "device_code_expires_in"):
+            if view[name] == getattr(defaults, name):
+                del view[name]
+        return view
+
+    def visible_at(self) -> datetime | None:
+        """When an object created through Graph now reaches the token endpoint (None: at once)."""
+        if not self.replication_delay_ms:
+            return None
+        return datetime.now(UTC) + timedelta(milliseconds=self.replication_delay_ms)
 
 
 def _fields(body: Any, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
@@ -98,6 +120,13 @@ def _moment(body: dict, key: str) -> datetime:
         raise AdminError(400, f"{key} must be an ISO 8601 date-time") from None
 
 
+def _seconds(body: dict, key: str, default: int, maximum: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise AdminError(400, f"{key} must be a whole number of seconds from 1 to {maximum}")
+    return value
+
+
 def generate_secret_text() -> str:
     """40 characters shaped like Entra's: 3 characters, a digit, `Q~`, then 34 more."""
     head = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(3))
@@ -116,6 +145,7 @@ class World:
         self.faults = Faults()
         self._requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self.requests_total = 0  # every request served, also those the bounded log forgot
+        self.pending: dict[str, Any] = {}  # sign-ins, codes, device codes: memory only
         if state_file is not None and state_file.exists():
             for item in json.loads(state_file.read_text())["tenants"]:
                 self._add_tenant(Tenant.load(item))
@@ -125,7 +155,8 @@ class World:
         for domain in tenant.domains:
             self._domains[domain] = tenant.tenant_id
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Persist after a change; callers hold the lock."""
         if self._state_file is None:
             return
         payload = {"tenants": [tenant.dump() for tenant in self.tenants.values()]}
@@ -138,6 +169,22 @@ class World:
         """The tenant named by a GUID or one of its verified domains (case-insensitive)."""
         key = segment.lower()
         return self.tenants.get(key) or self.tenants.get(self._domains.get(key, ""))
+
+    def multi_tenant_app(self, app_id: str) -> tuple[str, Application] | None:
+        """(home tenant id, application) of a multi-tenant app registered anywhere."""
+        for tenant in self.tenants.values():
+            app = tenant.applications.get(app_id.lower())
+            if app is not None:
+                return (tenant.tenant_id, app) if app.sign_in_audience != "AzureADMyOrg" else None
+        return None
+
+    def home_of(self, app_id: str) -> tuple[Tenant, Application] | None:
+        """The tenant an application is registered in, and the application."""
+        for tenant in self.tenants.values():
+            app = tenant.applications.get(app_id.lower())
+            if app is not None:
+                return tenant, app
+        return None
 
     # -- admin operations -------------------------------------------------------------------
 
@@ -158,17 +205,17 @@ class World:
                 default = f"{slug}{counter}.onmicrosoft.com"
             tenant = Tenant(str(uuid.uuid4()), name, [default, *extra], teams, utcnow())
             self._add_tenant(tenant)
-            self._save()
+            self.save()
         return {"tenant_id": tenant.tenant_id, "default_domain": default}
 
-    def _tenant(self, tenant_id: str) -> Tenant:
+    def tenant(self, tenant_id: str) -> Tenant:
         tenant = self.tenants.get(tenant_id.lower())
         if tenant is None:
             raise AdminError(404, f"tenant {tenant_id!r} not found")
         return tenant
 
-    def _app(self, tenant_id: str, app_id: str) -> Application:
-        app = self._tenant(tenant_id).applications.get(app_id.lower())
+    def app(self, tenant_id: str, app_id: str) -> Application:
+        app = self.tenant(tenant_id).applications.get(app_id.lower())
         if app is None:
             raise AdminError(404, f"application {app_id!r} not found in tenant {tenant_id!r}")
         return app
@@ -186,18 +233,30 @@ class World:
         return changes
 
     def create_application(self, tenant_id: str, body: Any) -> dict:
-        body = _fields(body, {"display_name", "permissions", "roles", "enabled"}, ("display_name",))
+        allowed = {"display_name", "permissions", "roles", "enabled", "sign_in_audience"}
+        body = _fields(body, allowed | {"redirect_uris", "public_client"}, ("display_name",))
+        audience = body.get("sign_in_audience", "AzureADMyOrg")
+        if audience not in ("AzureADMyOrg", "AzureADMultipleOrgs"):
+            raise AdminError(
+                400, "sign_in_audience must be 'AzureADMyOrg' or 'AzureADMultipleOrgs'"
+            )
+        redirects = (
+            _names(body, "redirect_uris", _REDIRECT.match) if "redirect_uris" in body else []
+        )
         app = Application(
             app_id=str(uuid.uuid4()),
             object_id=str(uuid.uuid4()),
             service_principal_id=str(uuid.uuid4()),
             display_name=_text(body, "display_name"),
             created=utcnow(),
+            sign_in_audience=audience,
+            redirect_uris=redirects,
+            public_client=_flag(body, "public_client") if "public_client" in body else False,
             **{"permissions": [], "roles": [], "enabled": True, **self._changes(body)},
         )
         with self.lock:
-            self._tenant(tenant_id).applications[app.app_id] = app
-            self._save()
+            self.tenant(tenant_id).applications[app.app_id] = app
+            self.save()
         return {
             "app_id": app.app_id,
             "object_id": app.object_id,
@@ -207,10 +266,10 @@ class World:
     def update_application(self, tenant_id: str, app_id: str, body: Any) -> dict:
         body = _fields(body, {"permissions", "roles", "enabled"})
         with self.lock:
-            app = self._app(tenant_id, app_id)
+            app = self.app(tenant_id, app_id)
             for name, value in self._changes(body).items():
                 setattr(app, name, value)
-            self._save()
+            self.save()
             return app.public()
 
     def add_secret(self, tenant_id: str, app_id: str, body: Any) -> dict:
@@ -229,8 +288,8 @@ class World:
         )
         secret = Secret(str(uuid.uuid4()), display_name, text, start, end)
         with self.lock:
-            self._app(tenant_id, app_id).secrets.append(secret)
-            self._save()
+            self.app(tenant_id, app_id).secrets.append(secret)
+            self.save()
         return {
             "key_id": secret.key_id,
             "secret_text": secret.secret_text,
@@ -241,15 +300,25 @@ class World:
 
     def delete_secret(self, tenant_id: str, app_id: str, key_id: str) -> None:
         with self.lock:
-            app = self._app(tenant_id, app_id)
+            app = self.app(tenant_id, app_id)
             kept = [s for s in app.secrets if s.key_id != key_id.lower()]
             if len(kept) == len(app.secrets):
                 raise AdminError(404, f"secret {key_id!r} not found")
             app.secrets = kept
-            self._save()
+            self.save()
 
     def set_faults(self, body: Any) -> dict:
-        body = _fields(body, {"latency_ms", "status", "rate", "retry_after", "paths"})
+        allowed = {"latency_ms", "status", "rate", "retry_after", "paths", "replication_delay_ms"}
+        body = _fields(body, allowed | {"device_code_interval", "device_code_expires_in"})
+        interval = _seconds(body, "device_code_interval", 5, 60)
+        expires_in = _seconds(body, "device_code_expires_in", 900, 900)
+        delay = body.get("replication_delay_ms", 0)
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int | float)
+            or not 0 <= delay <= 3_600_000
+        ):
+            raise AdminError(400, "replication_delay_ms must be a number between 0 and 3600000")
         latency = body.get("latency_ms", 0)
         status = body.get("status")
         rate = body.get("rate", 1.0 if status is not None else 0.0)
@@ -271,10 +340,27 @@ class World:
             raise AdminError(400, "retry_after must be null or a non-negative integer")
         if paths not in ("token", "graph", "all"):
             raise AdminError(400, "paths must be 'token', 'graph' or 'all'")
-        faults = Faults(float(latency), status, float(rate), retry_after, paths)
+        faults = Faults(
+            float(latency),
+            status,
+            float(rate),
+            retry_after,
+            paths,
+            float(delay),
+            interval,
+            expires_in,
+        )
         with self.lock:
             self.faults = faults
-        return asdict(faults)
+        return faults.public()
+
+    def set_clock(self, body: Any) -> dict:
+        """Moves the directory's clock to ``now`` (null: back to the wall clock); it ticks on."""
+        body = _fields(body, {"now"}, required=("now",))
+        moment = None if body["now"] is None else _moment(body, "now")
+        with self.lock:
+            DirectoryClock.set(moment)
+        return {"now": iso_z(utcnow())}
 
     def record(self, method: str, path: str, status: int) -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -293,6 +379,8 @@ class World:
             self.tenants.clear()
             self._domains.clear()
             self.faults = Faults()
+            DirectoryClock.set(None)
+            self.pending.clear()
             self._requests.clear()
             self.requests_total = 0
-            self._save()
+            self.save()

@@ -1,4 +1,4 @@
-"""Direct Routing services, their tenant connection and every validation run."""
+"""Direct Routing services (SPEC.md lifecycle); their tenant connection is in ``connections``."""
 
 from __future__ import annotations
 
@@ -62,80 +62,3 @@ class Service(UUIDModel):
 
     def __str__(self) -> str:
         return self.short_name
-
-
-class ExpirySource(models.TextChoices):
-    MICROSOFT = "microsoft", "Microsoft"
-    OPERATOR = "operator", "entered by an operator"
-
-
-class TenantConnection(models.Model):
-    """How Onramp reaches the customer's tenant; the secret is sealed (see core.crypto)."""
-
-    service = models.OneToOneField(
-        Service, primary_key=True, on_delete=models.CASCADE, related_name="connection"
-    )
-    method = models.CharField(max_length=32, default="app-registration")
-    tenant_id = models.CharField(max_length=36)
-    tenant_display_name = models.CharField(max_length=256, blank=True)
-    tenant_default_domain = models.CharField(max_length=253, blank=True)
-    client_id = models.CharField(max_length=64)
-    secret_sealed = models.TextField()
-    secret_key_id = models.CharField(max_length=8)
-    secret_hint = models.CharField(max_length=3)
-    secret_expires_at = models.DateTimeField(null=True, blank=True)
-    secret_expiry_source = models.CharField(max_length=16, choices=ExpirySource.choices, blank=True)
-    granted_permissions = models.JSONField(default=list)
-    assigned_roles = models.JSONField(default=list)
-    authenticated_by = models.CharField(max_length=254)
-    authenticated_at = models.DateTimeField()
-    updated_at = models.DateTimeField(auto_now=True)
-
-
-class ValidationTrigger(models.TextChoices):
-    WIZARD = "wizard", "Invitation wizard"
-    ADD = "add", "Add (operator)"
-    CREATE = "create", "Service created with known credentials"
-    MANUAL = "manual", "Validate Authentication"
-    RENEWAL = "renewal", "Secret renewal"
-    SCHEDULED = "scheduled", "Scheduled re-validation"
-
-
-class ValidationRun(models.Model):
-    """One stored validation result; every run is kept, the newest is shown."""
-
-    service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="validation_runs"
-    )
-    invitation = models.ForeignKey(
-        "invitations.Invitation",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="validation_runs",
-    )
-    job = models.ForeignKey(
-        "health.ValidationJob",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="runs",
-    )
-    trigger = models.CharField(max_length=16, choices=ValidationTrigger.choices)
-    ok = models.BooleanField()
-    reason = models.CharField(max_length=32, blank=True)
-    message = models.TextField()
-    result = models.JSONField()
-    validated_at = models.DateTimeField()
-    actor_label = models.CharField(max_length=254, blank=True)
-
-    class Meta:
-        ordering = ["-validated_at", "-id"]
-        indexes = [models.Index(fields=["service", "-validated_at"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["job", "service"],
-                condition=Q(job__isnull=False),
-                name="one_run_per_service_and_job",
-            )
-        ]

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
-
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import scoped
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.lookup import get_or_not_found
 from onramp.invitations.models import Invitation
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.notifications.selectors import with_delivery
+from onramp.services.models import Service
 
 
 def services_visible(operator: Operator) -> QuerySet[Service]:
     """Services in scope, with what lists show (customer, newest invitation) preloaded."""
-    newest_first = Invitation.objects.order_by("-created_at", "-id")
+    newest_first = with_delivery(Invitation.objects.order_by("-created_at", "-id"))
     return scoped(
         Service.objects.select_related("customer", "provider").prefetch_related(
             Prefetch("invitations", queryset=newest_first, to_attr="invitations_newest_first")
@@ -34,7 +33,7 @@ def newest_invitation(service: Service) -> Invitation | None:
     preloaded = getattr(service, "invitations_newest_first", None)
     if preloaded is not None:
         return preloaded[0] if preloaded else None
-    return service.invitations.order_by("-created_at", "-id").first()
+    return with_delivery(service.invitations.order_by("-created_at", "-id")).first()
 
 
 def connection_of(service: Service) -> TenantConnection | None:
@@ -46,11 +45,3 @@ def connection_of(service: Service) -> TenantConnection | None:
 
 def last_validation(service: Service) -> ValidationRun | None:
     return service.validation_runs.order_by("-validated_at", "-id").first()
-
-
-def days_until(moment, today: date | None = None) -> int | None:
-    """Whole UTC days from today to the expiry date; negative once expired."""
-    if moment is None:
-        return None
-    today = today or timezone.now().date()
-    return (moment.astimezone(UTC).date() - today).days

@@ -1,24 +1,13 @@
-"""The operator portal's pages (sign-in pages are in accounts.urls)."""
+"""The services pages: list, detail, Add Service, Microsoft 365, invitations (sign-in pages are
+in accounts.urls; tenancy, health and audit have their own)."""
 
 from django.urls import path
 
-from onramp.audit import views as audit
-from onramp.health import urls as health_urls
 from onramp.services.views import add, invitations, m365, portal
-from onramp.tenancy import views as tenancy
 
 app_name = "services"
 urlpatterns = [
     path("dashboard/", portal.dashboard, name="dashboard"),
-    path("customers/", tenancy.customer_list, name="customers"),
-    path("customers/add/", tenancy.customer_add, name="customer-add"),
-    path("customers/<uuid:customer_id>/edit/", tenancy.customer_edit, name="customer-edit"),
-    path("channels/", tenancy.channel_list, name="channels"),
-    path("channels/add/", tenancy.channel_add, name="channel-add"),
-    path("channels/<uuid:channel_id>/edit/", tenancy.channel_edit, name="channel-edit"),
-    path("providers/", tenancy.provider_list, name="providers"),
-    path("providers/add/", tenancy.provider_add, name="provider-add"),
-    path("providers/<uuid:provider_id>/edit/", tenancy.provider_edit, name="provider-edit"),
     path("services/", portal.service_list, name="list"),
     path("services/add/", add.add_service, name="add"),
     path("services/add/direct-routing/", add.direct_routing, name="direct-routing"),
@@ -49,8 +38,4 @@ urlpatterns = [
         invitations.invitation_add_view,
         name="invitation-add",
     ),
-]
-urlpatterns += [
-    *health_urls.urlpatterns,
-    path("audit/", audit.audit_list, name="audit"),
 ]

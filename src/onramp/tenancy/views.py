@@ -72,9 +72,9 @@ CHANNEL_HEADERS = [("name", "Name"), ("customers", "Customers"), ("created", "Cr
 
 
 LISTS = {
-    "providers": ("Providers", "services:providers"),
-    "channels": ("Channels", "services:channels"),
-    "customers": ("Customers", "services:customers"),
+    "providers": ("Providers", "tenancy:providers"),
+    "channels": ("Channels", "tenancy:channels"),
+    "customers": ("Customers", "tenancy:customers"),
 }
 
 
@@ -119,7 +119,7 @@ def provider_add(request: HttpRequest) -> HttpResponse:
         lambda: provider_create(actor=Actor.for_operator(operator), **form.values())
     ):
         messages.success(request, f"Provider {provider.name} was added.")
-        return redirect("services:providers")
+        return redirect("tenancy:providers")
     return _form_page(request, form, "providers", title="Add provider", submit="Add provider")
 
 
@@ -138,7 +138,7 @@ def provider_edit(request: HttpRequest, provider_id: str) -> HttpResponse:
         )
     ):
         messages.success(request, f"Provider {saved.name} was saved.")
-        return redirect("services:providers")
+        return redirect("tenancy:providers")
     return _form_page(
         request,
         form,
@@ -189,7 +189,7 @@ def channel_add(request: HttpRequest) -> HttpResponse:
 
     if channel := form.submit(save):
         messages.success(request, f"Channel {channel.name} was added.")
-        return redirect("services:channels")
+        return redirect("tenancy:channels")
     return _form_page(request, form, "channels", title="Add channel", submit="Add channel")
 
 
@@ -206,7 +206,7 @@ def channel_edit(request: HttpRequest, channel_id: str) -> HttpResponse:
         lambda: channel_update(actor=Actor.for_operator(operator), channel=channel, **form.values())
     ):
         messages.success(request, f"Channel {saved.name} was saved.")
-        return redirect("services:channels")
+        return redirect("tenancy:channels")
     return _form_page(
         request,
         form,
@@ -271,7 +271,7 @@ def customer_add(request: HttpRequest) -> HttpResponse:
 
     if customer := form.submit(save):
         messages.success(request, f"Customer {customer.name} was added.")
-        return redirect("services:customers")
+        return redirect("tenancy:customers")
     return render_page(
         request,
         "tenancy/customer_add.html",
@@ -308,7 +308,7 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
 
     if saved := form.submit(save):
         messages.success(request, f"Customer {saved.name} was saved.")
-        return redirect("services:customers")
+        return redirect("tenancy:customers")
     return _form_page(
         request,
         form,

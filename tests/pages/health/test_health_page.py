@@ -11,10 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core import short_names
 from onramp.health.models import ValidationJob
 from onramp.health.services import validation_job_create, validation_job_run
-from onramp.services.models import Service, TenantConnection, ValidationRun
+from onramp.services.models import Service
 from tests.pages.helpers import page_text, visible_text
 from tests.signin import sign_in
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from onramp.accounts.scoping import require
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.responses import M365, InvitationWithLink, SecretRenewed, Validation, errors
 from onramp.api.schemas import ExpiryEntry, Reinitiation, SecretRenewal
 from onramp.api.serializers import issued_invitation_json, m365_json, run_json, validation_json
-from onramp.services.selectors import service_get
-from onramp.services.services import (
+from onramp.connections.services import (
     connection_replace_secret,
     connection_set_expiry,
     connection_validate,
-    service_reinitiate,
 )
+from onramp.services.onboarding import service_reinitiate
+from onramp.services.selectors import service_get
 
 router = Router(tags=["m365"])
 
@@ -35,7 +34,6 @@ def validate_m365(request: HttpRequest, id: str):
     """Every check, live; 200 also when a check fails (`ok: false`)."""
     operator = operator_of(request)
     service = service_get(operator, id)
-    require(operator, "connection.validate")
     return run_json(connection_validate(actor=actor_of(request), service=service))
 
 
@@ -46,7 +44,6 @@ def renew_secret(request: HttpRequest, id: str, payload: SecretRenewal):
     """Stored once Microsoft issues a token with it for the same tenant and application."""
     operator = operator_of(request)
     service = service_get(operator, id)
-    require(operator, "connection.renew_secret")
     _, result = connection_replace_secret(
         actor=actor_of(request),
         service=service,
@@ -63,7 +60,6 @@ def enter_secret_expiry(request: HttpRequest, id: str, payload: ExpiryEntry):
     """Only while Microsoft cannot tell the expiry (409 otherwise)."""
     operator = operator_of(request)
     service = service_get(operator, id)
-    require(operator, "connection.renew_secret")
     connection_set_expiry(actor=actor_of(request), service=service, expires_at=payload.expires_at)
     return m365_json(service_get(operator, id))
 
@@ -76,7 +72,6 @@ def reinitiate(request: HttpRequest, id: str, payload: Reinitiation):
     """A new invitation (with its link, once); the current connection stays until Add."""
     operator = operator_of(request)
     service = service_get(operator, id)
-    require(operator, "connection.reinitiate")
     issued = service_reinitiate(
         actor=actor_of(request), service=service, admin_email=payload.admin_email
     )

@@ -1,9 +1,9 @@
 """What every operator page shares, so each view stays a parse → call → render.
 
-Permission flags for the templates (buttons an operator may not use are hidden), domain errors
-as HTTP answers (out of scope is 404, a role that may not act is 403, a state that does not
-allow the action is 409), forms whose errors are tied to their inputs for assistive technology,
-pagination and sortable columns.
+Domain errors as HTTP answers (out of scope is 404, a role that may not act is 403, a state
+that does not allow the action is 409), forms whose errors are tied to their inputs for
+assistive technology, pagination and sortable columns. The permission flags (``can``) come from
+accounts' context processor.
 """
 
 from __future__ import annotations
@@ -21,18 +21,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from onramp.accounts.scoping import PERMISSIONS, can
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 
 PAGE_SIZE = 50
 STAND_IN_ID = "00000000-0000-0000-0000-000000000000"
 COUNT_BEYOND = 1000
 MAX_PAGE = 100_000
-
-
-def permission_flags(operator: Any) -> dict[str, bool]:
-    """``can.service_create`` and friends for the templates, from the one permission table."""
-    return {action.replace(".", "_"): can(operator, action) for action in PERMISSIONS}
 
 
 def render_page(
@@ -45,7 +39,6 @@ def render_page(
     title: str = "",
 ) -> HttpResponse:
     page = {
-        "can": permission_flags(request.user),
         "now": timezone.now(),
         "section": section,
         "title": title,

@@ -18,7 +18,7 @@ from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput, MicrosoftUnavailable, ValidationFailed
 from onramp.core.views.ui import operator_page, render_page
 from onramp.services.forms import ChooseCustomerForm, DirectRoutingForm
-from onramp.services.services import service_create
+from onramp.services.onboarding import service_create
 from onramp.services.views.checks import result_items, unavailable_context
 from onramp.tenancy.selectors import customer_get, customers_visible
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
+from onramp.connections.expiry import days_until
 from onramp.core.errors import MicrosoftUnavailable, ValidationFailed
 from onramp.core.views.ui import (
     choice,
@@ -24,10 +25,9 @@ from onramp.core.views.ui import (
 )
 from onramp.invitations.models import InvitationStatus
 from onramp.invitations.selectors import invitation_get, pending_invitations, with_status
-from onramp.invitations.services import RESENDABLE, invitation_resend, invitation_revoke
+from onramp.invitations.services import RESENDABLE, invitation_resend
 from onramp.services.models import NEVER_ACTIVE
-from onramp.services.selectors import days_until
-from onramp.services.services import service_activate
+from onramp.services.onboarding import invitation_revoke, service_activate
 from onramp.services.views.checks import grants, result_items, unavailable_context
 from onramp.services.views.portal import customer_filter
 from onramp.tenancy.selectors import customers_visible
@@ -58,9 +58,6 @@ LISTED_COLUMNS = (
     "created_at",
     "expires_at",
     "authenticated_at",
-    "email_sent",
-    "email_send_count",
-    "email_last_error",
 )
 INVITATION_HEADERS = [
     ("short_name", "Short name"),
@@ -117,7 +114,6 @@ def invitation_resend_view(request: HttpRequest, invitation_id: str) -> HttpResp
     """A new link (the old one dies), emailed and shown here once."""
     operator = request.user
     invitation = invitation_get(operator, invitation_id)
-    require(operator, "invitation.manage")
     issued = invitation_resend(actor=Actor.for_operator(operator), invitation=invitation)
     context = {"invitation": issued.invitation, "link": issued.link, "resent": True}
     return render_page(request, "services/invitation_link.html", context, section="invitations")

@@ -16,24 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
-from onramp.core.errors import InvalidInput, MicrosoftUnavailable, ValidationFailed
-from onramp.core.views.ui import operator_page, render_page
-from onramp.health.selectors import band_for
-from onramp.services.forms import ExpiryForm, ReinitiateForm, ReplaceSecretForm
-from onramp.services.models import ExpirySource, Service
-from onramp.services.selectors import (
-    connection_of,
-    days_until,
-    last_validation,
-    newest_invitation,
-    service_get,
-)
-from onramp.services.services import (
+from onramp.connections.expiry import band_for, days_until
+from onramp.connections.models import ExpirySource
+from onramp.connections.services import (
     connection_replace_secret,
     connection_set_expiry,
     connection_validate,
-    service_reinitiate,
 )
+from onramp.core.errors import InvalidInput, MicrosoftUnavailable, ValidationFailed
+from onramp.core.views.ui import operator_page, render_page
+from onramp.services.forms import ExpiryForm, ReinitiateForm, ReplaceSecretForm
+from onramp.services.models import Service
+from onramp.services.onboarding import service_reinitiate
+from onramp.services.selectors import connection_of, last_validation, newest_invitation, service_get
 from onramp.services.views.checks import check_items, grants, result_items, unavailable_context
 from onramp.services.views.portal import open_invitation
 
@@ -100,7 +95,6 @@ def m365_validate(request: HttpRequest, service_id: str) -> HttpResponse:
     """Validate Authentication: every check, live; the result becomes the last validation."""
     operator = request.user
     service = service_get(operator, service_id)
-    require(operator, "connection.validate")
     try:
         run = connection_validate(actor=Actor.for_operator(operator), service=service)
     except MicrosoftUnavailable as error:
@@ -120,7 +114,6 @@ def m365_secret(request: HttpRequest, service_id: str) -> HttpResponse:
     checks are shown but do not block the renewal."""
     operator = request.user
     service = service_get(operator, service_id)
-    require(operator, "connection.renew_secret")
     form = ReplaceSecretForm(request.POST)
     form.is_valid()
     try:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
+from onramp.connections.expiry import WARNING_DAYS, days_until
 from onramp.core.views.ui import (
     choice,
     operator_page,
@@ -27,7 +28,6 @@ from onramp.invitations.selectors import pending_invitations, with_status
 from onramp.services.models import NEVER_ACTIVE, Service, ServiceStatus
 from onramp.services.selectors import (
     connection_of,
-    days_until,
     newest_invitation,
     service_get,
     services_visible,
@@ -51,7 +51,6 @@ SERVICE_HEADERS = [
     ("status", "Status"),
     ("created", "Created"),
 ]
-EXPIRY_WARNING_DAYS = 30
 
 
 def open_invitation(service: Service) -> Invitation | None:
@@ -79,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
     )
     invitations = pending_invitations(operator)
-    soon = timezone.now() + timedelta(days=EXPIRY_WARNING_DAYS)
+    soon = timezone.now() + timedelta(days=WARNING_DAYS)
     expiring = list(
         services_visible(operator)
         .prefetch_related(None)
@@ -103,7 +102,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "ready": list(with_status(invitations, InvitationStatus.AUTHENTICATED)[:10]),
         "expiring": expiring,
-        "expiry_warning_days": EXPIRY_WARNING_DAYS,
+        "expiry_warning_days": WARNING_DAYS,
     }
     return render_page(request, "services/dashboard.html", context, section="dashboard")
 

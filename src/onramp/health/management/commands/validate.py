@@ -7,9 +7,10 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from onramp.connections.models import ValidationTrigger
 from onramp.health.models import ValidationJob
 from onramp.health.services import validation_job_create, validation_job_run
-from onramp.services.models import Service, ServiceStatus, ValidationTrigger
+from onramp.services.models import Service, ServiceStatus
 
 
 class Command(BaseCommand):

@@ -1,0 +1,40 @@
+"""How close a credential is to expiring: whole UTC days, and the bands every page, the API and
+the alerts share (CONTRACT.md: critical < 7 days, warning < 30)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from django.db import models
+from django.utils import timezone
+
+CRITICAL_DAYS = 7
+WARNING_DAYS = 30
+
+
+class Band(models.TextChoices):
+    EXPIRED = "expired", "Expired"
+    CRITICAL = "critical", f"Critical (< {CRITICAL_DAYS} days)"
+    WARNING = "warning", f"Warning (< {WARNING_DAYS} days)"
+    OK = "ok", "OK"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def days_until(moment: datetime | None, today: date | None = None) -> int | None:
+    """Whole UTC days from today to the expiry date; negative once expired."""
+    if moment is None:
+        return None
+    today = today or timezone.now().date()
+    return (moment.astimezone(UTC).date() - today).days
+
+
+def band_for(days: int | None) -> str:
+    if days is None:
+        return Band.UNKNOWN
+    if days < 0:
+        return Band.EXPIRED
+    if days < CRITICAL_DAYS:
+        return Band.CRITICAL
+    if days < WARNING_DAYS:
+        return Band.WARNING
+    return Band.OK

@@ -1,0 +1,197 @@
+"""Graph reads: organization, applications, service principals, grants, role assignments, users.
+
+Each handler checks the caller with one `permissions` rule, then answers in Graph's shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from onramp.sandbox import directory, people
+from onramp.sandbox import permissions as perm
+from onramp.sandbox.errors import GraphError, bad_request, not_found
+from onramp.sandbox.odata import collection, select
+
+if TYPE_CHECKING:
+    from onramp.sandbox.graph import Call
+
+Reply = tuple[int, dict | None]
+_ID = r"([^/()]+)"
+_APP_ID = r"\(appId='([^']*)'\)"
+_FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
+
+
+def filtered(call: Call, items: list[dict], allowed: set[str], type_label: str) -> list[dict]:
+    """`$filter` with `prop eq 'value'` on the properties Graph filters these objects by."""
+    if "$filter" not in call.query:
+        return items
+    match = _FILTER.match(call.query["$filter"])
+    names = {name.lower(): name for name in allowed}
+    if match is None or match.group(1).lower() not in names:
+        raise GraphError(
+            400,
+            "Request_UnsupportedQuery",
+            f"Unsupported or invalid query filter clause specified for resource '{type_label}'.",
+        )
+    key, value = names[match.group(1).lower()], match.group(2).lower()
+    return [item for item in items if str(item.get(key) or "").lower() == value]
+
+
+def organization(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_ORGANIZATION)
+    entity, suffix = select(directory.organization(call.tenant), call.query, "organization")
+    return 200, {"@odata.context": f"{call.context}organization{suffix}", "value": [entity]}
+
+
+def _entity(call: Call, entity: dict | None, key: str, set_name: str, type_name: str) -> Reply:
+    if entity is None:
+        raise not_found(key)
+    chosen, suffix = select(entity, call.query, type_name)
+    return 200, {"@odata.context": f"{call.context}{set_name}{suffix}/$entity", **chosen}
+
+
+def application_by_app_id(call: Call, app_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    app = call.tenant.applications.get(app_id.lower())
+    view = directory.application(call.tenant, app) if app else None
+    return _entity(call, view, app_id, "applications", "application")
+
+
+def application(call: Call, object_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    app = next((a for a in call.tenant.applications.values() if a.object_id == object_id), None)
+    view = directory.application(call.tenant, app) if app else None
+    return _entity(call, view, object_id, "applications", "application")
+
+
+def applications(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    items = [directory.application(call.tenant, a) for a in call.tenant.applications.values()]
+    items = filtered(call, items, {"appId"}, "Application")
+    return 200, collection(
+        items, call.query, call.headers, f"{call.base}/applications",
+        f"{call.context}applications", directory.APPLICATION_FIELDS, "application",
+    )  # fmt: skip
+
+
+def service_principal_by_app_id(call: Call, app_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    view = directory.service_principal(call.tenant, app_id)
+    return _entity(call, view, app_id, "servicePrincipals", "servicePrincipal")
+
+
+def service_principal(call: Call, sp_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    view = directory.service_principal_by_id(call.tenant, sp_id)
+    return _entity(call, view, sp_id, "servicePrincipals", "servicePrincipal")
+
+
+def service_principals(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    items = filtered(call, directory.service_principals(call.tenant), {"appId"}, "ServicePrincipal")
+    return 200, collection(
+        items, call.query, call.headers, f"{call.base}/servicePrincipals",
+        f"{call.context}servicePrincipals", directory.SERVICE_PRINCIPAL_FIELDS,
+        "servicePrincipal",
+    )  # fmt: skip
+
+
+def _assignment_list(call: Call, sp_id: str, items: list[dict] | None, segment: str) -> Reply:
+    if items is None:
+        raise not_found(sp_id)
+    return 200, {
+        "@odata.context": f"{call.context}servicePrincipals('{sp_id}')/{segment}",
+        "value": items,
+    }
+
+
+def assignments(call: Call, sp_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    items = directory.app_role_assignments(call.tenant, sp_id)
+    return _assignment_list(call, sp_id, items, "appRoleAssignments")
+
+
+def assigned_to(call: Call, sp_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
+    return _assignment_list(
+        call, sp_id, directory.assigned_to(call.tenant, sp_id), "appRoleAssignedTo"
+    )
+
+
+def grants(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_GRANTS)
+    items = [people.grant(g) for g in call.tenant.grants]
+    items = filtered(call, items, {"clientId", "resourceId"}, "OAuth2PermissionGrant")
+    return 200, collection(
+        items, call.query, call.headers, f"{call.base}/oauth2PermissionGrants",
+        f"{call.context}oauth2PermissionGrants", people.GRANT_FIELDS, "oAuth2PermissionGrant",
+    )  # fmt: skip
+
+
+def grant(call: Call, grant_id: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_GRANTS)
+    found = next((g for g in call.tenant.grants if g.grant_id == grant_id), None)
+    view = people.grant(found) if found else None
+    return _entity(call, view, grant_id, "oauth2PermissionGrants", "oAuth2PermissionGrant")
+
+
+def role_assignments(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_ROLE_ASSIGNMENTS)
+    items = filtered(
+        call, people.role_assignments(call.tenant), {"principalId", "roleDefinitionId"},
+        "UnifiedRoleAssignment",
+    )  # fmt: skip
+    return 200, collection(
+        items, call.query, call.headers, f"{call.base}/roleManagement/directory/roleAssignments",
+        f"{call.context}roleManagement/directory/roleAssignments",
+        people.ROLE_ASSIGNMENT_FIELDS, "unifiedRoleAssignment",
+    )  # fmt: skip
+
+
+def users(call: Call) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_USERS)
+    items = [people.user(u) for u in call.tenant.users.values()]
+    items = filtered(call, items, {"userPrincipalName", "id"}, "User")
+    return 200, collection(
+        items, call.query, call.headers, f"{call.base}/users", f"{call.context}users",
+        people.USER_FIELDS, "user",
+    )  # fmt: skip
+
+
+def user(call: Call, key: str) -> Reply:
+    perm.check(call.tenant, call.claims, perm.READ_USERS)
+    found = call.tenant.find_user(key)
+    return _entity(call, people.user(found) if found else None, key, "users", "user")
+
+
+def me(call: Call) -> Reply:
+    if not perm.is_delegated(call.claims):
+        raise bad_request("/me request is only valid with delegated authentication flow.")
+    perm.check(call.tenant, call.claims, perm.READ_ME)
+    found = perm.signed_in_user(call.tenant, call.claims)
+    return _entity(call, people.user(found) if found else None, "me", "users", "user")
+
+
+def _route(method: str, pattern: str, handler: Callable[..., Reply]) -> tuple:
+    return method, re.compile(f"^{pattern}$"), handler
+
+
+READ_ROUTES = [
+    _route("GET", "organization", organization),
+    _route("GET", f"applications{_APP_ID}", application_by_app_id),
+    _route("GET", "applications", applications),
+    _route("GET", f"applications/{_ID}", application),
+    _route("GET", f"servicePrincipals{_APP_ID}", service_principal_by_app_id),
+    _route("GET", "servicePrincipals", service_principals),
+    _route("GET", f"servicePrincipals/{_ID}", service_principal),
+    _route("GET", f"servicePrincipals/{_ID}/appRoleAssignments", assignments),
+    _route("GET", f"servicePrincipals/{_ID}/appRoleAssignedTo", assigned_to),
+    _route("GET", "oauth2PermissionGrants", grants),
+    _route("GET", f"oauth2PermissionGrants/{_ID}", grant),
+    _route("GET", "roleManagement/directory/roleAssignments", role_assignments),
+    _route("GET", "users", users),
+    _route("GET", f"users/{_ID}", user),
+    _route("GET", "me", me),
+]
