@@ -14,7 +14,6 @@ from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.core.models import RateLimitBucket
-from tests.accounts.clock import pin_to_window_start
 from tests.conftest import PASSWORD
 from tests.pages.helpers import field_errors, visible_text
 from tests.signin import sign_in
@@ -112,8 +111,7 @@ def test_password_change_keeps_the_session_and_is_audited(me, operator):
     assert elsewhere.get("/services/").url == "/login?next=/services/"
 
 
-def test_a_wrong_current_password_counts_in_the_sign_in_lock_out(me, operator, monkeypatch):
-    pin_to_window_start(monkeypatch)
+def test_a_wrong_current_password_counts_in_the_sign_in_lock_out(me, operator):
     wrong = {"current_password": "not it", "new_password": NEW_PASSWORD}
     wrong["new_password_again"] = NEW_PASSWORD
     for _ in range(5):

@@ -9,12 +9,12 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 from django.db import transaction
-from onramp.core.rotation import keys_rotate
 
 from onramp.accounts.models import AuthenticatorApp
 from onramp.accounts.second_factor import code_verify, enrol, enrolment_for
 from onramp.audit.services import Actor
 from onramp.core.crypto import SecretBox
+from onramp.ops.rotation import keys_rotate
 from tests.security.test_secret_scan import every_stored_value
 from tests.signin import totp_code
 

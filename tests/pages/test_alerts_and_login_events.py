@@ -13,7 +13,6 @@ from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.core.models import RateLimitBucket
 from onramp.health.models import Alert
-from tests.accounts.clock import pin_to_window_start
 from tests.conftest import PASSWORD
 from tests.pages.helpers import page_text, visible_text
 from tests.signin import fresh_code, totp_device
@@ -141,10 +140,7 @@ def test_an_over_long_email_is_not_an_attempt(client, operator):
     assert AuditEvent.objects.count() == 0
 
 
-def test_sixth_failure_for_an_email_is_refused_even_with_the_right_password(
-    client, operator, monkeypatch
-):
-    pin_to_window_start(monkeypatch)
+def test_sixth_failure_for_an_email_is_refused_even_with_the_right_password(client, operator):
     for _ in range(5):
         response = sign_in(client, operator.email, "wrong")
         assert response.status_code == 200
