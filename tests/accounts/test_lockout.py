@@ -4,14 +4,13 @@ failure a minute) so guessing from many addresses stays slow."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
 
 from onramp.audit.models import AuditEvent
 from onramp.core.models import RateLimitBucket
-from tests.accounts.clock import pin
 from tests.conftest import PASSWORD
 from tests.pages.helpers import visible_text
 from tests.signin import fresh_code, totp_device
@@ -30,8 +29,8 @@ def buckets() -> dict[str, int]:
     return dict(RateLimitBucket.objects.values_list("key", "count"))
 
 
-def test_a_stranger_cannot_lock_the_owner_out(monkeypatch, operator):
-    clock = pin(monkeypatch, NINE)
+def test_a_stranger_cannot_lock_the_owner_out(clock, operator):
+    clock.set(NINE)
     device = totp_device(operator)
     stranger, owner = Client(REMOTE_ADDR=STRANGER), Client(REMOTE_ADDR=OWNER)
     for _ in range(5):
@@ -57,7 +56,7 @@ def test_a_stranger_cannot_lock_the_owner_out(monkeypatch, operator):
     assert AuditEvent.objects.filter(action="login.failed").count() == 5
 
     # ...then the owner signs in from its own address, password and code.
-    clock.advance(seconds=55)
+    clock.advance(timedelta(seconds=55))
     response = password_step(owner, operator.email, PASSWORD)
     assert (response.status_code, response.url) == (302, "/login/code?next=%2Fservices%2F")
     response = owner.post(response.url, {"code": fresh_code(device), "next": "/services/"})
@@ -69,8 +68,8 @@ def test_a_stranger_cannot_lock_the_owner_out(monkeypatch, operator):
     assert buckets() == counted
 
 
-def test_guessing_from_many_addresses_is_slowed_to_one_failure_a_minute(monkeypatch, operator):
-    clock = pin(monkeypatch, NINE)
+def test_guessing_from_many_addresses_is_slowed_to_one_failure_a_minute(clock, operator):
+    clock.set(NINE)
     for n in range(5):
         guesser = Client(REMOTE_ADDR=f"203.0.113.{n + 10}")
         assert password_step(guesser, operator.email, "wrong").status_code == 200
@@ -79,7 +78,7 @@ def test_guessing_from_many_addresses_is_slowed_to_one_failure_a_minute(monkeypa
     assert response.status_code == 429
     assert "Try again in 1 minute." in visible_text(response)
     assert buckets()[f"login:email:{operator.email}"] == 5
-    clock.advance(minutes=1)
+    clock.advance(timedelta(minutes=1))
     assert password_step(fresh, operator.email, "wrong").status_code == 200
     # One failure in this minute: the next guess, from yet another address, waits again.
     other = Client(REMOTE_ADDR="203.0.113.100")

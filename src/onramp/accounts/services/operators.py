@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onramp.accounts.models import Operator, OperatorSetup, Role, Scope
-from onramp.accounts.scoping import require
+from onramp.accounts.scoping import require_actor
 from onramp.accounts.services.setup_links import SETUP_TTL, setup_email
 from onramp.accounts.services.tokens import tokens_retire
 from onramp.audit.services import Actor, audit_record
@@ -41,12 +41,6 @@ VISIBLE_TARGETS: dict[str, Any] = {
 }
 BEYOND_YOUR_SCOPE = "You can only give operators a scope within your own."
 _UNCHANGED: Any = object()
-
-
-def _require_manage(actor: Actor) -> None:
-    """Only admins manage operators; the system (CLI) may too."""
-    if actor.operator is not None:
-        require(actor.operator, "operator.manage")
 
 
 def _no_such_scope(kind: str, ident: str) -> dict[str, list[str]]:
@@ -156,7 +150,7 @@ def operator_invite(*, actor: Actor, email: str, role: str, scope: str) -> Opera
     """A new operator, within the inviting admin's own scope, without a password: an emailed
     one-time link (valid 72 hours) lets it set one and its second factor. Only the link's
     SHA-256 is stored; the link itself exists only in the (sealed) outbox message."""
-    _require_manage(actor)
+    require_actor(actor, "operator.manage")
     email, fields, errors = _operator_fields(email, role, scope)
     for field, messages in _scope_errors(actor.operator, scope, fields).items():
         errors.setdefault(field, messages)
@@ -211,7 +205,7 @@ def operator_change(
 ) -> Operator:
     """Change the role and/or whether the operator is active. An admin keeps its own role and
     cannot deactivate itself (so a scope never loses its last admin by accident)."""
-    _require_manage(actor)
+    require_actor(actor, "operator.manage")
     errors: dict[str, list[str]] = {}
     if role is not _UNCHANGED and role not in Role.values:
         errors["role"] = [ROLE_CHOICES]
@@ -249,7 +243,7 @@ def operator_change(
 def operator_deactivate(*, actor: Actor, operator: Operator) -> None:
     """DELETE: the operator can no longer sign in or use its tokens; the row stays for the
     audit trail. Deactivating an inactive operator changes nothing."""
-    _require_manage(actor)
+    require_actor(actor, "operator.manage")
     if _is_self(actor, operator):
         raise Forbidden("You cannot delete your own operator account.")
     with transaction.atomic():
