@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -73,12 +73,12 @@ def test_ensure_schedules_repairs_changed_rows_and_drops_duplicates_and_old_jobs
         )
     Schedule.objects.create(name="onramp: retired job", func="x.y", schedule_type=Schedule.DAILY)
     Schedule.objects.create(name="someone else's", func="x.y", schedule_type=Schedule.HOURLY)
-    before = datetime.now(UTC)
+    before = timezone.now()
     ensure_schedules()
     assert rows() == sorted(
         [SWEEP, VALIDATION, ("someone else's", "x.y", "H", None, None, -1)], key=str
     )
     sweep = Schedule.objects.get(name="onramp: outbox sweep")
     assert (
-        before + timedelta(seconds=59) < sweep.next_run <= datetime.now(UTC) + timedelta(minutes=1)
+        before + timedelta(seconds=59) < sweep.next_run <= timezone.now() + timedelta(minutes=1)
     )
