@@ -17,7 +17,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from onramp.accounts.models import Operator
-from onramp.connections.models import TenantConnection
+from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core import short_names
 from onramp.core.crypto import secret_box
 from onramp.core.tokens import new_token, token_hash
@@ -154,3 +154,20 @@ class InvitationFactory(DjangoModelFactory):
     status = "pending"
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(days=7))
+
+
+class ValidationRunFactory(DjangoModelFactory):
+    """A stored validation of its service: ``ValidationRunFactory(service=s, ok=False,
+    reason="missing_permissions")``; a transient one has reason ``throttled`` or
+    ``microsoft_unavailable``."""
+
+    class Meta:
+        model = ValidationRun
+
+    service = factory.SubFactory(ServiceFactory, connected=True)
+    trigger = "manual"
+    ok = True
+    reason = ""
+    message = factory.LazyAttribute(lambda o: "Valid." if o.ok else f"Failed: {o.reason}.")
+    result = factory.LazyAttribute(lambda o: {"ok": o.ok, "reason": o.reason or None, "checks": []})
+    validated_at = factory.LazyFunction(timezone.now)

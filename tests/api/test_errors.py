@@ -246,7 +246,7 @@ def test_openapi_document_describes_the_whole_api(db):
     schemas = document["components"]["schemas"]
     assert set(schemas["Service"]["properties"]) == {
         "id", "customer_id", "provider_id", "short_name", "full_name", "license_type",
-        "licensed_users", "status", "created_at", "invitation",
+        "licensed_users", "status", "created_at", "invitation", "connection_ok",
     }  # fmt: skip
     assert "link" not in schemas["Invitation"]["properties"]
     assert "link" in schemas["InvitationWithLink"]["properties"]
@@ -293,7 +293,7 @@ def test_openapi_document_describes_tenancy_operators_audit_and_health(db):
         names = {p["name"] for p in document["paths"][path]["get"]["parameters"]}
         assert {"format", "limit", "cursor"} <= names
     validations = document["paths"]["/api/v1/validations"]["post"]["responses"]
-    assert set(validations) == {"202", "400", "401", "403", "422"}
+    assert set(validations) == {"202", "400", "401", "403", "409", "422"}
     delete = document["paths"]["/api/v1/operators/{id}"]["delete"]["responses"]
     assert set(delete) == {"204", "400", "401", "403", "404"}
 

@@ -46,6 +46,7 @@ def test_create_with_an_invitation(api, customer, provider):
         "license_type": "hosted-pro",
         "licensed_users": 25,
         "status": "awaiting-authentication",
+        "connection_ok": None,
         "created_at": created["created_at"],
         "invitation": {
             "id": str(invitation.pk),

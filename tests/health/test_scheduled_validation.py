@@ -44,14 +44,19 @@ def test_a_partly_run_scheduled_job_is_resumed_with_only_what_it_lacks(active_se
     assert queued_batches() == [(str(job.pk), sorted(str(s.pk) for s in services[2:]))]
 
 
-def test_finished_and_on_demand_jobs_are_not_resumed(active_service):
+def test_a_finished_job_is_not_resumed_an_operators_unfinished_one_is(active_service):
     service = active_service()
     finished = validation_job_create(scope="all", created_by="schedule")
     validation_job_run(finished.pk, concurrency=1)
-    validation_job_create(scope="all", created_by="ops@northwind.example")  # queued, not ours
+    ours = validation_job_create(scope="all", created_by="ops@northwind.example")  # queued
 
     started = scheduled_validation()
-    assert ValidationJob.objects.count() == 3
-    new = ValidationJob.objects.get(pk=started)
-    assert (new.created_by, new.status, new.total) == ("schedule", "queued", 1)
+    assert ValidationJob.objects.count() == 2  # one unfinished job per scope
+    assert started == str(ours.pk)
+    resumed = ValidationJob.objects.get(pk=started)
+    assert (resumed.created_by, resumed.status, resumed.total) == (
+        "ops@northwind.example",
+        "queued",
+        1,
+    )
     assert queued_batches() == [(started, [str(service.pk)])]

@@ -125,7 +125,10 @@ def test_dashboard_counts_and_ready_to_add(ops, customer, operator, m365_tenant)
     response = ops.get("/dashboard/")
     assert response.status_code == 200
     text = visible_text(response)
-    assert "1 Awaiting authentication 1 Authenticated 0 Active 0 Disconnected" in text
+    assert (
+        "1 Awaiting authentication 1 Authenticated 0 Active 0 Active · connection failing "
+        "0 Disconnected" in text
+    )
     assert "1 Authenticated: ready to add 1 Pending 0 Expired" in text
     assert "Ready-01 Contoso Ltd just now Add" in text
     assert f'href="/invitations/{ready.invitation.pk}/add/"' in page_text(response)

@@ -17,7 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from onramp.api.responses import Validation
 from onramp.api.schemas import CONNECTION_METHODS
-from onramp.api.serializers import validation_json
+from onramp.api.serializers import job_json, validation_json
 from onramp.core.errors import (
     DomainError,
     Forbidden,
@@ -25,8 +25,10 @@ from onramp.core.errors import (
     InvalidState,
     MicrosoftUnavailable,
     NotFound,
+    RateLimited,
     ValidationFailed,
 )
+from onramp.health.services import JobRunning
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -39,6 +41,7 @@ STATUS_OF = {
     InvalidState: 409,
     InvalidInput: 422,
     ValidationFailed: 422,
+    RateLimited: 429,
     MicrosoftUnavailable: 503,
 }
 CODE_OF_STATUS = {
@@ -109,6 +112,10 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         body["validation"] = validation.model_dump()
         if exc.validation.retry_after is not None:
             headers["Retry-After"] = str(exc.validation.retry_after)
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, JobRunning):
+        body["job"] = job_json(exc.job)
     return error_response(status, body, headers)
 
 

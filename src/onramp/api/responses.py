@@ -71,12 +71,30 @@ class Validation(BaseModel):
     checks: list[Check]
 
 
+class Job(BaseModel):
+    id: str
+    kind: str
+    status: str = Field(json_schema_extra={"enum": ["queued", "running", "done", "failed"]})
+    total: int
+    done: int
+    ok: int
+    failed: int = Field(description="Microsoft answered and a check failed.")
+    errors: int = Field(description="No answer could be had (throttled, unreachable).")
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
 class Error(BaseModel):
     detail: str
     code: str
     errors: dict[str, list[str]] | None = Field(None, description="Field problems, by field.")
     validation: Validation | None = Field(
         None, description="With `validation_failed` and `microsoft_unavailable` only."
+    )
+    job: Job | None = Field(
+        None,
+        description="With `invalid_state` when a validation job of the scope is already "
+        "queued or running: that job.",
     )
 
 
@@ -91,6 +109,11 @@ class Service(BaseModel):
     status: str
     created_at: Timestamp
     invitation: Invitation | None
+    connection_ok: bool | None = Field(
+        description="The last validation's outcome for an active service (null before any, and "
+        "for a service that is not active); a transient answer (throttled, unreachable) does "
+        "not change it."
+    )
 
 
 class ServiceCreated(Service):
@@ -209,19 +232,6 @@ class HealthRow(BaseModel):
         json_schema_extra={"enum": ["expired", "critical", "warning", "ok", "unknown"]}
     )
     failing_checks: list[Check]
-
-
-class Job(BaseModel):
-    id: str
-    kind: str
-    status: str = Field(json_schema_extra={"enum": ["queued", "running", "done", "failed"]})
-    total: int
-    done: int
-    ok: int
-    failed: int = Field(description="Microsoft answered and a check failed.")
-    errors: int = Field(description="No answer could be had (throttled, unreachable).")
-    started_at: Timestamp | None
-    finished_at: Timestamp | None
 
 
 class Alert(BaseModel):

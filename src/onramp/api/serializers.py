@@ -20,9 +20,14 @@ from onramp.invitations.models import Invitation
 from onramp.invitations.services import IssuedInvitation
 from onramp.m365.results import format_utc
 from onramp.notifications.selectors import delivery_of
-from onramp.services.models import Service
+from onramp.services.models import Service, ServiceStatus
 from onramp.services.onboarding import CreatedService
-from onramp.services.selectors import connection_of, last_validation, newest_invitation
+from onramp.services.selectors import (
+    connection_of,
+    connection_ok_of,
+    last_validation,
+    newest_invitation,
+)
 from onramp.tenancy.models import Channel, Customer, Provider
 
 
@@ -82,14 +87,14 @@ def issued_invitation_json(issued: IssuedInvitation, service: Service | None = N
 def service_json(service: Service, *, now: datetime | None = None) -> dict[str, Any]:
     invitation = newest_invitation(service)
     return {
-        **_service_fields(service),
+        **_service_fields(service, connection_ok_of(service)),
         "invitation": None
         if invitation is None
         else invitation_json(invitation, service=service, now=now),
     }
 
 
-def _service_fields(service: Service) -> dict[str, Any]:
+def _service_fields(service: Service, connection_ok: bool | None) -> dict[str, Any]:
     return {
         "id": str(service.pk),
         "customer_id": str(service.customer_id),
@@ -100,6 +105,7 @@ def _service_fields(service: Service) -> dict[str, Any]:
         "licensed_users": service.licensed_users,
         "status": service.status,
         "created_at": format_utc(service.created_at),
+        "connection_ok": connection_ok,
     }
 
 
@@ -107,8 +113,10 @@ def service_created_json(created: CreatedService) -> dict[str, Any]:
     """The new service with the invitation just issued (its link shown once): no read back."""
     service = created.service
     issued = created.issued
+    # Created active only once every check passed; otherwise not validated yet.
+    validated = created.validation is not None and service.status == ServiceStatus.ACTIVE
     return {
-        **_service_fields(service),
+        **_service_fields(service, created.validation.ok if validated else None),
         "invitation": issued_invitation_json(issued, service) if issued else None,
         "validation": validation_json(created.validation.as_dict()) if created.validation else None,
     }

@@ -7,6 +7,8 @@ and changes, with its audit event in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +27,14 @@ from onramp.connections.models import (
     ValidationTrigger,
 )
 from onramp.core.crypto import secret_box
-from onramp.core.errors import InvalidInput, InvalidState, MicrosoftUnavailable, ValidationFailed
+from onramp.core.errors import (
+    InvalidInput,
+    InvalidState,
+    MicrosoftUnavailable,
+    RateLimited,
+    ValidationFailed,
+)
+from onramp.core.ratelimit import claim, hit, release
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 
@@ -220,18 +229,52 @@ def _require_connection(service: Any) -> TenantConnection:
         raise InvalidState("The service has no tenant connection yet.") from None
 
 
+# Validate Authentication (page and API) per service: one at a time (a hold lasts at most the
+# Microsoft timeout of each request it makes, far below LIVE_HOLD_SECONDS), and
+# LIVE_PER_WINDOW per LIVE_WINDOW_SECONDS.
+LIVE_HOLD_SECONDS = 120
+LIVE_BUSY_RETRY_SECONDS = 5
+LIVE_PER_WINDOW = 5
+LIVE_WINDOW_SECONDS = 600
+
+
+@contextmanager
+def live_validation_slot(service: Any) -> Iterator[None]:
+    """Count one live validation of ``service`` and hold it while it runs; RateLimited when
+    the service used its validations of the window or one is running now."""
+    key = f"live-validation:{service.pk}"
+    if waited := hit(f"{key}:count", LIVE_PER_WINDOW, LIVE_WINDOW_SECONDS):
+        raise RateLimited(
+            f"This service was validated {LIVE_PER_WINDOW} times in the last "
+            f"{LIVE_WINDOW_SECONDS // 60} minutes: try again in {waited.seconds} seconds.",
+            waited.seconds,
+        )
+    held = claim(key, LIVE_HOLD_SECONDS)
+    if held is None:
+        raise RateLimited(
+            "A validation of this service is already running: "
+            f"try again in {LIVE_BUSY_RETRY_SECONDS} seconds.",
+            LIVE_BUSY_RETRY_SECONDS,
+        )
+    try:
+        yield
+    finally:
+        release(held)
+
+
 def connection_validate(
     *, actor: Actor, service: Any, trigger: str = ValidationTrigger.MANUAL
 ) -> ValidationRun:
     """Validate Authentication: re-run every check live and keep the run."""
     require_actor(actor, "connection.validate")
     connection = _require_connection(service)
-    result = validate_live(
-        tenant=connection.tenant_id,
-        client_id=connection.client_id,
-        client_secret=held_secret(connection),
-        expected_tenant_id=service.customer.azure_tenant_id,
-    )
+    with live_validation_slot(service):
+        result = validate_live(
+            tenant=connection.tenant_id,
+            client_id=connection.client_id,
+            client_secret=held_secret(connection),
+            expected_tenant_id=service.customer.azure_tenant_id,
+        )
     raise_unless_answered(result)
     with transaction.atomic():
         connection = TenantConnection.objects.select_for_update().get(service=service)

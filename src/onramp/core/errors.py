@@ -67,3 +67,13 @@ class MicrosoftUnavailable(DomainError, Generic[R]):
     def __init__(self, validation: R) -> None:
         super().__init__(validation.message)
         self.validation = validation
+
+
+class RateLimited(DomainError):
+    """Too many attempts, or one is still running: try again after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -79,7 +79,49 @@ def _window_start(now: datetime, window: int) -> datetime:
     return datetime.fromtimestamp(stamp - stamp % window, tz=UTC)
 
 
-def _increment(key: str, start: datetime) -> int:
+@dataclass(frozen=True)
+class Claim:
+    """``key`` is held (see ``claim``) until ``release``."""
+
+    key: str
+    window_start: datetime
+
+
+def claim(key: str, seconds: int, *, now: datetime | None = None) -> Claim | None:
+    """Hold ``key``, one holder at a time across processes; None while another holds it.
+
+    The holder counts 1 in its window of ``seconds``; a claim sees the holders of this window
+    and of the one before, so a holder that never releases (its process died) stops counting
+    after one to two windows. ``seconds`` must exceed the longest hold."""
+    from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
+
+    now = now or timezone.now()
+    start = _window_start(now, seconds)
+    previous = start - timedelta(seconds=seconds)
+    mine = Claim(key, start)
+    count = _increment(key, start, keep_since=previous)
+    earlier = (
+        RateLimitBucket.objects.filter(key=key, window_start=previous)
+        .values_list("count", flat=True)
+        .first()
+    )
+    if count + (earlier or 0) > 1:
+        release(mine)
+        return None
+    return mine
+
+
+def release(held: Claim) -> None:
+    from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
+
+    RateLimitBucket.objects.filter(
+        key=held.key, window_start=held.window_start, count__gt=0
+    ).update(count=F("count") - 1)
+
+
+def _increment(key: str, start: datetime, *, keep_since: datetime | None = None) -> int:
+    """Count one in the window from ``start``; windows before ``keep_since`` (default: this
+    one) are deleted when this window's row is created."""
     from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
 
     bucket = RateLimitBucket.objects.filter(key=key, window_start=start)
@@ -92,7 +134,9 @@ def _increment(key: str, start: datetime) -> int:
                 bucket.update(count=F("count") + 1)
             else:
                 # A new window makes this key's older windows useless: keep one row per key.
-                RateLimitBucket.objects.filter(key=key, window_start__lt=start).delete()
+                RateLimitBucket.objects.filter(
+                    key=key, window_start__lt=keep_since or start
+                ).delete()
                 return 1
         # Our UPDATE holds the row lock until commit, so this is exactly our attempt's number.
         return bucket.values_list("count", flat=True).get()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from onramp.core.models import UUIDModel
+
+# ``created_by`` of a job ``onramp validate`` runs in its own process, from start to end: it
+# holds no web worker and no other job waits for it, so it is left out of the one-per-scope rule.
+IN_PROCESS = "cli"
 
 
 class JobStatus(models.TextChoices):
@@ -12,6 +17,9 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+UNFINISHED = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
 
 class ValidationJob(UUIDModel):
@@ -36,6 +44,15 @@ class ValidationJob(UUIDModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # At most one unfinished job per scope: a second start is refused (or, on schedule,
+            # the unfinished one resumed) rather than validating the same services twice.
+            models.UniqueConstraint(
+                fields=["scope", "scope_id"],
+                condition=Q(status__in=UNFINISHED) & ~Q(created_by=IN_PROCESS),
+                name="one_unfinished_job_per_scope",
+            )
+        ]
 
 
 class AlertKind(models.TextChoices):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -30,10 +30,10 @@ from onramp.connections.models import (
 )
 from onramp.connections.services import Validated, connection_apply, validation_runs_store
 from onramp.core.crypto import secret_box
-from onramp.core.errors import Forbidden, InvalidInput
+from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.core.tasks import enqueue_on_commit
 from onramp.health.alerts import alerts_for_batch
-from onramp.health.models import JobStatus, ValidationJob
+from onramp.health.models import IN_PROCESS, UNFINISHED, JobStatus, ValidationJob
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 from onramp.services.models import Service, ServiceStatus
@@ -48,6 +48,17 @@ BATCH_SIZE = 100
 BATCH_TASK = "onramp.health.tasks.run_validation_batch"
 SCHEDULE = "schedule"  # created_by of the periodic jobs
 WHOLE_PROVIDER = "Your scope does not cover a whole provider: validate one customer at a time."
+
+
+class JobRunning(InvalidState):
+    """A job of the same scope is queued or running; ``job`` is that one."""
+
+    def __init__(self, job: ValidationJob) -> None:
+        super().__init__(
+            f"A validation job for this scope is already {job.status}: follow it at "
+            f"/api/v1/jobs/{job.pk}; a new one can start once it is done."
+        )
+        self.job = job
 
 
 @dataclass(frozen=True)
@@ -93,20 +104,24 @@ def validation_job_enqueue(job: ValidationJob) -> int:
     return len(batches)
 
 
+def unfinished_job(scope: str, scope_id: str = "") -> ValidationJob | None:
+    """The queued or running job of a scope (at most one: ``one_unfinished_job_per_scope``)."""
+    return (
+        ValidationJob.objects.select_for_update()
+        .filter(scope=scope, scope_id=scope_id, status__in=UNFINISHED)
+        .exclude(created_by=IN_PROCESS)
+        .first()
+    )
+
+
 def validation_job_scheduled() -> ValidationJob:
     """The periodic re-validation of every active service. Delivery is at least once: a
     worker killed after creating the job but before queueing all its batches has the task run
-    again, and an earlier night's job may still be unfinished. Either way that job is resumed
-    (its batches queued again; a batch validates only what is missing) rather than a second
-    job started and the first left unfinished for ever."""
+    again, and an earlier night's job (or an operator's Validate all) may still be unfinished.
+    Either way that job is resumed (its batches queued again; a batch validates only what is
+    missing) rather than a second job started and the first left unfinished for ever."""
     with transaction.atomic():
-        unfinished = (
-            ValidationJob.objects.select_for_update()
-            .filter(created_by=SCHEDULE, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-            .order_by("created_at")
-            .first()
-        )
-        job = unfinished or validation_job_create(scope="all", created_by=SCHEDULE)
+        job = unfinished_job("all") or validation_job_create(scope="all", created_by=SCHEDULE)
         validation_job_enqueue(job)
     return job
 
@@ -145,12 +160,23 @@ def _job_target(operator: Operator, scope: str, target_id: str | None) -> dict[s
 
 def validation_job_start(*, operator: Operator, scope: str, target_id: str | None) -> ValidationJob:
     """An operator's on-demand re-validation (API and health page alike): a queued job over
-    the active services of the target, its batches sent to the workers once it is committed."""
+    the active services of the target, its batches sent to the workers once it is committed.
+    JobRunning while a job of the same scope is unfinished (each holds workers and costs
+    Microsoft quota); two starts at once: the unique constraint lets one through."""
     require(operator, "connection.validate")
     target = _job_target(operator, scope, target_id)
-    with transaction.atomic():
-        job = validation_job_create(created_by=operator.email, **target)
-        validation_job_enqueue(job)
+    try:
+        with transaction.atomic():
+            if running := unfinished_job(target["scope"], target.get("scope_id", "")):
+                raise JobRunning(running)
+            job = validation_job_create(created_by=operator.email, **target)
+            validation_job_enqueue(job)
+    except IntegrityError:
+        with transaction.atomic():
+            running = unfinished_job(target["scope"], target.get("scope_id", ""))
+        if running is None:
+            raise
+        raise JobRunning(running) from None
     return job
 
 

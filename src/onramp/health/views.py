@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 
 from onramp.accounts.models import Scope
@@ -21,9 +23,9 @@ from onramp.core.views.ui import (
     sort_headers,
     sorting,
 )
-from onramp.health.models import JobStatus
+from onramp.health.models import UNFINISHED
 from onramp.health.selectors import HealthRow, health_row, health_rows, in_band, job_get
-from onramp.health.services import validation_job_start
+from onramp.health.services import JobRunning, validation_job_start
 from onramp.services.views.portal import customer_filter
 from onramp.tenancy.selectors import customer_get, customers_visible
 
@@ -116,11 +118,19 @@ def validate_all(request: HttpRequest) -> HttpResponse:
     customer_id = request.POST.get("customer", "")
     if customer_id:
         customer_get(operator, customer_id)
-    job = validation_job_start(
-        operator=operator,
-        scope="customer" if customer_id else "all",
-        target_id=customer_id or None,
-    )
+    try:
+        job = validation_job_start(
+            operator=operator,
+            scope="customer" if customer_id else "all",
+            target_id=customer_id or None,
+        )
+    except JobRunning as running:
+        job = running.job
+        messages.warning(
+            request,
+            f"{capfirst(job_covers(operator, job))} is already being validated ({job.status}): "
+            "no second job was started. Its progress is below.",
+        )
     return redirect("health:job", job_id=job.pk)
 
 
@@ -143,7 +153,7 @@ def job_detail(request: HttpRequest, job_id: str) -> HttpResponse:
     context = {
         "job": job,
         "covers": job_covers(request.user, job),
-        "running": job.status in (JobStatus.QUEUED, JobStatus.RUNNING),
+        "running": job.status in UNFINISHED,
         "percent": round(100 * job.done / job.total) if job.total else 100,
     }
     return render_page(request, "health/job.html", context, section="health")

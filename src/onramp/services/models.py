@@ -21,6 +21,10 @@ class ServiceStatus(models.TextChoices):
     DISCONNECTED = "disconnected", "Disconnected"
 
 
+# UI.md "States that must never mislead": an active service whose last answered validation
+# failed is shown as this, never as a plain "Active" (``Service.shown_status``).
+CONNECTION_FAILING = ("connection-failing", "Active · connection failing")
+
 NEVER_ACTIVE = (ServiceStatus.AWAITING, ServiceStatus.AUTHENTICATED, ServiceStatus.DISCONNECTED)
 MAX_LICENSED_USERS = 500
 
@@ -60,5 +64,17 @@ class Service(UUIDModel):
             models.Index(fields=["provider", "-created_at", "-id"]),
         ]
 
+    # Annotated by ``services.selectors.services_visible``: the last answered validation's
+    # outcome of an active service, else None.
+    connection_ok: bool | None
+
     def __str__(self) -> str:
         return self.short_name
+
+    @property
+    def shown_status(self) -> tuple[str, str]:
+        """The status as pages show it (value, label): an active service whose connection
+        failed its last answered validation is "Active · connection failing"."""
+        if self.status == ServiceStatus.ACTIVE and self.connection_ok is False:
+            return CONNECTION_FAILING
+        return self.status, self.get_status_display()

@@ -48,11 +48,12 @@ def list_health(request: HttpRequest, params: Query[HealthFilters]):
     return page(services, limit=params.limit, cursor=params.cursor, render=health_json)
 
 
-@router.post("/validations", response={202: Job, **errors(403, 422)})
+@router.post("/validations", response={202: Job, **errors(403, 409, 422)})
 def start_validation(request: HttpRequest, payload: ValidationStart):
     """Re-validates every active service of the scope in the background; follow the job at
     /jobs/{id}. `all`: every service (system operators) or the caller's provider (provider
-    operators); channel and customer operators validate one `customer` at a time."""
+    operators); channel and customer operators validate one `customer` at a time. 409 while a
+    job of the same scope is queued or running (the body's `job` is that one)."""
     job = validation_job_start(
         operator=operator_of(request), scope=payload.scope, target_id=payload.id
     )

@@ -28,10 +28,12 @@ def get_m365(request: HttpRequest, id: str):
 
 
 @router.post(
-    "/services/{id}/m365/validate", response={200: Validation, **errors(403, 404, 409, 503)}
+    "/services/{id}/m365/validate",
+    response={200: Validation, **errors(403, 404, 409, 429, 503)},
 )
 def validate_m365(request: HttpRequest, id: str):
-    """Every check, live; 200 also when a check fails (`ok: false`)."""
+    """Every check, live; 200 also when a check fails (`ok: false`). Per service one at a
+    time and 5 per 10 minutes: 429 with `Retry-After` beyond that."""
     operator = operator_of(request)
     service = service_get(operator, id)
     return run_json(connection_validate(actor=actor_of(request), service=service))

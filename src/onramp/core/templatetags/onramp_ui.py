@@ -18,7 +18,9 @@ BADGE_COLOURS = {
     **dict.fromkeys(("active", "completed", "ok", "valid", "passed"), "green"),
     "authenticated": "blue",
     **dict.fromkeys(("pending", "awaiting-authentication", "warning"), "amber"),
-    **dict.fromkeys(("expired", "revoked", "disconnected", "critical", "failed"), "red"),
+    **dict.fromkeys(
+        ("expired", "revoked", "disconnected", "critical", "failed", "connection-failing"), "red"
+    ),
 }
 BADGE_LABELS = {"awaiting-authentication": "Awaiting authentication", "ok": "OK"}
 

@@ -23,7 +23,7 @@ from onramp.connections.services import (
     connection_set_expiry,
     connection_validate,
 )
-from onramp.core.errors import InvalidInput, MicrosoftUnavailable, ValidationFailed
+from onramp.core.errors import InvalidInput, MicrosoftUnavailable, RateLimited, ValidationFailed
 from onramp.core.views.ui import operator_page, render_page
 from onramp.services.forms import ExpiryForm, ReinitiateForm, ReplaceSecretForm
 from onramp.services.models import Service
@@ -99,6 +99,10 @@ def m365_validate(request: HttpRequest, service_id: str) -> HttpResponse:
         run = connection_validate(actor=Actor.for_operator(operator), service=service)
     except MicrosoftUnavailable as error:
         return _page(request, service, 503, **unavailable_context(error.validation))
+    except RateLimited as error:
+        response = _page(request, service, 429, refused=error.detail)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     if run.ok:
         messages.success(request, f"Validation passed: {run.message}")
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -25,7 +25,7 @@ from onramp.core.views.ui import (
 )
 from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus
 from onramp.invitations.selectors import pending_invitations, with_status
-from onramp.services.models import NEVER_ACTIVE, Service, ServiceStatus
+from onramp.services.models import CONNECTION_FAILING, NEVER_ACTIVE, Service, ServiceStatus
 from onramp.services.selectors import (
     connection_of,
     newest_invitation,
@@ -53,6 +53,26 @@ SERVICE_HEADERS = [
 ]
 
 
+def _shown_statuses() -> list[tuple[str, str]]:
+    """The statuses the Services list filters by and the dashboard counts: each status, with
+    "Active · connection failing" (the active services among them) right after "Active"."""
+    shown = []
+    for value, label in ServiceStatus.choices:
+        shown.append((value, label))
+        if value == ServiceStatus.ACTIVE:
+            shown.append(CONNECTION_FAILING)
+    return shown
+
+
+SHOWN_STATUSES = _shown_statuses()
+
+
+def with_shown_status(services: QuerySet[Service], status: str) -> QuerySet[Service]:
+    if status == CONNECTION_FAILING[0]:
+        return services.filter(status=ServiceStatus.ACTIVE, connection_ok=False)
+    return services.filter(status=status)
+
+
 def open_invitation(service: Service) -> Invitation | None:
     """The service's newest invitation while it is pending or authenticated (and unexpired)."""
     invitation = newest_invitation(service)
@@ -70,13 +90,9 @@ def customer_filter(request: HttpRequest, customers: list) -> object | None:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     operator = request.user
-    by_status = dict(
-        services_visible(operator)
-        .prefetch_related(None)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-    )
+    services = services_visible(operator).prefetch_related(None).order_by()
+    by_status = dict(services.values_list("status").annotate(n=Count("pk")))
+    by_status[CONNECTION_FAILING[0]] = with_shown_status(services, CONNECTION_FAILING[0]).count()
     invitations = pending_invitations(operator)
     soon = timezone.now() + timedelta(days=WARNING_DAYS)
     expiring = list(
@@ -90,7 +106,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         service.days_left = days_until(service.connection.secret_expires_at)
     context = {
         "service_tiles": [
-            (status.value, status.label, by_status.get(status.value, 0)) for status in ServiceStatus
+            (value, label, by_status.get(value, 0)) for value, label in SHOWN_STATUSES
         ],
         "invitation_tiles": [
             (status, label, with_status(invitations, status).count())
@@ -113,10 +129,10 @@ def service_list(request: HttpRequest) -> HttpResponse:
     operator = request.user
     customers = list(customers_visible(operator).only("id", "name", "provider_id", "channel_id"))
     services = services_visible(operator)
-    status = choice(request, "status", ServiceStatus.values)
+    status = choice(request, "status", [value for value, _ in SHOWN_STATUSES])
     customer = customer_filter(request, customers)
     if status:
-        services = services.filter(status=status)
+        services = with_shown_status(services, status)
     if customer is not None:
         services = services.filter(customer=customer)
     sort, ordering = sorting(request, SERVICE_COLUMNS, "-created")
@@ -124,7 +140,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "customers": customers,
-        "statuses": ServiceStatus.choices,
+        "statuses": SHOWN_STATUSES,
         "status": status,
         "customer": customer,
         "filtered": bool(status or customer),

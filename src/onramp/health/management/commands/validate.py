@@ -8,7 +8,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from onramp.connections.models import ValidationTrigger
-from onramp.health.models import ValidationJob
+from onramp.health.models import IN_PROCESS, ValidationJob
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.services.models import Service, ServiceStatus
 
@@ -38,10 +38,10 @@ class Command(BaseCommand):
                 scope="service",
                 scope_id=str(found.pk),
                 provider_id=found.provider_id,
-                created_by="cli",
+                created_by=IN_PROCESS,
             )
         else:
-            job = validation_job_create(scope="all", created_by="cli")
+            job = validation_job_create(scope="all", created_by=IN_PROCESS)
         started = time.monotonic()
         job = validation_job_run(
             job.pk,
