@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from onramp.m365.config import MicrosoftConfig
+from onramp.m365.credentials import ClientSecret
 from onramp.m365.validation import ValidationClient
 from onramp.sandbox.runner import SandboxProcess
 
@@ -40,12 +41,14 @@ def seed(sandbox: SandboxProcess) -> tuple[str, str, str]:
 def validation_latency(sandbox, client, creds, latency_ms: int, runs: int = 20) -> dict:
     sandbox.admin.set_faults(latency_ms=latency_ms)
     tenant, client_id, secret = creds
-    client.validate(tenant=tenant, client_id=client_id, client_secret=secret)  # warm
+    client.validate(tenant=tenant, client_id=client_id, credential=ClientSecret(secret))  # warm
     before = len(sandbox.admin.requests_served())
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = client.validate(tenant=tenant, client_id=client_id, client_secret=secret)
+        result = client.validate(
+            tenant=tenant, client_id=client_id, credential=ClientSecret(secret)
+        )
         timings.append((time.perf_counter() - start) * 1000)
         assert result.ok, result.message
     served = len(sandbox.admin.requests_served()) - before
@@ -103,7 +106,9 @@ def parallel_validations(sandbox, client, creds, concurrency: int, total: int) -
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(
             pool.map(
-                lambda _: client.validate(tenant=tenant, client_id=client_id, client_secret=secret),
+                lambda _: client.validate(
+                    tenant=tenant, client_id=client_id, credential=ClientSecret(secret)
+                ),
                 range(total),
             )
         )

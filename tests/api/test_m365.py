@@ -29,6 +29,9 @@ NULL_CONFIG = {
     "authenticated_by": None,
     "authenticated_at": None,
     "last_validation": None,
+    "credential_kind": None,
+    "certificate_thumbprint_sha256": None,
+    "certificate_expires_at": None,
 }
 
 
@@ -58,6 +61,9 @@ def test_configuration_of_an_active_service(api, active, m365_tenant, operator):
         "authenticated_by": operator.email,
         "authenticated_at": z(connection.authenticated_at),
         "last_validation": active["validation"],
+        "credential_kind": "secret",
+        "certificate_thumbprint_sha256": None,
+        "certificate_expires_at": None,
     }
     assert m365_tenant.secret not in str(config)
 

@@ -9,8 +9,7 @@ import pytest
 
 from onramp.audit.models import AuditEvent
 from onramp.connections.models import TenantConnection, ValidationRun
-from onramp.connections.services import connection_set_expiry
-from onramp.core.crypto import secret_box
+from onramp.connections.services import connection_set_expiry, held_credential
 from onramp.health.alerts import expiry_threshold
 from onramp.health.models import Alert
 from onramp.health.services import (
@@ -25,14 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def target_of(service):
-    """What a job validates for the service, its secret opened."""
+    """What a job validates for the service, its credential opened."""
     connection = TenantConnection.objects.get(service=service)
     return _Target(
-        service.pk,
-        connection.tenant_id,
-        connection.client_id,
-        secret_box().open(connection.secret_sealed),
-        "",
+        service.pk, connection.tenant_id, connection.client_id, held_credential(connection), ""
     )
 
 

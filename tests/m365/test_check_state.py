@@ -12,6 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from onramp.connections.models import ValidationRun
+from onramp.m365.credentials import ClientSecret
 from onramp.m365.results import CheckState
 
 BEFORE = [("connections", "0001_initial")]
@@ -20,7 +21,7 @@ NOT_CHECKED = "Not checked: an earlier check failed."
 
 def test_checks_after_a_failure_are_not_run(sandbox, client_for):
     result = client_for().validate(
-        tenant=str(uuid.uuid4()), client_id=str(uuid.uuid4()), client_secret="x"
+        tenant=str(uuid.uuid4()), client_id=str(uuid.uuid4()), credential=ClientSecret("x")
     )
     assert [c.state for c in result.checks] == [CheckState.FAILED] + [CheckState.NOT_RUN] * 6
     assert [c.ok for c in result.checks] == [False] * 7

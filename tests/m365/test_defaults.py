@@ -5,6 +5,7 @@ from __future__ import annotations
 import urllib3
 
 from onramp.m365.config import MicrosoftConfig
+from onramp.m365.credentials import ClientSecret
 from onramp.m365.validation import ValidationClient
 
 
@@ -42,7 +43,9 @@ def test_first_call_goes_to_login_microsoftonline_com():
     client = ValidationClient(MicrosoftConfig())
     adapter = RecordingPool()
     client.transport.pool = adapter
-    result = client.validate(tenant="contoso.onmicrosoft.com", client_id="x", client_secret="y")
+    result = client.validate(
+        tenant="contoso.onmicrosoft.com", client_id="x", credential=ClientSecret("y")
+    )
     assert adapter.urls == [
         "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/.well-known/"
         "openid-configuration"
@@ -55,7 +58,9 @@ def test_requests_ca_bundle_from_the_environment_is_ignored(monkeypatch, sandbox
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent.pem")
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent.pem")
     without_ca = ValidationClient(MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url))
-    result = without_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
+    result = without_ca.validate(
+        tenant="contoso.example", client_id="x", credential=ClientSecret("y")
+    )
     assert result.message == (
         "Microsoft could not be reached (the TLS certificate was not "
         "trusted). Nothing was changed; try again in a few minutes."
@@ -63,5 +68,5 @@ def test_requests_ca_bundle_from_the_environment_is_ignored(monkeypatch, sandbox
     with_ca = ValidationClient(
         MicrosoftConfig(authority=sandbox.url, graph=sandbox.graph_url, ca_bundle=sandbox.ca_path)
     )
-    result = with_ca.validate(tenant="contoso.example", client_id="x", client_secret="y")
+    result = with_ca.validate(tenant="contoso.example", client_id="x", credential=ClientSecret("y"))
     assert result.reason == "tenant_not_found"

@@ -9,6 +9,7 @@ from datetime import timedelta
 import requests
 from django.utils import timezone
 
+from onramp.m365.credentials import ClientSecret
 from onramp.m365.errors import CONSENT_DELAY_HINT, from_token_error
 from tests.m365.conftest import make_tenant
 
@@ -30,7 +31,7 @@ def checks_of(result):
 
 def test_valid_registration_passes_every_check(sandbox, client_for, contoso):
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     days = (contoso.secret_expires.date() - timezone.now().date()).days
     assert result.ok is True
@@ -62,7 +63,9 @@ def test_valid_registration_passes_every_check(sandbox, client_for, contoso):
 
 def test_tenant_domain_resolves_to_its_guid(sandbox, client_for, contoso):
     result = client_for().validate(
-        tenant=contoso.default_domain, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.default_domain,
+        client_id=contoso.app_id,
+        credential=ClientSecret(contoso.secret),
     )
     assert result.ok is True
     assert result.tenant.id == contoso.tenant_id
@@ -70,7 +73,9 @@ def test_tenant_domain_resolves_to_its_guid(sandbox, client_for, contoso):
 
 def test_unknown_tenant(sandbox, client_for):
     tenant = str(uuid.uuid4())
-    result = client_for().validate(tenant=tenant, client_id=str(uuid.uuid4()), client_secret="x")
+    result = client_for().validate(
+        tenant=tenant, client_id=str(uuid.uuid4()), credential=ClientSecret("x")
+    )
     assert result.reason == "tenant_not_found"
     assert result.message == (
         f"Tenant '{tenant}' was not found. Copy the Directory (tenant) ID from the Overview page "
@@ -82,14 +87,16 @@ def test_unknown_tenant(sandbox, client_for):
 
 def test_malformed_tenant_answered_by_microsoft(sandbox, client_for):
     result = client_for().validate(
-        tenant="1234-abcd", client_id=str(uuid.uuid4()), client_secret="x"
+        tenant="1234-abcd", client_id=str(uuid.uuid4()), credential=ClientSecret("x")
     )
     assert result.reason == "invalid_tenant"
     assert result.message.startswith("'1234-abcd' is not a valid tenant ID.")
 
 
 def test_tenant_that_cannot_be_a_url_segment_is_refused_without_a_call(sandbox, client_for):
-    result = client_for().validate(tenant="../common?x=1", client_id="a", client_secret="x")
+    result = client_for().validate(
+        tenant="../common?x=1", client_id="a", credential=ClientSecret("x")
+    )
     assert result.reason == "invalid_tenant"
     assert sandbox.admin.requests_served() == []
 
@@ -97,7 +104,7 @@ def test_tenant_that_cannot_be_a_url_segment_is_refused_without_a_call(sandbox, 
 def test_unknown_application(sandbox, client_for, contoso):
     client_id = str(uuid.uuid4())
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=client_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=client_id, credential=ClientSecret(contoso.secret)
     )
     assert result.reason == "application_not_found"
     assert result.message == (
@@ -111,7 +118,7 @@ def test_unknown_application(sandbox, client_for, contoso):
 def test_disabled_application(sandbox, client_for):
     tenant = make_tenant(sandbox, enabled=False)
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "application_disabled"
     assert result.message.startswith("The application is disabled in this tenant.")
@@ -119,14 +126,16 @@ def test_disabled_application(sandbox, client_for):
 
 def test_missing_secret(sandbox, client_for, contoso):
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=""
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret("")
     )
     assert result.reason == "invalid_client_secret"
 
 
 def test_wrong_secret(sandbox, client_for, contoso):
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret[:-1] + "!"
+        tenant=contoso.tenant_id,
+        client_id=contoso.app_id,
+        credential=ClientSecret(contoso.secret[:-1] + "!"),
     )
     assert result.reason == "invalid_client_secret"
     assert result.message == (
@@ -138,7 +147,7 @@ def test_wrong_secret(sandbox, client_for, contoso):
 def test_expired_secret(sandbox, client_for):
     tenant = make_tenant(sandbox, expires_in=timedelta(days=-1))
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "client_secret_expired"
     assert result.message == (
@@ -156,7 +165,9 @@ def test_secret_not_yet_valid_does_not_match(sandbox, client_for, contoso):
         end_date_time=(start + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=future["secret_text"]
+        tenant=contoso.tenant_id,
+        client_id=contoso.app_id,
+        credential=ClientSecret(future["secret_text"]),
     )
     assert result.reason == "invalid_client_secret"
 
@@ -164,7 +175,7 @@ def test_secret_not_yet_valid_does_not_match(sandbox, client_for, contoso):
 def test_no_admin_consent(sandbox, client_for):
     tenant = make_tenant(sandbox, permissions=[], roles=[])
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "missing_permissions"
     assert result.missing_permissions == [
@@ -203,7 +214,7 @@ def test_one_missing_permission_is_named(sandbox, client_for):
         sandbox, permissions=["Organization.Read.All", "Application.Read.All", "User.ReadWrite.All"]
     )
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "missing_permissions"
     assert result.missing_permissions == ["Domain.ReadWrite.All"]
@@ -214,7 +225,7 @@ def test_one_missing_permission_is_named(sandbox, client_for):
 def test_missing_teams_administrator_role(sandbox, client_for):
     tenant = make_tenant(sandbox, roles=[])
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "missing_permissions"
     assert result.missing_permissions == ["Teams Administrator"]
@@ -228,7 +239,7 @@ def test_missing_teams_administrator_role(sandbox, client_for):
 def test_tenant_without_teams(sandbox, client_for):
     tenant = make_tenant(sandbox, teams=False)
     result = client_for().validate(
-        tenant=tenant.tenant_id, client_id=tenant.app_id, client_secret=tenant.secret
+        tenant=tenant.tenant_id, client_id=tenant.app_id, credential=ClientSecret(tenant.secret)
     )
     assert result.reason == "teams_api_unavailable"
     assert [c.name for c in result.checks if not c.ok] == ["teams_access"]
@@ -239,7 +250,7 @@ def test_tenant_mismatch_with_the_customers_recorded_tenant(sandbox, client_for,
     result = client_for().validate(
         tenant=contoso.tenant_id,
         client_id=contoso.app_id,
-        client_secret=contoso.secret,
+        credential=ClientSecret(contoso.secret),
         expected_tenant_id=other,
     )
     assert result.reason == "tenant_mismatch"
@@ -258,7 +269,7 @@ def test_ambiguous_hint_takes_the_earliest_expiry(sandbox, client_for, contoso):
         end_date_time=twin_end.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert result.ok is True
     assert result.client_secret_expires_at == twin_end
@@ -298,7 +309,7 @@ def test_unknown_aadsts_code_is_a_microsoft_error_quoting_microsoft(sandbox, con
 def test_timeout_is_transient(sandbox, client_for, contoso):
     sandbox.admin.set_faults(latency_ms=1500)
     result = client_for(timeout=0.5).validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert result.reason == "microsoft_unavailable"
     assert result.message == (
@@ -321,7 +332,7 @@ def test_connection_refused_is_transient(client_for, contoso, sandbox):
         )
     )
     result = client.validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert result.reason == "microsoft_unavailable"
     assert result.message == (
@@ -333,11 +344,11 @@ def test_connection_refused_is_transient(client_for, contoso, sandbox):
 def test_throttled_token_endpoint_reports_retry_after(sandbox, client_for, contoso):
     client = client_for()
     client.validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )  # discovery now cached
     sandbox.admin.set_faults(status=429, retry_after=7, paths="token")
     result = client.validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert result.reason == "throttled"
     assert result.retry_after == 7
@@ -351,7 +362,7 @@ def test_throttled_token_endpoint_reports_retry_after(sandbox, client_for, conto
 def test_token_endpoint_5xx_is_unavailable(sandbox, client_for, contoso):
     sandbox.admin.set_faults(status=503, paths="token")
     result = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert result.reason == "microsoft_unavailable"
     assert result.transient is True
@@ -360,14 +371,14 @@ def test_token_endpoint_5xx_is_unavailable(sandbox, client_for, contoso):
 def test_graph_throttling_and_outage_are_transient(sandbox, client_for, contoso):
     sandbox.admin.set_faults(status=429, retry_after=30, paths="graph")
     throttled = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert throttled.reason == "throttled"
     assert throttled.retry_after == 30
     assert [c.name for c in throttled.checks if not c.ok] == ["organization", "secret_expiry"]
     sandbox.admin.set_faults(status=503, paths="graph")
     down = client_for().validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert down.reason == "microsoft_unavailable"
     assert down.message == (
@@ -379,11 +390,11 @@ def test_graph_throttling_and_outage_are_transient(sandbox, client_for, contoso)
 def test_seen_tenant_costs_only_tokens_and_one_batch(sandbox, client_for, contoso):
     client = client_for()
     client.validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     before = len(sandbox.admin.requests_served())
     again = client.validate(
-        tenant=contoso.tenant_id, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.tenant_id, client_id=contoso.app_id, credential=ClientSecret(contoso.secret)
     )
     assert again.ok is True
     served = sandbox.admin.requests_served()[before:]
@@ -395,7 +406,9 @@ def test_seen_tenant_costs_only_tokens_and_one_batch(sandbox, client_for, contos
 
 def test_first_validation_adds_only_the_discovery_document(sandbox, client_for, contoso):
     client_for().validate(
-        tenant=contoso.default_domain, client_id=contoso.app_id, client_secret=contoso.secret
+        tenant=contoso.default_domain,
+        client_id=contoso.app_id,
+        credential=ClientSecret(contoso.secret),
     )
     paths = [r["path"] for r in sandbox.admin.requests_served()]
     assert paths[0] == f"/{contoso.default_domain}/v2.0/.well-known/openid-configuration"

@@ -135,6 +135,9 @@ class M365(BaseModel):
     authenticated_by: str | None
     authenticated_at: Timestamp | None
     last_validation: Validation | None
+    credential_kind: str | None
+    certificate_thumbprint_sha256: str | None
+    certificate_expires_at: Timestamp | None
 
 
 class Activation(BaseModel):

@@ -152,6 +152,9 @@ def m365_json(service: Service) -> dict[str, Any]:
                     "client_secret_days_until_expire",
                     "authenticated_by",
                     "authenticated_at",
+                    "credential_kind",
+                    "certificate_thumbprint_sha256",
+                    "certificate_expires_at",
                 )
             ),
             "granted_permissions": [],
@@ -172,6 +175,9 @@ def m365_json(service: Service) -> dict[str, Any]:
         "authenticated_by": _text(connection.authenticated_by),
         "authenticated_at": format_utc(connection.authenticated_at),
         "last_validation": run_json(run),
+        "credential_kind": connection.credential_kind,
+        "certificate_thumbprint_sha256": _text(connection.certificate_thumbprint_sha256),
+        "certificate_expires_at": format_utc(connection.certificate_expires_at),
     }
 
 

@@ -25,6 +25,9 @@ SECRET_KEYS = frozenset(
         "link",
         "password",
         "payload_sealed",
+        "private_key",
+        "private_key_pem",
+        "private_key_sealed",
     }
 )
 

@@ -1,5 +1,6 @@
 """The tenant connection: the credentials Onramp holds for a customer's tenant, and every
-validation run. The secret is sealed (see core.crypto); only its first three characters show."""
+validation run. The secret, or a certificate's private key, is sealed (see core.crypto); only a
+secret's first three characters and a certificate's public part show."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ class ExpirySource(models.TextChoices):
     OPERATOR = "operator", "entered by an operator"
 
 
+class CredentialKind(models.TextChoices):
+    """What the application proves itself with (m365.credentials)."""
+
+    SECRET = "secret", "Client secret"
+    CERTIFICATE = "certificate", "Certificate"
+
+
 class HeldCredentials(models.Model):
     """What a validation that accepted the credentials tells about them: held by an invitation
     between the wizard and Add, then by the service's connection."""
@@ -34,6 +42,15 @@ class HeldCredentials(models.Model):
     secret_hint = models.CharField(max_length=3, blank=True)
     secret_expires_at = models.DateTimeField(null=True, blank=True)
     secret_expiry_source = models.CharField(max_length=16, choices=ExpirySource.choices, blank=True)
+    credential_kind = models.CharField(
+        max_length=16, choices=CredentialKind.choices, default=CredentialKind.SECRET
+    )
+    certificate_pem = models.TextField(blank=True)
+    certificate_thumbprint_sha1 = models.CharField(max_length=40, blank=True)
+    certificate_thumbprint_sha256 = models.CharField(max_length=64, blank=True)
+    certificate_expires_at = models.DateTimeField(null=True, blank=True)
+    private_key_sealed = models.TextField(blank=True)
+    private_key_key_id = models.CharField(max_length=8, blank=True)
     granted_permissions = models.JSONField(default=list)
     assigned_roles = models.JSONField(default=list)
 
@@ -47,16 +64,37 @@ class HeldCredentials(models.Model):
         "secret_hint": "",
         "secret_expires_at": None,
         "secret_expiry_source": "",
+        "credential_kind": CredentialKind.SECRET,
+        "certificate_pem": "",
+        "certificate_thumbprint_sha1": "",
+        "certificate_thumbprint_sha256": "",
+        "certificate_expires_at": None,
+        "private_key_sealed": "",
+        "private_key_key_id": "",
         "granted_permissions": [],
         "assigned_roles": [],
     }
+
+    # The credential itself, as one sealed whole: copied from an invitation to its service.
+    CREDENTIAL_FIELDS = (
+        "credential_kind",
+        "secret_sealed",
+        "secret_key_id",
+        "secret_hint",
+        "certificate_pem",
+        "certificate_thumbprint_sha1",
+        "certificate_thumbprint_sha256",
+        "certificate_expires_at",
+        "private_key_sealed",
+        "private_key_key_id",
+    )
 
     class Meta:
         abstract = True
 
     @property
     def holds_credentials(self) -> bool:
-        return bool(self.secret_sealed)
+        return bool(self.secret_sealed or self.private_key_sealed)
 
     def clear(self) -> None:
         """Forget the credentials (the caller saves)."""

@@ -7,7 +7,7 @@ and changes, with its audit event in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,13 +20,14 @@ from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record, audit_record_many
 from onramp.connections.models import (
     ConnectionMethod,
+    CredentialKind,
     ExpirySource,
     HeldCredentials,
     TenantConnection,
     ValidationRun,
     ValidationTrigger,
 )
-from onramp.core.crypto import secret_box
+from onramp.core.crypto import SecretBox, secret_box
 from onramp.core.errors import (
     InvalidInput,
     InvalidState,
@@ -35,18 +36,19 @@ from onramp.core.errors import (
     ValidationFailed,
 )
 from onramp.core.ratelimit import claim, hit, release
+from onramp.m365.credentials import ClientCertificate, ClientSecret, Credential
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 
 
 def validate_live(
-    *, tenant: str, client_id: str, client_secret: str, expected_tenant_id: str | None
+    *, tenant: str, client_id: str, credential: Credential, expected_tenant_id: str | None
 ) -> ValidationResult:
     """Ask Microsoft now. Must be called outside any transaction: it may take seconds."""
     return get_client().validate(
         tenant=tenant,
         client_id=client_id,
-        client_secret=client_secret,
+        credential=credential,
         expected_tenant_id=expected_tenant_id or None,
         now=timezone.now(),
     )
@@ -99,28 +101,67 @@ def credentials_hold(
     tenant_id: str,
     client_id: str,
     result: ValidationResult,
-    client_secret: str | None = None,
+    credential: Credential | None = None,
     sealed_from: HeldCredentials | None = None,
 ) -> None:
-    """New credentials replace whatever ``holder`` held: the secret sealed here (or the sealed
-    one copied from ``sealed_from``), then what the validation told about them. The caller saves."""
+    """New credentials replace whatever ``holder`` held: the credential sealed here (or the
+    sealed one copied from ``sealed_from``), then what the validation told about them. The
+    caller saves."""
     holder.clear()
     holder.tenant_id = tenant_id
     holder.client_id = client_id
     if sealed_from is not None:
-        holder.secret_sealed = sealed_from.secret_sealed
-        holder.secret_key_id = sealed_from.secret_key_id
-        holder.secret_hint = sealed_from.secret_hint
-    else:
-        box = secret_box()
-        holder.secret_sealed = box.seal(client_secret or "")
-        holder.secret_key_id = box.current_key_id
-        holder.secret_hint = (client_secret or "")[:3]
+        for name in HeldCredentials.CREDENTIAL_FIELDS:
+            setattr(holder, name, getattr(sealed_from, name))
+    elif credential is not None:
+        _seal(holder, credential)
     connection_apply(holder, result)
 
 
-def held_secret(holder: HeldCredentials) -> str:
-    return secret_box().open(holder.secret_sealed)
+def _seal(holder: HeldCredentials, credential: Credential) -> None:
+    box = secret_box()
+    holder.credential_kind = credential.kind
+    if isinstance(credential, ClientSecret):
+        holder.secret_sealed = box.seal(credential.value)
+        holder.secret_key_id = box.current_key_id
+        holder.secret_hint = credential.hint
+        return
+    holder.certificate_pem = credential.certificate_pem
+    holder.certificate_thumbprint_sha1 = credential.thumbprint_sha1
+    holder.certificate_thumbprint_sha256 = credential.thumbprint_sha256
+    holder.certificate_expires_at = credential.expires_at
+    holder.private_key_sealed = box.seal(credential.private_key_pem)
+    holder.private_key_key_id = box.current_key_id
+
+
+# What ``credential_open`` reads: a holder's attributes, or a query's columns of the same name.
+OPENED_FIELDS = (
+    "credential_kind",
+    "secret_sealed",
+    "certificate_pem",
+    "certificate_thumbprint_sha1",
+    "certificate_thumbprint_sha256",
+    "certificate_expires_at",
+    "private_key_sealed",
+)
+
+
+def credential_open(fields: Mapping[str, Any], box: SecretBox | None = None) -> Credential:
+    """The held credential, its secret part unsealed (for a call to Microsoft, never kept)."""
+    box = box or secret_box()
+    if fields["credential_kind"] == CredentialKind.CERTIFICATE:
+        return ClientCertificate(
+            certificate_pem=fields["certificate_pem"],
+            private_key_pem=box.open(fields["private_key_sealed"]),
+            thumbprint_sha1=fields["certificate_thumbprint_sha1"],
+            thumbprint_sha256=fields["certificate_thumbprint_sha256"],
+            expires_at=fields["certificate_expires_at"],
+        )
+    return ClientSecret(box.open(fields["secret_sealed"]))
+
+
+def held_credential(holder: HeldCredentials) -> Credential:
+    return credential_open({name: getattr(holder, name) for name in OPENED_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -198,7 +239,7 @@ def connection_store(
     authenticated_by: str,
     authenticated_at: datetime,
     method: str = ConnectionMethod.APP_REGISTRATION,
-    client_secret: str | None = None,
+    credential: Credential | None = None,
     sealed_from: HeldCredentials | None = None,
 ) -> TenantConnection:
     """The service's connection, new or replaced (Add after a re-initiated flow), inside the
@@ -211,7 +252,7 @@ def connection_store(
         tenant_id=tenant_id,
         client_id=client_id,
         result=result,
-        client_secret=client_secret,
+        credential=credential,
         sealed_from=sealed_from,
     )
     connection.method = method
@@ -272,7 +313,7 @@ def connection_validate(
         result = validate_live(
             tenant=connection.tenant_id,
             client_id=connection.client_id,
-            client_secret=held_secret(connection),
+            credential=held_credential(connection),
             expected_tenant_id=service.customer.azure_tenant_id,
         )
     raise_unless_answered(result)
@@ -296,7 +337,7 @@ def connection_replace_secret(
     result = validate_live(
         tenant=connection.tenant_id,
         client_id=connection.client_id,
-        client_secret=client_secret,
+        credential=ClientSecret(client_secret),
         expected_tenant_id=service.customer.azure_tenant_id,
     )
     raise_unless_answered(result)
@@ -316,7 +357,7 @@ def connection_replace_secret(
                 tenant_id=connection.tenant_id,
                 client_id=connection.client_id,
                 result=result,
-                client_secret=client_secret,
+                credential=ClientSecret(client_secret),
             )
             connection.save()
             audit_record(

@@ -28,12 +28,19 @@ from onramp.connections.models import (
     ValidationRun,
     ValidationTrigger,
 )
-from onramp.connections.services import Validated, connection_apply, validation_runs_store
+from onramp.connections.services import (
+    OPENED_FIELDS,
+    Validated,
+    connection_apply,
+    credential_open,
+    validation_runs_store,
+)
 from onramp.core.crypto import secret_box
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.core.tasks import enqueue_on_commit
 from onramp.health.alerts import alerts_for_batch
 from onramp.health.models import IN_PROCESS, UNFINISHED, JobStatus, ValidationJob
+from onramp.m365.credentials import Credential
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 from onramp.services.models import Service, ServiceStatus
@@ -66,7 +73,7 @@ class _Target:
     service_id: Any
     tenant_id: str
     client_id: str
-    secret: str
+    credential: Credential
     expected_tenant_id: str
 
 
@@ -196,7 +203,7 @@ def validate_with_retries(
         result = client.validate(
             tenant=target.tenant_id,
             client_id=target.client_id,
-            client_secret=target.secret,
+            credential=target.credential,
             expected_tenant_id=target.expected_tenant_id or None,
             now=timezone.now(),
         )
@@ -217,7 +224,7 @@ def validate_with_retries(
 
 
 def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Target]:
-    """Services of the job without a run for it yet, with their secrets opened."""
+    """Services of the job without a run for it yet, with their credentials opened."""
     services = job_services(job).exclude(validation_runs__job=job)
     if service_ids is not None:
         services = services.filter(pk__in=service_ids)
@@ -232,14 +239,15 @@ def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Tar
                 "pk",
                 "connection__tenant_id",
                 "connection__client_id",
-                "connection__secret_sealed",
                 "customer__azure_tenant_id",
+                *(f"connection__{name}" for name in OPENED_FIELDS),
             )[:CHUNK]
         )
         if not rows:
             return
-        for pk, tenant_id, client_id, sealed, expected in rows:
-            yield _Target(pk, tenant_id, client_id, box.open(sealed), expected)
+        for pk, tenant_id, client_id, expected, *held in rows:
+            credential = credential_open(dict(zip(OPENED_FIELDS, held, strict=True)), box)
+            yield _Target(pk, tenant_id, client_id, credential, expected)
         last_pk = rows[-1][0]
 
 

@@ -15,6 +15,7 @@ import msal
 
 from onramp.m365.answers import graph_item, parse_time, token_claims
 from onramp.m365.config import GRAPH_SCOPE, ROLE_NAMES_BY_TEMPLATE_ID, TEAMS_SCOPE
+from onramp.m365.credentials import ClientCertificate, Credential
 from onramp.m365.errors import (
     CONSENT_DELAY_HINT,
     CheckStopped,
@@ -51,14 +52,14 @@ class Attempt:
         client: ValidationClient,
         tenant: str,
         client_id: str,
-        secret: str,
+        credential: Credential,
         expected_tenant_id: str | None,
     ) -> None:
         self.client = client
         self.config = client.config
         self.tenant = tenant
         self.client_id = client_id
-        self.secret = secret
+        self.credential = credential
         self.expected_tenant_id = (expected_tenant_id or "").lower() or None
         self.outcomes: dict[str, _Outcome] = {}
         self.result = ValidationResult(
@@ -67,7 +68,7 @@ class Attempt:
             reason=None,
             message="",
             checks=[],
-            client_secret_hint=secret[:3] or None,
+            client_secret_hint=credential.hint or None,
         )
         self.http = AttemptHttpClient(client.transport)
         self._graph_token = ""
@@ -100,7 +101,9 @@ class Attempt:
         self._check_tenant_match(tenant_id, graph_claims)
         self._check_permissions(graph_claims)
 
-        reads = self.client.read_tenant(self._graph_token, self.client_id)
+        reads = self.client.read_tenant(
+            self._graph_token, self.client_id, self.credential.listed_in
+        )
         try:
             self._check_teams(app)
         except CheckStopped as stop:
@@ -114,7 +117,7 @@ class Attempt:
     def _msal_app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
         return msal.ConfidentialClientApplication(
             self.client_id,
-            client_credential=self.secret,
+            client_credential=self.credential.msal_credential(),
             authority=f"{self.config.authority}/{tenant_id}",
             instance_discovery=False,
             http_client=self.http,
@@ -134,19 +137,30 @@ class Attempt:
 
         result = self.client.call(check, acquire)
         if "access_token" not in result:
-            raise CheckStopped(
-                check,
-                from_token_error(
-                    result,
-                    status=self.http.last_status,
-                    tenant=self.tenant,
-                    client_id=self.client_id,
-                    retry_after=self.http.retry_after,
-                ),
-            )
+            raise CheckStopped(check, self._refusal(result))
         if scope == GRAPH_SCOPE:
             self._graph_token = result["access_token"]
         return token_claims(result["access_token"])
+
+    def _refusal(self, body: dict[str, Any]) -> MicrosoftFailure:
+        """Microsoft names an expired certificate only in its description; our copy of the
+        certificate tells it for sure."""
+        failure = from_token_error(
+            body,
+            status=self.http.last_status,
+            tenant=self.tenant,
+            client_id=self.client_id,
+            retry_after=self.http.retry_after,
+        )
+        expired = (
+            isinstance(self.credential, ClientCertificate)
+            and self.credential.expires_at <= self.result.validated_at
+        )
+        if failure.reason == "invalid_client_certificate" and expired:
+            return MicrosoftFailure(
+                "client_certificate_expired", message_for("client_certificate_expired")
+            )
+        return failure
 
     # --- the checks ------------------------------------------------------------------
 
@@ -235,39 +249,31 @@ class Attempt:
         self._pass("organization", f"Tenant '{organization.get('displayName')}' ({default}).")
 
     def _check_secret_expiry(self, response: dict[str, Any] | None) -> None:
+        """The credential's expiry as the application lists it: a secret by its hint, a
+        certificate by its thumbprint."""
+        credential = self.credential
         body, failure = graph_item(
-            response, "Application.Read.All", "read the client secret's expiry date"
+            response, "Application.Read.All", f"read the {credential.noun}'s expiry date"
         )
         if failure is not None:
             self._fail_read("secret_expiry", failure)
             return
-        hint = self.secret[:3]
         matches = sorted(
-            parse_time(cred["endDateTime"])
-            for cred in body.get("passwordCredentials") or []
-            if cred.get("hint") == hint and cred.get("endDateTime")
+            parse_time(entry["endDateTime"])
+            for entry in body.get(credential.listed_in) or []
+            if credential.is_entry(entry) and entry.get("endDateTime")
         )
         if not matches:
             self._fail(
                 "secret_expiry",
-                MicrosoftFailure(
-                    "microsoft_error",
-                    f"No client secret starting with '{hint}' is listed on the application, so "
-                    "its expiry date is unknown. Enter the expiry date by hand.",
-                ),
+                MicrosoftFailure("microsoft_error", credential.unlisted_message()),
             )
             return
         expires_at = matches[0]
         self.result.client_secret_expires_at = expires_at
         self.result.expiry_ambiguous = len(matches) > 1
         days = (expires_at.date() - self.result.validated_at.date()).days
-        message = f"The client secret expires on {expires_at:%Y-%m-%d} ({days} days)."
-        if len(matches) > 1:
-            message += (
-                f" The match is ambiguous: {len(matches)} secrets start with '{hint}'; "
-                "the earliest expiry is shown."
-            )
-        self._pass("secret_expiry", message)
+        self._pass("secret_expiry", credential.expiry_message(expires_at, days, len(matches)))
 
     # --- the outcomes and the verdict ------------------------------------------------
 

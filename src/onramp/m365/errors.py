@@ -18,6 +18,7 @@ REASON_BY_AADSTS = {
     7000218: "invalid_client_secret",
     7000215: "invalid_client_secret",
     7000222: "client_secret_expired",
+    700027: "invalid_client_certificate",
     500011: "teams_api_unavailable",
     90055: "throttled",
     90033: "microsoft_unavailable",
@@ -68,6 +69,15 @@ def message_for(reason: str, *, tenant: str = "", client_id: str = "") -> str:
         "client_secret_expired": (
             "The client secret has expired — create a new secret under Certificates & secrets "
             "and try again."
+        ),
+        "invalid_client_certificate": (
+            "Microsoft does not accept the certificate: it is not among the certificates of this "
+            "application. Upload the certificate Onramp gave you under Certificates & secrets → "
+            "Certificates in the app registration, and try again."
+        ),
+        "client_certificate_expired": (
+            "The certificate has expired — create a new certificate, upload it under "
+            "Certificates & secrets → Certificates, and try again."
         ),
         "teams_api_unavailable": (
             "Microsoft Teams is not available in this tenant (the Skype and Teams Tenant Admin "

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from onramp.m365.answers import classify_discovery, classify_graph, tenant_from_discovery
 from onramp.m365.attempt import Attempt
 from onramp.m365.config import MicrosoftConfig
+from onramp.m365.credentials import Credential
 from onramp.m365.errors import CheckStopped, transient_failure
 from onramp.m365.results import ValidationResult
 from onramp.m365.transport import MicrosoftTransport, TransportError
@@ -46,14 +47,12 @@ class ValidationClient:
         *,
         tenant: str,
         client_id: str,
-        client_secret: str,
+        credential: Credential,
         expected_tenant_id: str | None = None,
         now: datetime | None = None,
     ) -> ValidationResult:
         """Days until expiry count from the date of ``now`` (default: this client's clock)."""
-        attempt = Attempt(
-            self, tenant.strip(), client_id.strip(), client_secret, expected_tenant_id
-        )
+        attempt = Attempt(self, tenant.strip(), client_id.strip(), credential, expected_tenant_id)
         attempt.result.validated_at = now or attempt.result.validated_at
         return attempt.execute()
 
@@ -81,9 +80,10 @@ class ValidationClient:
         )
         return tenant_id, response.text
 
-    def read_tenant(self, token: str, client_id: str) -> Future[dict[str, Any]]:
-        """The organization and the application, read in one ``$batch`` on a pool thread so the
-        Teams token can be asked for meanwhile; the answers by request id."""
+    def read_tenant(self, token: str, client_id: str, credentials: str) -> Future[dict[str, Any]]:
+        """The organization and the application with its ``credentials`` list (password or
+        key credentials), read in one ``$batch`` on a pool thread so the Teams token can be
+        asked for meanwhile; the answers by request id."""
         return self._executor.submit(
             self._graph_batch,
             token,
@@ -97,7 +97,7 @@ class ValidationClient:
                     "id": "application",
                     "method": "GET",
                     "url": f"/applications(appId='{quote(client_id, safe='-')}')"
-                    "?$select=appId,passwordCredentials",
+                    f"?$select=appId,{credentials}",
                 },
             ],
         )

@@ -38,7 +38,16 @@ def _columns() -> list[_Column]:
 
     return [
         _Column(TenantConnection, "secret_sealed", "secret_key_id", "connection of service"),
+        _Column(
+            TenantConnection, "private_key_sealed", "private_key_key_id", "private key of service"
+        ),
         _Column(Invitation, "secret_sealed", "secret_key_id", "invitation"),
+        _Column(
+            Invitation,
+            "private_key_sealed",
+            "private_key_key_id",
+            "certificate private key of invitation",
+        ),
         _Column(OutboxMessage, "payload_sealed", "payload_key_id", "outbox message"),
         _Column(AuthenticatorApp, "key_sealed", "key_id", "authenticator app"),
     ]

@@ -18,7 +18,7 @@ from onramp.connections.models import ConnectionMethod, ValidationTrigger
 from onramp.connections.services import (
     connection_store,
     credentials_hold,
-    held_secret,
+    held_credential,
     raise_unless_answered,
     raise_unless_ok,
     validate_live,
@@ -39,6 +39,7 @@ from onramp.invitations.services import (
     is_other_guid,
     pinned_message,
 )
+from onramp.m365.credentials import ClientSecret
 from onramp.m365.results import ValidationResult
 from onramp.notifications.services import outbox_cancel_for_invitation
 from onramp.services.models import NEVER_ACTIVE, Service, ServiceStatus
@@ -64,7 +65,7 @@ def service_create(*, actor: Actor, customer: Customer, request: ServiceRequest)
         result = validate_live(
             tenant=request.tenant_id,
             client_id=request.client_id,
-            client_secret=request.client_secret,
+            credential=ClientSecret(request.client_secret),
             expected_tenant_id=customer.azure_tenant_id,
         )
         raise_unless_ok(result)
@@ -113,7 +114,7 @@ def _create(
         service=service,
         tenant_id=result.tenant.id if result.tenant else request.tenant_id,
         client_id=request.client_id,
-        client_secret=request.client_secret,
+        credential=ClientSecret(request.client_secret),
         result=result,
         authenticated_by=actor.label,
         authenticated_at=result.validated_at,
@@ -162,7 +163,7 @@ def invitation_authenticate(
     result = validate_live(
         tenant=tenant_id,
         client_id=client_id,
-        client_secret=client_secret,
+        credential=ClientSecret(client_secret),
         expected_tenant_id=invitation.service.customer.azure_tenant_id,
     )
     raise_unless_answered(result)
@@ -190,7 +191,7 @@ def invitation_authenticate(
             invitation,
             tenant_id=resolved,
             client_id=client_id,
-            client_secret=client_secret,
+            credential=ClientSecret(client_secret),
             result=result,
         )
         invitation.status = InvitationStatus.AUTHENTICATED
@@ -253,7 +254,7 @@ def service_activate(*, actor: Actor, invitation: Invitation) -> tuple[Service, 
     result = validate_live(
         tenant=invitation.tenant_id,
         client_id=invitation.client_id,
-        client_secret=held_secret(invitation),
+        credential=held_credential(invitation),
         expected_tenant_id=service.customer.azure_tenant_id,
     )
     raise_unless_answered(result)
@@ -291,8 +292,8 @@ def _complete(
     service.save(update_fields=["status", "activated_at"])
     invitation.status = InvitationStatus.COMPLETED
     invitation.completed_at = timezone.now()
-    invitation.secret_sealed = ""
-    invitation.save(update_fields=["status", "completed_at", "secret_sealed"])
+    invitation.secret_sealed = invitation.private_key_sealed = ""
+    invitation.save(update_fields=["status", "completed_at", "secret_sealed", "private_key_sealed"])
     audit_record(
         actor=actor,
         action="service.activated",
