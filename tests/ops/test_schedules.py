@@ -79,6 +79,4 @@ def test_ensure_schedules_repairs_changed_rows_and_drops_duplicates_and_old_jobs
         [SWEEP, VALIDATION, ("someone else's", "x.y", "H", None, None, -1)], key=str
     )
     sweep = Schedule.objects.get(name="onramp: outbox sweep")
-    assert (
-        before + timedelta(seconds=59) < sweep.next_run <= timezone.now() + timedelta(minutes=1)
-    )
+    assert before + timedelta(seconds=59) < sweep.next_run <= timezone.now() + timedelta(minutes=1)

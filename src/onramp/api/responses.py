@@ -20,6 +20,7 @@ class Customer(BaseModel):
     azure_tenant_id: str | None
     contact_email: str | None
     notify_admin_on_expiry: bool
+    country: str | None = Field(description="ISO 3166 alpha-2.")
     created_at: Timestamp
 
 

@@ -65,6 +65,9 @@ class CustomerCreate(Body):
     azure_tenant_id: Text | None = None
     contact_email: Text | None = None
     notify_admin_on_expiry: bool = False
+    country: Text | None = Field(
+        None, description="ISO 3166 alpha-2: the usage location of users Onramp creates."
+    )
 
 
 class CustomerChange(Body):
@@ -75,6 +78,7 @@ class CustomerChange(Body):
     azure_tenant_id: Text | None = None
     contact_email: Text | None = None
     notify_admin_on_expiry: bool = False
+    country: Text | None = None
 
 
 class InvitationConnection(Body):

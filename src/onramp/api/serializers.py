@@ -43,6 +43,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "azure_tenant_id": _text(customer.azure_tenant_id),
         "contact_email": _text(customer.contact_email),
         "notify_admin_on_expiry": customer.notify_admin_on_expiry,
+        "country": _text(customer.country),
         "created_at": format_utc(customer.created_at),
     }
 

@@ -42,6 +42,7 @@ class Customer(UUIDModel):
     azure_tenant_id = models.CharField(max_length=36, blank=True)
     contact_email = models.EmailField(blank=True)
     notify_admin_on_expiry = models.BooleanField(default=False)
+    country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

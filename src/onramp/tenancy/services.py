@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator, Scope
 from onramp.audit.services import Actor, audit_record
+from onramp.core.countries import country_code
 from onramp.core.errors import InvalidInput
 from onramp.core.validators import email_error, is_guid
 from onramp.tenancy.models import Channel, Customer, Provider
@@ -25,6 +26,9 @@ PROVIDER_TAKEN = "A provider with this name already exists."
 CHANNEL_TAKEN = "This provider already has a channel with this name."
 CUSTOMER_TAKEN = "This provider already has a customer with this name."
 OTHER_PROVIDERS_CHANNEL = "The channel belongs to another provider."
+COUNTRY_RULE = (
+    "Enter the country as its ISO 3166 two-letter code, such as GB or US, or leave it empty."
+)
 MAX_CUSTOMERS_LIMIT = 1_000_000
 MAX_CUSTOMERS_RULE = f"Use a whole number from 0 to {MAX_CUSTOMERS_LIMIT:,}, or null for no limit."
 
@@ -168,12 +172,13 @@ def customer_create(
     azure_tenant_id: str = "",
     contact_email: str = "",
     notify_admin_on_expiry: bool = False,
+    country: str = "",
 ) -> Customer:
     """A customer of ``provider``, optionally in one of its channels (which must have room)."""
     name, azure_tenant_id = name.strip(), azure_tenant_id.strip().lower()
-    contact_email = contact_email.strip()
+    contact_email, country = contact_email.strip(), country.strip().upper()
     errors = customer_field_errors(
-        name=name, azure_tenant_id=azure_tenant_id, contact_email=contact_email
+        name=name, azure_tenant_id=azure_tenant_id, contact_email=contact_email, country=country
     )
     if channel is not None and channel.provider_id != provider.pk:
         errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
@@ -190,6 +195,7 @@ def customer_create(
                 azure_tenant_id=azure_tenant_id,
                 contact_email=contact_email,
                 notify_admin_on_expiry=notify_admin_on_expiry,
+                country=country,
             )
             audit_record(
                 actor=actor,
@@ -197,7 +203,7 @@ def customer_create(
                 target=customer,
                 provider_id=provider.pk,
                 customer_id=customer.pk,
-                new={"name": name, "azure_tenant_id": azure_tenant_id},
+                new={"name": name, "azure_tenant_id": azure_tenant_id, "country": country},
             )
     except IntegrityError:
         raise InvalidInput({"name": [CUSTOMER_TAKEN]}) from None
@@ -260,8 +266,15 @@ def customer_placement(
     return provider, channel
 
 
+CUSTOMER_CHECKED = ("name", "azure_tenant_id", "contact_email", "country")
+
+
 def customer_field_errors(
-    *, name: str | None = None, azure_tenant_id: str | None = None, contact_email: str | None = None
+    *,
+    name: str | None = None,
+    azure_tenant_id: str | None = None,
+    contact_email: str | None = None,
+    country: str | None = None,
 ) -> dict[str, list[str]]:
     """The rules of a customer's fields (values already trimmed); None = not being set."""
     errors: dict[str, list[str]] = {}
@@ -271,6 +284,8 @@ def customer_field_errors(
         errors["azure_tenant_id"] = ["Enter the tenant ID as a GUID, or leave it empty."]
     if contact_email and (problem := email_error(contact_email)):
         errors["contact_email"] = [problem]
+    if country and country_code(country) is None:
+        errors["country"] = [COUNTRY_RULE]
     return errors
 
 
@@ -283,6 +298,7 @@ def customer_update(
     azure_tenant_id: str = _UNCHANGED,
     contact_email: str = _UNCHANGED,
     notify_admin_on_expiry: bool = _UNCHANGED,
+    country: str = _UNCHANGED,
 ) -> Customer:
     """Change the given fields (others stay); the provider never changes. A channel the
     customer joins must have room."""
@@ -292,11 +308,10 @@ def customer_update(
         "azure_tenant_id": _trimmed(azure_tenant_id, lower=True),
         "contact_email": _trimmed(contact_email),
         "notify_admin_on_expiry": notify_admin_on_expiry,
+        "country": _trimmed(country, upper=True),
     }
     changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
-    errors = customer_field_errors(
-        **{k: v for k, v in changes.items() if k in ("name", "azure_tenant_id", "contact_email")}
-    )
+    errors = customer_field_errors(**{k: v for k, v in changes.items() if k in CUSTOMER_CHECKED})
     if channel not in (None, _UNCHANGED) and channel.provider_id != customer.provider_id:
         errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
     if errors:
@@ -348,11 +363,11 @@ def _customers(count: int) -> str:
     return f"{count} customer" if count == 1 else f"{count} customers"
 
 
-def _trimmed(value: Any, *, lower: bool = False) -> Any:
+def _trimmed(value: Any, *, lower: bool = False, upper: bool = False) -> Any:
     if value is _UNCHANGED:
         return value
     value = value.strip()
-    return value.lower() if lower else value
+    return value.lower() if lower else value.upper() if upper else value
 
 
 def _plain(value: Any) -> Any:
