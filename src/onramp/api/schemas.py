@@ -137,6 +137,16 @@ class ProviderChange(Body):
 
     name: Text | None = None
     sbc_domain: Text | None = None
+    sbc_domains: list[Text] | None = Field(
+        None, max_length=20, description="Every SBC domain (carrier trunk), the first first."
+    )
+
+
+class DnsChange(Body):
+    backend: Text = Field(description="`manual`, `rfc2136` or a dns-lexicon provider name.")
+    settings: dict[str, Text | int] = Field(
+        max_length=50, description="The backend's settings; secret ones are write-only."
+    )
 
 
 Capacity = Annotated[int, Field(description="At most this many customers; null: no limit.")]

@@ -12,6 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator, Scope
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.core.countries import country_code
 from onramp.core.errors import InvalidInput
@@ -34,20 +35,32 @@ MAX_CUSTOMERS_RULE = f"Use a whole number from 0 to {MAX_CUSTOMERS_LIMIT:,}, or 
 
 
 def provider_field_errors(
-    *, name: str | None = None, sbc_domain: str | None = None
+    *, name: str | None = None, sbc_domain: str | None = None, sbc_domains: Any = None
 ) -> dict[str, list[str]]:
     """The rules of a provider's fields (values already trimmed); None = not being set."""
     errors: dict[str, list[str]] = {}
     if name is not None and (problem := _name_error(name)):
         errors["name"] = [problem]
-    if sbc_domain and len(sbc_domain) > 253:
-        errors["sbc_domain"] = ["Use at most 253 characters."]
-    elif sbc_domain:
-        try:
-            _DOMAIN_NAME(sbc_domain)
-        except ValidationError:
-            errors["sbc_domain"] = ["Enter a domain name such as sbc.example.com."]
+    if sbc_domain and (problem := _domain_error(sbc_domain)):
+        errors["sbc_domain"] = [problem]
+    problems = [
+        f"{domain}: {problem}" for domain in sbc_domains or [] if (problem := _domain_error(domain))
+    ]
+    if sbc_domains and len(set(sbc_domains)) != len(sbc_domains):
+        problems.append("Name each SBC domain once.")
+    if problems:
+        errors["sbc_domains"] = problems
     return errors
+
+
+def _domain_error(domain: str) -> str | None:
+    if len(domain) > 253:
+        return "Use at most 253 characters."
+    try:
+        _DOMAIN_NAME(domain)
+    except ValidationError:
+        return "Enter a domain name such as sbc.example.com."
+    return None
 
 
 def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provider:
@@ -56,7 +69,9 @@ def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provide
         raise InvalidInput(errors)
     try:
         with transaction.atomic():
-            provider = Provider.objects.create(name=name, sbc_domain=sbc_domain)
+            provider = Provider.objects.create(
+                name=name, sbc_domain=sbc_domain, sbc_domains=[sbc_domain] if sbc_domain else []
+            )
             audit_record(
                 actor=actor,
                 action="provider.created",
@@ -70,16 +85,37 @@ def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provide
 
 
 def provider_update(
-    *, actor: Actor, provider: Provider, name: str = _UNCHANGED, sbc_domain: str = _UNCHANGED
+    *,
+    actor: Actor,
+    provider: Provider,
+    name: str = _UNCHANGED,
+    sbc_domain: str = _UNCHANGED,
+    sbc_domains: list[str] = _UNCHANGED,
 ) -> Provider:
-    """Change the given fields (others stay)."""
-    given = {"name": _trimmed(name), "sbc_domain": _trimmed(sbc_domain, lower=True)}
+    """Change the given fields (others stay). The name is the system admins' (``provider.change``);
+    the SBC domains the provider's own admins' too (``provider.settings``): ``sbc_domains``
+    replaces them all, ``sbc_domain`` the first; ``sbc_domain`` is always the first."""
+    require_actor(actor, "provider.change" if name is not _UNCHANGED else "provider.settings")
+    if sbc_domains is not _UNCHANGED:
+        sbc_domains = [domain.strip().lower() for domain in sbc_domains]
+    given = {
+        "name": _trimmed(name),
+        "sbc_domain": _trimmed(sbc_domain, lower=True),
+        "sbc_domains": sbc_domains,
+    }
     changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
     if errors := provider_field_errors(**changes):
         raise InvalidInput(errors)
     try:
         with transaction.atomic():
             provider = Provider.objects.select_for_update().get(pk=provider.pk)
+            if "sbc_domains" in changes:
+                changes["sbc_domain"] = next(iter(changes["sbc_domains"]), "")
+            elif "sbc_domain" in changes:
+                rest = [d for d in provider.sbc_domains[1:] if d != changes["sbc_domain"]]
+                first = [changes["sbc_domain"]] if changes["sbc_domain"] else []
+                changes["sbc_domains"] = first + rest
+                changes["sbc_domain"] = next(iter(changes["sbc_domains"]), "")
             _apply(actor, provider, "provider.changed", changes, provider_id=provider.pk)
     except IntegrityError:
         raise InvalidInput({"name": [PROVIDER_TAKEN]}) from None
