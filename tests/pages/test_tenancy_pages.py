@@ -265,8 +265,12 @@ def test_edit_provider(world):
     assert (world.provider.name, world.provider.sbc_domain) == ("Northwind Voice UK", "")
     event = AuditEvent.objects.get(action="provider.changed")
     assert event.changes == {
-        "old": {"name": "Northwind Voice", "sbc_domain": "sbc.northwind.example"},
-        "new": {"name": "Northwind Voice UK", "sbc_domain": ""},
+        "old": {
+            "name": "Northwind Voice",
+            "sbc_domain": "sbc.northwind.example",
+            "sbc_domains": ["sbc.northwind.example"],
+        },
+        "new": {"name": "Northwind Voice UK", "sbc_domain": "", "sbc_domains": []},
     }
 
 
