@@ -121,7 +121,11 @@ PASSWORD = "correct horse battery staple 42"
 def provider(db):
     from onramp.tenancy.models import Provider
 
-    return Provider.objects.create(name="Northwind Voice", sbc_domain="sbc.northwind.example")
+    return Provider.objects.create(
+        name="Northwind Voice",
+        sbc_domain="sbc.northwind.example",
+        sbc_domains=["sbc.northwind.example"],
+    )
 
 
 @pytest.fixture

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "onramp.audit",
     "onramp.notifications",
     "onramp.health",
+    "onramp.directrouting",
     "onramp.ops",
 ]
 

@@ -42,6 +42,10 @@ LIST = expect(200)
 ONBOARD = expect(403, writers=200, other_provider=404)
 
 
+# The provider's own settings (SBC domains, DNS): its admins and system admins.
+PROVIDER_SETTINGS = expect(403, provider_admin=200, system_admin=200, other_provider=404)
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -110,9 +114,31 @@ ROWS = [
     Row(
         "patch",
         "/providers/{provider}",
-        expect(403, system_admin=200, other_provider=404),
+        expect(403, system_admin=200, provider_admin=200, other_provider=404),
         {"sbc_domain": "sbc2.northwind.example"},
     ),
+    Row(
+        "patch",
+        "/providers/{provider}",
+        expect(403, system_admin=200, other_provider=404),
+        {"name": "Northwind Renamed"},
+        label="name",
+    ),
+    # --- direct routing ---
+    Row("get", "/providers/{provider}/dns", PROVIDER_SETTINGS),
+    Row(
+        "put",
+        "/providers/{provider}/dns",
+        PROVIDER_SETTINGS,
+        {"backend": "manual", "settings": {"zone": "sbc.northwind.example", "resolver": "::1"}},
+    ),
+    Row(
+        "post",
+        "/providers/{provider}/dns/test",
+        expect(403, provider_admin=409, system_admin=409, other_provider=404),
+        {},
+    ),
+    Row("get", "/direct-routing", LIST),
     Row(
         "post",
         "/channels",

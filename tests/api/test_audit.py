@@ -60,7 +60,7 @@ def test_an_event_as_the_api_shows_it(api, operator, provider):
             "target_type": "customer",
             "target_id": customer_id,
             "target_label": "Fabrikam",
-            "changes": {"new": {"name": "Fabrikam", "azure_tenant_id": ""}},
+            "changes": {"new": {"name": "Fabrikam", "azure_tenant_id": "", "country": ""}},
             "request_id": stored.request_id or None,
             "client_ip": "127.0.0.1",
         }

@@ -32,6 +32,7 @@ def test_create_defaults_to_the_callers_provider(api, provider):
         "azure_tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
         "contact_email": "it@fabrikam.example",
         "notify_admin_on_expiry": True,
+        "country": None,
         "created_at": body["created_at"],
     }
     assert TIMESTAMP.fullmatch(body["created_at"])
@@ -211,3 +212,52 @@ def test_channel_operator_keeps_its_customers_in_its_channel(channel_api, channe
         {"channel_id": ["Customers of a channel operator stay in its channel."]},
     )
     assert db_state() == before
+
+
+def test_country_is_an_iso_3166_code_in_any_case(api):
+    response = api.post("/customers", {"name": "Fabrikam", "country": " gb "})
+    assert response.status_code == 201
+    assert response.json()["country"] == "GB"
+    customer = Customer.objects.get(name="Fabrikam")
+    assert customer.country == "GB"
+    assert AuditEvent.objects.get(action="customer.created").changes["new"]["country"] == "GB"
+
+
+@pytest.mark.parametrize("country", ["XX", "GBR", "U", "uk", "12"])
+def test_a_country_that_is_not_an_iso_3166_code_is_refused(api, country):
+    before = db_state()
+    response = api.post("/customers", {"name": "Fabrikam", "country": country})
+    assert error(response) == (
+        422,
+        "invalid_input",
+        {
+            "country": [
+                "Enter the country as its ISO 3166 two-letter code, such as GB or US, "
+                "or leave it empty."
+            ]
+        },
+    )
+    assert db_state() == before
+
+
+def test_change_and_clear_the_country(api, provider):
+    customer = Customer.objects.create(provider=provider, name="Fabrikam", country="GB")
+    changed = api.patch(f"/customers/{customer.pk}", {"country": "de"})
+    assert (changed.status_code, changed.json()["country"]) == (200, "DE")
+    assert AuditEvent.objects.get(action="customer.changed").changes == {
+        "old": {"country": "GB"},
+        "new": {"country": "DE"},
+    }
+    before = db_state()
+    refused = api.patch(f"/customers/{customer.pk}", {"country": "Germany"})
+    assert error(refused)[2] == {
+        "country": [
+            "Enter the country as its ISO 3166 two-letter code, such as GB or US, "
+            "or leave it empty."
+        ]
+    }
+    assert db_state() == before
+    cleared = api.patch(f"/customers/{customer.pk}", {"country": None})
+    assert cleared.json()["country"] is None
+    customer.refresh_from_db()
+    assert customer.country == ""

@@ -22,6 +22,7 @@ def test_a_system_admin_creates_and_changes_a_provider(system_api):
         "id": str(provider.pk),
         "name": "Fabrikam Voice",
         "sbc_domain": "sbc.fabrikam.example",
+        "sbc_domains": ["sbc.fabrikam.example"],
         "created_at": body["created_at"],
     }
     assert TIMESTAMP.fullmatch(body["created_at"])
@@ -39,7 +40,13 @@ def test_a_system_admin_creates_and_changes_a_provider(system_api):
         ),
         (
             "provider.changed",
-            {"old": {"sbc_domain": "sbc.fabrikam.example"}, "new": {"sbc_domain": ""}},
+            {
+                "old": {
+                    "sbc_domain": "sbc.fabrikam.example",
+                    "sbc_domains": ["sbc.fabrikam.example"],
+                },
+                "new": {"sbc_domain": "", "sbc_domains": []},
+            },
         ),
         (
             "provider.changed",
@@ -223,4 +230,36 @@ def test_a_channel_full_at_zero_takes_no_customer(channel_api, channel, api):
         "invalid_input",
         {"channel_id": ["The channel Reseller East is full: its limit is 0 customers."]},
     )
+    assert db_state() == before
+
+
+def test_the_providers_own_admins_set_its_sbc_domains_but_not_its_name(admin_api, provider):
+    path = f"/providers/{provider.pk}"
+    response = admin_api.patch(
+        path, {"sbc_domains": ["SBC1.northwind.example", "sbc2.northwind.example"]}
+    )
+    assert response.status_code == 200
+    assert (response.json()["sbc_domain"], response.json()["sbc_domains"]) == (
+        "sbc1.northwind.example",
+        ["sbc1.northwind.example", "sbc2.northwind.example"],
+    )
+    response = admin_api.patch(path, {"sbc_domain": "sbc0.northwind.example"})
+    assert response.json()["sbc_domains"] == ["sbc0.northwind.example", "sbc2.northwind.example"]
+    before = db_state()
+    assert error(admin_api.patch(path, {"name": "Northwind Telecom"}))[:2] == (403, "forbidden")
+    assert db_state() == before
+
+
+def test_sbc_domains_rules(admin_api, api, provider):
+    path = f"/providers/{provider.pk}"
+    before = db_state()
+    assert error(admin_api.patch(path, {"sbc_domains": ["sbc.x.example", "not a domain"]})) == (
+        422,
+        "invalid_input",
+        {"sbc_domains": ["not a domain: Enter a domain name such as sbc.example.com."]},
+    )
+    assert error(admin_api.patch(path, {"sbc_domains": ["a.example", "A.example"]}))[2] == {
+        "sbc_domains": ["Name each SBC domain once."]
+    }
+    assert error(api.patch(path, {"sbc_domains": ["a.example"]}))[:2] == (403, "forbidden")
     assert db_state() == before

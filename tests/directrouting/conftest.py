@@ -259,3 +259,21 @@ def powerdns() -> Iterator[PowerDnsApi]:
     yield api
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def api(operator):
+    """The provider's operator, by API token."""
+    from tests.api.helpers import Api, token_for
+
+    return Api(token_for(operator), operator)
+
+
+@pytest.fixture
+def admin_api(provider):
+    """An admin of the provider: its Direct Routing settings are its own."""
+    from tests.api.helpers import api_as
+
+    return api_as(
+        email="admin@northwind.example", role="admin", scope="provider", provider=provider
+    )

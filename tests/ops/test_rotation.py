@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -9,6 +11,8 @@ from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.connections.models import TenantConnection
 from onramp.core.crypto import SecretBox
+from onramp.directrouting.dns_settings import dns_settings_set
+from onramp.directrouting.models import DnsSettings
 from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
 from onramp.ops.rotation import RotationError, keys_rotate
@@ -55,3 +59,27 @@ def test_a_secret_no_key_opens_is_named(settings, active_connection):
     ):
         keys_rotate(actor=Actor.system())
     assert not Invitation.objects.exists()
+
+
+def test_rotation_reseals_a_providers_dns_secrets(settings, old_and_new_keys, provider):
+    old, new = old_and_new_keys
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=provider,
+        backend="rfc2136",
+        settings={
+            "server": "127.0.0.1:5353",
+            "zone": "sbc.northwind.example",
+            "key_name": "onramp-key",
+            "key_secret": "c2VjcmV0LXRzaWcta2V5LTMyLWJ5dGVzLWxvbmchIQ==",
+        },
+    )
+    sealed_before = DnsSettings.objects.get().secrets_sealed
+    settings.ENCRYPTION_KEYS = [new, old]
+    assert keys_rotate(actor=Actor.system()) == 1
+    row = DnsSettings.objects.get()
+    assert row.secrets_sealed != sealed_before
+    assert row.secrets_key_id == SecretBox([new]).current_key_id
+    assert json.loads(SecretBox([new]).open(row.secrets_sealed)) == {
+        "key_secret": "c2VjcmV0LXRzaWcta2V5LTMyLWJ5dGVzLWxvbmchIQ=="
+    }

@@ -51,7 +51,11 @@ def _operator(email: str, role: str, scope: str, **fields: object) -> Operator:
 
 
 def build() -> World:
-    provider = Provider.objects.create(name="Northwind Voice", sbc_domain="sbc.northwind.example")
+    provider = Provider.objects.create(
+        name="Northwind Voice",
+        sbc_domain="sbc.northwind.example",
+        sbc_domains=["sbc.northwind.example"],
+    )
     channel = Channel.objects.create(provider=provider, name="Reseller East", max_customers=2)
     other = Provider.objects.create(name="Fabrikam Telecom")
     other_channel = Channel.objects.create(provider=other, name="Fabrikam Resale")

@@ -265,8 +265,12 @@ def test_edit_provider(world):
     assert (world.provider.name, world.provider.sbc_domain) == ("Northwind Voice UK", "")
     event = AuditEvent.objects.get(action="provider.changed")
     assert event.changes == {
-        "old": {"name": "Northwind Voice", "sbc_domain": "sbc.northwind.example"},
-        "new": {"name": "Northwind Voice UK", "sbc_domain": ""},
+        "old": {
+            "name": "Northwind Voice",
+            "sbc_domain": "sbc.northwind.example",
+            "sbc_domains": ["sbc.northwind.example"],
+        },
+        "new": {"name": "Northwind Voice UK", "sbc_domain": "", "sbc_domains": []},
     }
 
 
@@ -434,6 +438,7 @@ def customer_data(customer: Customer, **changes: str) -> dict[str, str]:
         "azure_tenant_id": customer.azure_tenant_id,
         "contact_email": customer.contact_email,
         "channel_id": str(customer.channel_id or ""),
+        "country": customer.country,
     }
     return {**data, **changes}
 
@@ -442,7 +447,8 @@ def test_attach_and_detach_a_customer(world):
     ops = world.client("provider operator")
     url = f"/customers/{world.direct.pk}/edit/"
     form = ops.get(url)
-    options = re.findall(r'<option value="([^"]*)"', page_text(form))
+    select = re.search(r'<select name="channel_id".*?</select>', page_text(form), re.S)
+    options = re.findall(r'<option value="([^"]*)"', select.group(0))
     assert options == ["", str(world.channel.pk)]  # never another provider's channel
     response = ops.post(url, customer_data(world.direct, channel_id=str(world.channel.pk)))
     assert (response.status_code, response.url) == (302, "/customers/")
@@ -505,6 +511,12 @@ def test_another_providers_channel_reads_as_unknown(world):
             "Enter the tenant ID as a GUID, or leave it empty.",
         ),
         ({"contact_email": "nope"}, "contact_email", "Enter a valid email address."),
+        (
+            {"country": "ZZ"},
+            "country",
+            "Enter the country as its ISO 3166 two-letter code, such as GB or US, "
+            "or leave it empty.",
+        ),
     ],
 )
 def test_customer_errors_next_to_the_field(world, changes, field, message):
@@ -514,8 +526,25 @@ def test_customer_errors_next_to_the_field(world, changes, field, message):
     )
     assert response.status_code == 422
     assert field_errors(response, field) == [message]
-    assert (input_value(response, field) or "") == changes[field]
+    if field != "country":  # a select: the refused value is not one of its options
+        assert (input_value(response, field) or "") == changes[field]
     assert state() == before
+
+
+def test_the_customers_country_is_chosen_from_the_list(world):
+    ops = world.client("provider operator")
+    url = f"/customers/{world.customer.pk}/edit/"
+    form = page_text(ops.get(url))
+    assert '<option value="GB">United Kingdom (GB)</option>' in form
+    response = ops.post(url, customer_data(world.customer, country="GB"))
+    assert response.status_code == 302
+    world.customer.refresh_from_db()
+    assert world.customer.country == "GB"
+    assert AuditEvent.objects.get(action="customer.changed").changes == {
+        "old": {"country": ""},
+        "new": {"country": "GB"},
+    }
+    assert '<option value="GB" selected>United Kingdom (GB)</option>' in page_text(ops.get(url))
 
 
 def test_channel_operator_edits_its_customer_but_not_its_channel(world):

@@ -24,6 +24,7 @@ ABOVE_CUSTOMER = frozenset({Scope.SYSTEM, Scope.PROVIDER, Scope.CHANNEL})
 PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "provider.create": (ADMIN_ONLY, SYSTEM_ONLY),
     "provider.change": (ADMIN_ONLY, SYSTEM_ONLY),
+    "provider.settings": (ADMIN_ONLY, PROVIDER_OR_ABOVE),
     "channel.create": (WRITE_ROLES, PROVIDER_OR_ABOVE),
     "channel.change": (WRITE_ROLES, PROVIDER_OR_ABOVE),
     "customer.create": (WRITE_ROLES, ABOVE_CUSTOMER),
@@ -35,6 +36,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "connection.renew_secret": (WRITE_ROLES, ALL_SCOPES),
     "connection.reinitiate": (WRITE_ROLES, ABOVE_CUSTOMER),
     "operator.manage": (ADMIN_ONLY, ALL_SCOPES),
+    "direct_routing.manage": (WRITE_ROLES, ABOVE_CUSTOMER),
 }
 
 

@@ -13,6 +13,7 @@ from onramp.api.parser import JsonObjectParser
 from onramp.api.routers import (
     audit,
     customers,
+    directrouting,
     health,
     invitations,
     m365,
@@ -48,7 +49,17 @@ def build_api() -> NinjaAPI:
         docs_url="/docs",
     )
     errors.install(api)
-    for area in (customers, services, invitations, m365, tenancy, operators, audit, health):
+    for area in (
+        customers,
+        services,
+        invitations,
+        m365,
+        tenancy,
+        operators,
+        audit,
+        health,
+        directrouting,
+    ):
         api.add_router("", area.router)
     return api
 

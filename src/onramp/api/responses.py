@@ -20,6 +20,7 @@ class Customer(BaseModel):
     azure_tenant_id: str | None
     contact_email: str | None
     notify_admin_on_expiry: bool
+    country: str | None = Field(description="ISO 3166 alpha-2.")
     created_at: Timestamp
 
 
@@ -169,7 +170,27 @@ class Provider(BaseModel):
     id: str
     name: str
     sbc_domain: str | None
+    sbc_domains: list[str]
     created_at: Timestamp
+
+
+class DnsBackend(BaseModel):
+    backend: str | None
+    settings: dict[str, str | int] = Field(description="Never the secret settings.")
+    secrets_set: list[str] = Field(description="The secret settings held (names only).")
+
+
+class DnsTestResult(BaseModel):
+    ok: bool
+    message: str
+
+
+class DirectRouting(BaseModel):
+    service_id: str
+    short_name: str
+    customer_id: str
+    subdomains: list[str]
+    status: str
 
 
 class Channel(BaseModel):
@@ -251,6 +272,7 @@ def page_of(item: type[BaseModel]) -> type[BaseModel]:
 
 
 ProviderPage = page_of(Provider)
+DirectRoutingPage = page_of(DirectRouting)
 ChannelPage = page_of(Channel)
 OperatorPage = page_of(Operator)
 TokenPage = page_of(Token)

@@ -65,6 +65,9 @@ class CustomerCreate(Body):
     azure_tenant_id: Text | None = None
     contact_email: Text | None = None
     notify_admin_on_expiry: bool = False
+    country: Text | None = Field(
+        None, description="ISO 3166 alpha-2: the usage location of users Onramp creates."
+    )
 
 
 class CustomerChange(Body):
@@ -75,6 +78,7 @@ class CustomerChange(Body):
     azure_tenant_id: Text | None = None
     contact_email: Text | None = None
     notify_admin_on_expiry: bool = False
+    country: Text | None = None
 
 
 class InvitationConnection(Body):
@@ -133,6 +137,16 @@ class ProviderChange(Body):
 
     name: Text | None = None
     sbc_domain: Text | None = None
+    sbc_domains: list[Text] | None = Field(
+        None, max_length=20, description="Every SBC domain (carrier trunk), the first first."
+    )
+
+
+class DnsChange(Body):
+    backend: Text = Field(description="`manual`, `rfc2136` or a dns-lexicon provider name.")
+    settings: dict[str, Text | int] = Field(
+        max_length=50, description="The backend's settings; secret ones are write-only."
+    )
 
 
 Capacity = Annotated[int, Field(description="At most this many customers; null: no limit.")]

@@ -14,6 +14,7 @@ from onramp.accounts.services import IssuedToken, scope_text
 from onramp.audit.models import AuditEvent
 from onramp.connections.expiry import days_until
 from onramp.connections.models import ValidationRun
+from onramp.directrouting.selectors import service_run_status, service_subdomains
 from onramp.health.models import Alert, ValidationJob
 from onramp.health.selectors import health_row
 from onramp.invitations.models import Invitation
@@ -48,6 +49,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "azure_tenant_id": _text(customer.azure_tenant_id),
         "contact_email": _text(customer.contact_email),
         "notify_admin_on_expiry": customer.notify_admin_on_expiry,
+        "country": _text(customer.country),
         "created_at": format_utc(customer.created_at),
     }
 
@@ -189,8 +191,23 @@ def provider_json(provider: Provider) -> dict[str, Any]:
         "id": str(provider.pk),
         "name": provider.name,
         "sbc_domain": _text(provider.sbc_domain),
+        "sbc_domains": list(provider.sbc_domains),
         "created_at": format_utc(provider.created_at),
     }
+
+
+def direct_routing_json(service: Service) -> dict[str, Any]:
+    return {
+        "service_id": str(service.pk),
+        "short_name": service.short_name,
+        "customer_id": str(service.customer_id),
+        "subdomains": service_subdomains(service),
+        "status": service_run_status(service),
+    }
+
+
+def direct_routing_csv(service: Service) -> dict[str, Any]:
+    return {**direct_routing_json(service), "subdomains": " ".join(service_subdomains(service))}
 
 
 def channel_json(channel: Channel) -> dict[str, Any]:

@@ -28,6 +28,10 @@ SECRET_KEYS = frozenset(
         "private_key",
         "private_key_pem",
         "private_key_sealed",
+        "key_secret",
+        "secrets_sealed",
+        "auth_token",
+        "auth_password",
     }
 )
 
@@ -64,7 +68,12 @@ class AuditTarget:
 
 
 def strip_secrets(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if key not in SECRET_KEYS}
+    """Without the secret keys, at any depth (DNS settings nest theirs in ``settings``)."""
+    return {
+        key: strip_secrets(value) if isinstance(value, dict) else value
+        for key, value in values.items()
+        if key not in SECRET_KEYS
+    }
 
 
 def _event(

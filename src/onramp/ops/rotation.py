@@ -33,6 +33,7 @@ class _Column:
 def _columns() -> list[_Column]:
     from onramp.accounts.models import AuthenticatorApp
     from onramp.connections.models import TenantConnection
+    from onramp.directrouting.models import DnsSettings
     from onramp.invitations.models import Invitation
     from onramp.notifications.models import OutboxMessage
 
@@ -50,6 +51,7 @@ def _columns() -> list[_Column]:
         ),
         _Column(OutboxMessage, "payload_sealed", "payload_key_id", "outbox message"),
         _Column(AuthenticatorApp, "key_sealed", "key_id", "authenticator app"),
+        _Column(DnsSettings, "secrets_sealed", "secrets_key_id", "DNS settings of provider"),
     ]
 
 

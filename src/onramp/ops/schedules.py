@@ -20,6 +20,7 @@ from django_q.models import Schedule
 PREFIX = "onramp: "
 OUTBOX_SWEEP = PREFIX + "outbox sweep"
 VALIDATION = PREFIX + "re-validate connections"
+DIRECT_ROUTING_SWEEP = PREFIX + "direct routing sweep"
 _TIMING = ("schedule_type", "minutes", "cron")
 _ADVISORY_LOCK_KEY = 0x6F6E72616D70  # "onramp"
 
@@ -37,6 +38,13 @@ def wanted_schedules() -> dict[str, dict[str, Any]]:
         OUTBOX_SWEEP: {
             **common,
             "func": "onramp.notifications.tasks.sweep_outbox",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "cron": None,
+        },
+        DIRECT_ROUTING_SWEEP: {
+            **common,
+            "func": "onramp.directrouting.tasks.sweep",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "cron": None,

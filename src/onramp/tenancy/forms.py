@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from onramp.core.countries import COUNTRIES
 from onramp.core.views.ui import PageForm
 from onramp.tenancy.services import MAX_CUSTOMERS_RULE
 
@@ -34,6 +35,21 @@ class CustomerForm(PageForm):
         required=False,
         help_text="Optional. Who to contact at the customer about the connection.",
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    country = forms.CharField(
+        label="Country",
+        required=False,
+        help_text="The usage location Microsoft requires of the users Onramp creates in the "
+        "customer's tenant (for Direct Routing).",
+        widget=forms.Select(
+            choices=[
+                ("", "Not set"),
+                *sorted(
+                    ((code, f"{name} ({code})") for code, name in COUNTRIES.items()),
+                    key=lambda choice: choice[1],
+                ),
+            ]
+        ),
     )
 
     def __init__(
@@ -64,6 +80,7 @@ class CustomerForm(PageForm):
             "name": data["name"],
             "azure_tenant_id": data["azure_tenant_id"],
             "contact_email": data["contact_email"],
+            "country": data["country"],
         }
 
     def channel_id(self) -> str | None:

@@ -8,6 +8,8 @@ from onramp.core.models import UUIDModel
 class Provider(UUIDModel):
     name = models.CharField(max_length=200, unique=True)
     sbc_domain = models.CharField(max_length=253, blank=True)
+    # Every SBC domain (carrier trunk), the first being ``sbc_domain``: written together.
+    sbc_domains = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,6 +44,7 @@ class Customer(UUIDModel):
     azure_tenant_id = models.CharField(max_length=36, blank=True)
     contact_email = models.EmailField(blank=True)
     notify_admin_on_expiry = models.BooleanField(default=False)
+    country = models.CharField(max_length=2, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

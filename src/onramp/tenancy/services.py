@@ -12,7 +12,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator, Scope
+from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
+from onramp.core.countries import country_code
 from onramp.core.errors import InvalidInput
 from onramp.core.validators import email_error, is_guid
 from onramp.tenancy.models import Channel, Customer, Provider
@@ -25,25 +27,40 @@ PROVIDER_TAKEN = "A provider with this name already exists."
 CHANNEL_TAKEN = "This provider already has a channel with this name."
 CUSTOMER_TAKEN = "This provider already has a customer with this name."
 OTHER_PROVIDERS_CHANNEL = "The channel belongs to another provider."
+COUNTRY_RULE = (
+    "Enter the country as its ISO 3166 two-letter code, such as GB or US, or leave it empty."
+)
 MAX_CUSTOMERS_LIMIT = 1_000_000
 MAX_CUSTOMERS_RULE = f"Use a whole number from 0 to {MAX_CUSTOMERS_LIMIT:,}, or null for no limit."
 
 
 def provider_field_errors(
-    *, name: str | None = None, sbc_domain: str | None = None
+    *, name: str | None = None, sbc_domain: str | None = None, sbc_domains: Any = None
 ) -> dict[str, list[str]]:
     """The rules of a provider's fields (values already trimmed); None = not being set."""
     errors: dict[str, list[str]] = {}
     if name is not None and (problem := _name_error(name)):
         errors["name"] = [problem]
-    if sbc_domain and len(sbc_domain) > 253:
-        errors["sbc_domain"] = ["Use at most 253 characters."]
-    elif sbc_domain:
-        try:
-            _DOMAIN_NAME(sbc_domain)
-        except ValidationError:
-            errors["sbc_domain"] = ["Enter a domain name such as sbc.example.com."]
+    if sbc_domain and (problem := _domain_error(sbc_domain)):
+        errors["sbc_domain"] = [problem]
+    problems = [
+        f"{domain}: {problem}" for domain in sbc_domains or [] if (problem := _domain_error(domain))
+    ]
+    if sbc_domains and len(set(sbc_domains)) != len(sbc_domains):
+        problems.append("Name each SBC domain once.")
+    if problems:
+        errors["sbc_domains"] = problems
     return errors
+
+
+def _domain_error(domain: str) -> str | None:
+    if len(domain) > 253:
+        return "Use at most 253 characters."
+    try:
+        _DOMAIN_NAME(domain)
+    except ValidationError:
+        return "Enter a domain name such as sbc.example.com."
+    return None
 
 
 def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provider:
@@ -52,7 +69,9 @@ def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provide
         raise InvalidInput(errors)
     try:
         with transaction.atomic():
-            provider = Provider.objects.create(name=name, sbc_domain=sbc_domain)
+            provider = Provider.objects.create(
+                name=name, sbc_domain=sbc_domain, sbc_domains=[sbc_domain] if sbc_domain else []
+            )
             audit_record(
                 actor=actor,
                 action="provider.created",
@@ -66,16 +85,37 @@ def provider_create(*, actor: Actor, name: str, sbc_domain: str = "") -> Provide
 
 
 def provider_update(
-    *, actor: Actor, provider: Provider, name: str = _UNCHANGED, sbc_domain: str = _UNCHANGED
+    *,
+    actor: Actor,
+    provider: Provider,
+    name: str = _UNCHANGED,
+    sbc_domain: str = _UNCHANGED,
+    sbc_domains: list[str] = _UNCHANGED,
 ) -> Provider:
-    """Change the given fields (others stay)."""
-    given = {"name": _trimmed(name), "sbc_domain": _trimmed(sbc_domain, lower=True)}
+    """Change the given fields (others stay). The name is the system admins' (``provider.change``);
+    the SBC domains the provider's own admins' too (``provider.settings``): ``sbc_domains``
+    replaces them all, ``sbc_domain`` the first; ``sbc_domain`` is always the first."""
+    require_actor(actor, "provider.change" if name is not _UNCHANGED else "provider.settings")
+    if sbc_domains is not _UNCHANGED:
+        sbc_domains = [domain.strip().lower() for domain in sbc_domains]
+    given = {
+        "name": _trimmed(name),
+        "sbc_domain": _trimmed(sbc_domain, lower=True),
+        "sbc_domains": sbc_domains,
+    }
     changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
     if errors := provider_field_errors(**changes):
         raise InvalidInput(errors)
     try:
         with transaction.atomic():
             provider = Provider.objects.select_for_update().get(pk=provider.pk)
+            if "sbc_domains" in changes:
+                changes["sbc_domain"] = next(iter(changes["sbc_domains"]), "")
+            elif "sbc_domain" in changes:
+                rest = [d for d in provider.sbc_domains[1:] if d != changes["sbc_domain"]]
+                first = [changes["sbc_domain"]] if changes["sbc_domain"] else []
+                changes["sbc_domains"] = first + rest
+                changes["sbc_domain"] = next(iter(changes["sbc_domains"]), "")
             _apply(actor, provider, "provider.changed", changes, provider_id=provider.pk)
     except IntegrityError:
         raise InvalidInput({"name": [PROVIDER_TAKEN]}) from None
@@ -168,12 +208,13 @@ def customer_create(
     azure_tenant_id: str = "",
     contact_email: str = "",
     notify_admin_on_expiry: bool = False,
+    country: str = "",
 ) -> Customer:
     """A customer of ``provider``, optionally in one of its channels (which must have room)."""
     name, azure_tenant_id = name.strip(), azure_tenant_id.strip().lower()
-    contact_email = contact_email.strip()
+    contact_email, country = contact_email.strip(), country.strip().upper()
     errors = customer_field_errors(
-        name=name, azure_tenant_id=azure_tenant_id, contact_email=contact_email
+        name=name, azure_tenant_id=azure_tenant_id, contact_email=contact_email, country=country
     )
     if channel is not None and channel.provider_id != provider.pk:
         errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
@@ -190,6 +231,7 @@ def customer_create(
                 azure_tenant_id=azure_tenant_id,
                 contact_email=contact_email,
                 notify_admin_on_expiry=notify_admin_on_expiry,
+                country=country,
             )
             audit_record(
                 actor=actor,
@@ -197,7 +239,7 @@ def customer_create(
                 target=customer,
                 provider_id=provider.pk,
                 customer_id=customer.pk,
-                new={"name": name, "azure_tenant_id": azure_tenant_id},
+                new={"name": name, "azure_tenant_id": azure_tenant_id, "country": country},
             )
     except IntegrityError:
         raise InvalidInput({"name": [CUSTOMER_TAKEN]}) from None
@@ -260,8 +302,15 @@ def customer_placement(
     return provider, channel
 
 
+CUSTOMER_CHECKED = ("name", "azure_tenant_id", "contact_email", "country")
+
+
 def customer_field_errors(
-    *, name: str | None = None, azure_tenant_id: str | None = None, contact_email: str | None = None
+    *,
+    name: str | None = None,
+    azure_tenant_id: str | None = None,
+    contact_email: str | None = None,
+    country: str | None = None,
 ) -> dict[str, list[str]]:
     """The rules of a customer's fields (values already trimmed); None = not being set."""
     errors: dict[str, list[str]] = {}
@@ -271,6 +320,8 @@ def customer_field_errors(
         errors["azure_tenant_id"] = ["Enter the tenant ID as a GUID, or leave it empty."]
     if contact_email and (problem := email_error(contact_email)):
         errors["contact_email"] = [problem]
+    if country and country_code(country) is None:
+        errors["country"] = [COUNTRY_RULE]
     return errors
 
 
@@ -283,6 +334,7 @@ def customer_update(
     azure_tenant_id: str = _UNCHANGED,
     contact_email: str = _UNCHANGED,
     notify_admin_on_expiry: bool = _UNCHANGED,
+    country: str = _UNCHANGED,
 ) -> Customer:
     """Change the given fields (others stay); the provider never changes. A channel the
     customer joins must have room."""
@@ -292,11 +344,10 @@ def customer_update(
         "azure_tenant_id": _trimmed(azure_tenant_id, lower=True),
         "contact_email": _trimmed(contact_email),
         "notify_admin_on_expiry": notify_admin_on_expiry,
+        "country": _trimmed(country, upper=True),
     }
     changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
-    errors = customer_field_errors(
-        **{k: v for k, v in changes.items() if k in ("name", "azure_tenant_id", "contact_email")}
-    )
+    errors = customer_field_errors(**{k: v for k, v in changes.items() if k in CUSTOMER_CHECKED})
     if channel not in (None, _UNCHANGED) and channel.provider_id != customer.provider_id:
         errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
     if errors:
@@ -348,11 +399,11 @@ def _customers(count: int) -> str:
     return f"{count} customer" if count == 1 else f"{count} customers"
 
 
-def _trimmed(value: Any, *, lower: bool = False) -> Any:
+def _trimmed(value: Any, *, lower: bool = False, upper: bool = False) -> Any:
     if value is _UNCHANGED:
         return value
     value = value.strip()
-    return value.lower() if lower else value
+    return value.lower() if lower else value.upper() if upper else value
 
 
 def _plain(value: Any) -> Any:

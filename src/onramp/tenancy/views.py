@@ -292,6 +292,7 @@ def customer_edit(request: HttpRequest, customer_id: str) -> HttpResponse:
         "name": customer.name,
         "azure_tenant_id": customer.azure_tenant_id,
         "contact_email": customer.contact_email,
+        "country": customer.country,
         "channel_id": str(customer.channel_id or ""),
     }
     form = CustomerForm(

@@ -38,6 +38,7 @@ def create_customer(request: HttpRequest, payload: CustomerCreate):
         azure_tenant_id=payload.azure_tenant_id or "",
         contact_email=payload.contact_email or "",
         notify_admin_on_expiry=payload.notify_admin_on_expiry,
+        country=payload.country or "",
     )
     return Status(201, customer_json(customer))
 
@@ -62,7 +63,7 @@ def change_customer(request: HttpRequest, id: str, payload: CustomerChange):
     sent = payload.model_fields_set
     changes: dict = {
         name: getattr(payload, name) or ""
-        for name in ("name", "azure_tenant_id", "contact_email")
+        for name in ("name", "azure_tenant_id", "contact_email", "country")
         if name in sent
     }
     if "notify_admin_on_expiry" in sent:

@@ -52,11 +52,14 @@ def get_provider(request: HttpRequest, id: str):
 
 @router.patch("/providers/{id}", response={200: Provider, **errors(403, 404, 422)})
 def change_provider(request: HttpRequest, id: str, payload: ProviderChange):
-    """Only the fields sent change; system admins only."""
-    operator = operator_of(request)
-    provider: ProviderRow = get_or_not_found(providers_visible(operator), id, "provider")
-    require(operator, "provider.change")
+    """Only the fields sent change. The name: system admins; the SBC domains: also the
+    provider's own admins (`sbc_domains` replaces them all, the first being `sbc_domain`)."""
+    provider: ProviderRow = get_or_not_found(
+        providers_visible(operator_of(request)), id, "provider"
+    )
     changes = {name: getattr(payload, name) or "" for name in payload.model_fields_set}
+    if "sbc_domains" in changes:
+        changes["sbc_domains"] = list(changes["sbc_domains"] or [])
     return provider_json(provider_update(actor=actor_of(request), provider=provider, **changes))
 
 

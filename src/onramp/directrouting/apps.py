@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DirectRoutingConfig(AppConfig):
+    name = "onramp.directrouting"
+    label = "directrouting"
+    verbose_name = "Direct Routing provisioning"

@@ -1,0 +1,108 @@
+"""Direct Routing provisioning (SPEC "Direct Routing provisioning", CONTRACT §4): a provider's
+DNS backend, and per service one provisioning run with one row per step."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from onramp.core.models import UUIDModel
+
+
+class StepName(models.TextChoices):
+    """In the order they run (CONTRACT §4)."""
+
+    PLAN = "plan", "Plan"
+    PREFLIGHT = "preflight", "Preflight"
+    DOMAIN = "domain", "Domain"
+    DNS_RECORD = "dns_record", "DNS record"
+    DOMAIN_VERIFIED = "domain_verified", "Domain verified"
+    ACTIVATION_USER = "activation_user", "Activation user"
+    TEAMS_ACTIVATION = "teams_activation", "Teams activation"
+    TEAMS_VOICE = "teams_voice", "Teams voice routing"
+    NUMBERS = "numbers", "Numbers"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    WAITING = "waiting", "Waiting"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class RunStatus(models.TextChoices):
+    NOT_STARTED = "not-started", "Not started"
+    RUNNING = "running", "Running"
+    WAITING = "waiting", "Waiting"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    REMOVING = "removing", "Removing"
+    REMOVED = "removed", "Removed"
+
+
+class DnsSettings(models.Model):
+    """The provider's DNS backend for its SBC zone(s): the settings in clear except the secret
+    ones (TSIG key, API token …), which are sealed together and never shown back."""
+
+    provider = models.OneToOneField(
+        "tenancy.Provider", on_delete=models.CASCADE, primary_key=True, related_name="dns"
+    )
+    backend = models.CharField(max_length=64)
+    settings = models.JSONField(default=dict)
+    secrets_sealed = models.TextField(blank=True)
+    secrets_key_id = models.CharField(max_length=8, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class Provisioning(UUIDModel):
+    """A service's run. ``label`` is unique per provider (its sub-domains are ``label.<SBC
+    domain>``); ``status`` is derived from the steps by the driver, in the same transaction."""
+
+    service = models.OneToOneField(
+        "services.Service", on_delete=models.CASCADE, related_name="provisioning"
+    )
+    provider = models.ForeignKey("tenancy.Provider", on_delete=models.PROTECT, related_name="+")
+    label = models.CharField(max_length=63)
+    status = models.CharField(
+        max_length=16, choices=RunStatus.choices, default=RunStatus.NOT_STARTED
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "label"], name="provisioning_label_unique_per_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ProvisioningStep(models.Model):
+    """One step of a run: its state, attempts, when to try again (also the lease of a running
+    step: a worker that died leaves it due again) and what the operator should know."""
+
+    provisioning = models.ForeignKey(Provisioning, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=32, choices=StepName.choices)
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    detail = models.JSONField(default=dict)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["provisioning", "name"], name="one_row_per_step")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provisioning} {self.name}"

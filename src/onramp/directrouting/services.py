@@ -1,0 +1,143 @@
+"""Writes of Direct Routing provisioning: the run proposed for an active service, its label
+edited, provisioning started, and the sweep that keeps due steps moving."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from onramp.accounts.scoping import require_actor
+from onramp.audit.services import Actor, audit_record
+from onramp.core.errors import InvalidInput, InvalidState
+from onramp.directrouting.labels import ascii_label, derive_label, label_errors
+from onramp.directrouting.machine import due, step_enqueue
+from onramp.directrouting.models import Provisioning, ProvisioningStep, StepName, StepStatus
+from onramp.directrouting.steps import STEPS
+from onramp.services.models import Service, ServiceStatus
+
+NOT_ACTIVE = "Direct Routing is provisioned for active services only."
+LABEL_FIXED = "The sub-domain label can no longer change: the domain step has run."
+PROPOSE_TRIES = 5
+
+
+def provisioning_propose(*, service: Service) -> Provisioning | None:
+    """The run of an active service, created with its label derived from the short name (SPEC
+    Plan) and every step pending; the existing one when there is one. None for a service that
+    is not active. A label taken concurrently by another service is derived again."""
+    for _ in range(PROPOSE_TRIES):
+        try:
+            with transaction.atomic():
+                return _propose(service)
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"no free sub-domain label for service {service.pk}")
+
+
+def _propose(service: Service) -> Provisioning | None:
+    service = Service.objects.select_for_update().select_related("provider").get(pk=service.pk)
+    existing = Provisioning.objects.filter(service=service).first()
+    if existing is not None or service.status != ServiceStatus.ACTIVE:
+        return existing
+    now = timezone.now()
+    taken = set(
+        Provisioning.objects.filter(provider_id=service.provider_id).values_list("label", flat=True)
+    )
+    run = Provisioning.objects.create(
+        service=service,
+        provider_id=service.provider_id,
+        label=derive_label(
+            service.short_name, taken=taken, sbc_domains=service.provider.sbc_domains
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    ProvisioningStep.objects.bulk_create(
+        ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
+        for i, name in enumerate(StepName)
+    )
+    audit_record(
+        actor=Actor.system(),
+        action="direct_routing.proposed",
+        target=service,
+        provider_id=service.provider_id,
+        customer_id=service.customer_id,
+        new={"label": run.label},
+    )
+    return run
+
+
+def provisioning_label_set(*, actor: Actor, service: Service, label: str) -> Provisioning:
+    """The operator's label, until the domain step has run (409 after); 422 for a label DNS
+    cannot hold, one another service of the provider uses, or one too long for Entra ID."""
+    require_actor(actor, "direct_routing.manage")
+    run = provisioning_propose(service=service)
+    if run is None:
+        raise InvalidState(NOT_ACTIVE)
+    label = label.strip()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().select_related("provider").get(pk=run.pk)
+        domain = run.steps.get(name=StepName.DOMAIN)
+        if domain.status != StepStatus.PENDING or domain.attempts:
+            raise InvalidState(LABEL_FIXED)
+        taken = set(
+            Provisioning.objects.filter(provider_id=run.provider_id)
+            .exclude(pk=run.pk)
+            .values_list("label", flat=True)
+        )
+        if errors := label_errors(label, taken=taken, sbc_domains=run.provider.sbc_domains):
+            raise InvalidInput({"subdomain_label": errors})
+        old, run.label, run.updated_at = run.label, ascii_label(label), timezone.now()
+        if run.label != old:
+            run.save(update_fields=["label", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="direct_routing.label_changed",
+                target=service,
+                provider_id=run.provider_id,
+                customer_id=service.customer_id,
+                old={"label": old},
+                new={"label": run.label},
+            )
+    return run
+
+
+def provisioning_start(*, actor: Actor, service: Service) -> Provisioning:
+    """Start or resume: the first step not done is due now (a failed one retried afresh)."""
+    require_actor(actor, "direct_routing.manage")
+    run = provisioning_propose(service=service)
+    if run is None:
+        raise InvalidState(NOT_ACTIVE)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        step = run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
+        if step is not None and step.status != StepStatus.RUNNING:
+            step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
+            if step.attempts and step.finished_at:
+                step.attempts, step.finished_at = 0, None
+            step.save()
+            step_enqueue(run, step.name)
+        audit_record(
+            actor=actor,
+            action="direct_routing.started",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": step.name if step else None},
+        )
+    return run
+
+
+def provisioning_sweep() -> int:
+    """The periodic safety net: propose runs for active services that have none, and enqueue
+    every step that is due (a backoff elapsed, a waiting step's time came, a dead worker's
+    lease ran out). Returns how many steps were enqueued."""
+    for service in Service.objects.filter(status=ServiceStatus.ACTIVE, provisioning=None):
+        provisioning_propose(service=service)
+    steps = list(
+        ProvisioningStep.objects.filter(due(), name__in=list(STEPS)).select_related("provisioning")
+    )
+    with transaction.atomic():
+        for step in steps:
+            step_enqueue(step.provisioning, step.name)
+    return len(steps)

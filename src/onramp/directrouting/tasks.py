@@ -1,0 +1,14 @@
+"""Worker tasks: thin, they take ids (never secrets) and call one service."""
+
+from __future__ import annotations
+
+from onramp.directrouting.machine import provisioning_step_run
+from onramp.directrouting.services import provisioning_sweep
+
+
+def run_step(provisioning_id: str, name: str) -> None:
+    provisioning_step_run(provisioning_id=provisioning_id, name=name)
+
+
+def sweep() -> None:
+    provisioning_sweep()
