@@ -110,3 +110,18 @@ def test_faults_are_logged_as_served(admin: SandboxAdmin, token: TokenCall, worl
         f"/{world['tenant_id']}/oauth2/v2.0/token",
         429,
     )
+
+
+def test_a_request_begun_before_a_reset_is_not_logged_after_it(
+    admin: SandboxAdmin, http, world: dict, sandbox_server: tuple[str, str]
+) -> None:
+    """A slow request of one test finishing after the next test's reset must not show in that
+    test's request log (the request counts would be off by one)."""
+    admin.set_faults(latency_ms=1500)
+    url = f"{sandbox_server[0]}/{world['tenant_id']}/v2.0/.well-known/openid-configuration"
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(http.get, url)
+        time.sleep(0.5)  # the request is in the sandbox, sleeping its latency
+        admin.reset()
+        assert slow.result().status_code == 400  # its tenant went with the reset
+    assert (admin.requests_served(), admin.requests_total()) == ([], 0)

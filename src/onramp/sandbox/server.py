@@ -52,6 +52,7 @@ class Sandbox:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return self.control.handle(request)  # not logged: the log is about client traffic
         is_graph = request.path == "/graph" or request.path.startswith("/graph/")
+        generation = self.world.generation
         try:
             response = self._faulted(request, is_graph)
             if response is None:
@@ -60,7 +61,7 @@ class Sandbox:
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = json_response(500, {"error": "internal sandbox error"})
-        self.world.record(request.method, request.path, response.status)
+        self.world.record(request.method, request.path, response.status, generation)
         return response
 
     def _faulted(self, request: Request, is_graph: bool) -> Response | None:

@@ -138,6 +138,7 @@ class World:
         self.faults = Faults()
         self._requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self.requests_total = 0  # every request served, also those the bounded log forgot
+        self.generation = 0  # bumped by every reset: requests begun before it are not logged
         self.pending: dict[str, Any] = {}  # sign-ins, codes, device codes: memory only
         if state_file is not None and state_file.exists():
             for item in json.loads(state_file.read_text())["tenants"]:
@@ -355,10 +356,14 @@ class World:
             DirectoryClock.set(moment)
         return {"now": iso_z(utcnow())}
 
-    def record(self, method: str, path: str, status: int) -> None:
+    def record(self, method: str, path: str, status: int, generation: int) -> None:
+        """Log a served request, unless a reset came while it was being served: a slow request
+        of the previous test must not show in the next test's log."""
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         entry = {"method": method, "path": path, "status": status, "time": stamp}
         with self.lock:
+            if generation != self.generation:
+                return
             self._requests.append(entry)
             self.requests_total += 1
 
@@ -369,6 +374,7 @@ class World:
 
     def reset(self) -> None:
         with self.lock:
+            self.generation += 1
             self.tenants.clear()
             self._domains.clear()
             self.faults = Faults()
