@@ -1,0 +1,99 @@
+"""What a newcomer trips over first (issue 10), in a real browser at 1280 and 390 px: Pending
+Invitations fits its card, times end their sentence, the favicon loads, the demo mailbox is in
+the navigation."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from onramp.audit.services import Actor
+from tests.pages.browser import shoot
+from tests.pages.conftest import invite
+from tests.pages.test_accessibility import signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDTHS = {"wide": (1280, 900), "narrow": (390, 844)}
+LONG_EMAIL = "it-administrator@contoso-international-holdings.example"
+
+# Each table row wider than its card, and each cell whose text broke inside a word.
+OVERFLOW = """() => {
+    const card = document.querySelector('.table-card');
+    const table = card.querySelector('table');
+    return {card: card.clientWidth, table: table.scrollWidth,
+            wrap: card.querySelector('.table-wrap').scrollWidth};
+}"""
+CLIPPED = """() => {
+    const card = document.querySelector('.table-card').getBoundingClientRect();
+    return [...document.querySelectorAll('.table-card .row-actions .btn')]
+        .filter(b => { const r = b.getBoundingClientRect();
+                       return r.right > card.right || r.left < card.left; })
+        .map(b => b.textContent.trim());
+}"""
+# The text of an element as the lines it is rendered on.
+LINES = """element => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    const lines = [];
+    let top = null, line = '';
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        for (let i = 0; i < text.length; i++) {
+            range.setStart(text, i);
+            range.setEnd(text, i + 1);
+            const rect = range.getClientRects()[0];
+            if (top !== null && rect.top > top + 2) { lines.push(line); line = ''; }
+            top = rect.top;
+            line += text.data[i];
+        }
+    }
+    lines.push(line);
+    return lines;
+}"""
+
+
+@pytest.fixture(params=list(WIDTHS))
+def width(request, page: Page) -> str:
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[request.param], strict=True)))
+    return request.param
+
+
+def test_pending_invitations_fit_their_card(
+    page: Page, live_server, operator, customer, authenticated, width
+):
+    invite(
+        customer,
+        short_name="Contoso-02",
+        admin_email=LONG_EMAIL,
+        actor=Actor.for_operator(operator),
+    )
+    signed_in(page.context, live_server, operator)
+    page.goto(f"{live_server.url}/invitations/")
+    sizes = page.evaluate(OVERFLOW)
+    assert sizes["table"] <= sizes["card"], sizes
+    assert sizes["wrap"] <= sizes["card"], sizes
+    assert page.evaluate(CLIPPED) == []
+    for name in ("Contoso-01", "Contoso-02"):
+        expect(page.get_by_role("link", name=f"Delete service {name}")).to_be_visible()
+
+    email = page.locator("td.cell-email", has_text=LONG_EMAIL)
+    lines = email.evaluate(LINES)
+    assert "".join(lines) == LONG_EMAIL
+    # Broken only after the @ or a hyphen or before a dot, never inside a word.
+    for line, following in pairwise(lines):
+        assert line.endswith(("@", "-")) or following.startswith("."), lines
+
+    row_yes = page.locator("tr", has_text="Contoso-01")
+    row_no = page.locator("tr", has_text="Contoso-02")
+    device = 'td[data-label="Device Authenticated"] .badge'
+    expect(row_yes.locator(device)).to_have_text("Yes")
+    expect(row_yes.locator(device)).to_have_attribute("data-status", "authenticated")
+    expect(row_no.locator(device)).to_have_text("No")
+    expect(row_no.locator(device)).to_have_attribute("data-status", "not-authenticated")
+    for row in (row_yes, row_no):
+        expect(row.locator('td[data-label="Device Authenticated"] [title]')).to_have_attribute(
+            "title", "Device Authenticated: the admin handed over working credentials"
+        )
+    shoot(page, "invitations-fit", width)
