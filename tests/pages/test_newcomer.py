@@ -97,3 +97,17 @@ def test_pending_invitations_fit_their_card(
             "title", "Device Authenticated: the admin handed over working credentials"
         )
     shoot(page, "invitations-fit", width)
+
+
+def test_the_demo_mailbox_is_in_the_navigation_for_signed_in_operators(
+    page: Page, live_server, operator, settings, tmp_path, width
+):
+    settings.DEMO_MAILBOX_DIR = str(tmp_path / "mailbox")
+    page.goto(f"{live_server.url}/sandbox/mailbox")
+    expect(page).to_have_url(f"{live_server.url}/login?next=/sandbox/mailbox")
+    signed_in(page.context, live_server, operator)
+    page.goto(f"{live_server.url}/services/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Demo mailbox").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demo mailbox")
+    expect(page.get_by_role("link", name="Demo mailbox")).to_have_attribute("aria-current", "page")
+    shoot(page, "demo-mailbox", width)
