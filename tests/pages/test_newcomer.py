@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from onramp.audit.services import Actor
+from onramp.health.services import validation_job_start
 from tests.pages.browser import shoot
 from tests.pages.conftest import invite
 from tests.pages.test_accessibility import signed_in
@@ -111,3 +112,32 @@ def test_the_demo_mailbox_is_in_the_navigation_for_signed_in_operators(
     expect(page.get_by_role("heading", level=1)).to_have_text("Demo mailbox")
     expect(page.get_by_role("link", name="Demo mailbox")).to_have_attribute("aria-current", "page")
     shoot(page, "demo-mailbox", width)
+
+
+def test_times_end_their_sentence_and_the_favicon_loads(page: Page, live_server, operator, width):
+    """ "It expires in 2 months, 4 weeks." — no space before the period — on every page with a
+    time inside a sentence; and no page load asks for a file that is not there."""
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status >= 400 else None)
+    signed_in(page.context, live_server, operator)
+    page.goto(f"{live_server.url}/account/")
+    page.get_by_label("Name").fill("ci")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator(".once p").first).to_have_text(
+        "Use it as Authorization: Bearer …. It expires in 2 months, 4 weeks."
+    )
+    job = validation_job_start(operator=operator, scope="all", target_id=None)
+    page.goto(f"{live_server.url}/health/jobs/{job.pk}/")
+    expect(page.locator(".page-head__sub")).to_have_text(
+        "Re-validates every active service of the provider with Microsoft. "
+        "Started by ops@northwind.example just now."
+    )
+    icon = page.locator('link[rel="icon"]')
+    expect(icon).to_have_attribute("href", "/static/onramp/favicon.svg")
+    assert (
+        page.request.get(f"{live_server.url}/static/onramp/favicon.svg").headers["content-type"]
+        == "image/svg+xml"
+    )
+    page.goto(f"{live_server.url}/invite/{'x' * 43}")  # the public wizard's frame
+    expect(page.locator('link[rel="icon"]')).to_have_attribute("href", "/static/onramp/favicon.svg")
+    assert [url for url in missing if not url.startswith(f"{live_server.url}/invite/")] == []
