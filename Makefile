@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 PG_URL ?= postgres://postgres@127.0.0.1:5432
+PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell command -v $(PYTHON))
 # Bytecode compiled at install: a process starts without compiling ~500 modules (about 1 s of
@@ -50,8 +51,8 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 axe: $(AXE) ## axe-core for the accessibility tests, from tests/browser/package-lock.json (npm)
 
-demo: install ## run the demo: web, worker, sandbox and mailbox in one process tree
-	$(VENV)/bin/onramp demo
+demo: install ## run the demo: web, worker, sandbox and mailbox in one process tree (PORT=8000)
+	$(VENV)/bin/onramp demo --port $(PORT)
 
 test: install chromium dns-server axe ## the whole suite on SQLite, then on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite

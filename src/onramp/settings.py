@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "onramp.accounts.context_processors.permissions",
+                "onramp.sandbox.mailbox.demo_mailbox",
             ],
         },
     },

@@ -151,8 +151,16 @@ def test_demo_runs_everything_and_stops_cleanly(tmp_path, start_demo):
 
     session = http()
     assert session.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
-    assert session.get(f"{url}/sandbox/mailbox", timeout=10).status_code == 200
+    # The mailbox holds live links: not signed in, the demo sends to sign-in.
+    anonymous = session.get(f"{url}/sandbox/mailbox", timeout=10, allow_redirects=False)
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (
+        302,
+        "/login?next=/sandbox/mailbox",
+    )
     sign_in(session, url, shown["email"], shown["password"])
+    mailbox = session.get(f"{url}/sandbox/mailbox", timeout=10)
+    assert mailbox.status_code == 200
+    assert '<a href="/sandbox/mailbox" aria-current="page">' in mailbox.text
 
     # An invitation for the demo customer travels through the demo's worker into its mailbox.
     keys = dict(

@@ -91,11 +91,11 @@ def test_seed_flow_from_add_service_to_days_until_expire(
     expect(page.get_by_text("The application registration is valid")).to_be_visible()
     shot(page, "6-wizard-done")
 
-    # 4. The operator sees Device Authenticated = true, clicks Add and Next.
+    # 4. The operator sees Device Authenticated: Yes, clicks Add and Next.
     sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
     page.goto(f"{live_server.url}/invitations/")
     row = page.get_by_role("row").filter(has_text="Contoso-HQ")
-    expect(row.locator('[data-label="Device Authenticated"]')).to_have_text("true")
+    expect(row.locator('[data-label="Device Authenticated"] .badge')).to_have_text("Yes")
     shot(page, "7-pending-invitations")
     row.get_by_role("link", name="Add Contoso-HQ").click()
     expect(page.get_by_text(m365_tenant.tenant_id).first).to_be_visible()

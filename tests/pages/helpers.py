@@ -17,8 +17,10 @@ def page_text(response) -> str:
 
 
 def visible_text(response) -> str:
-    """The page as words: tags removed, whitespace collapsed."""
+    """The page as words: tags removed (a line-break opportunity, ``<wbr>``, joins its
+    neighbours), whitespace collapsed."""
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    body = body.replace("<wbr>", "")
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split()).replace(" .", ".")
 
 

@@ -84,8 +84,8 @@ def test_add_service_with_invitation_link(page: Page, live_server, operator, cus
     page.get_by_role("link", name="Go to Pending Invitations").click()
     row = page.get_by_role("row").filter(has_text="Contoso-01")
     expect(row).to_contain_text("admin@contoso.example")
-    expect(row).to_contain_text("false")
-    expect(row.locator(".badge")).to_have_text("Pending")
+    expect(row.locator('[data-label="Device Authenticated"] .badge')).to_have_text("No")
+    expect(row.locator('[data-label="Status"] .badge')).to_have_text("Pending")
     shoot(page, "pending-invitations", width)
 
     # Resend: a new link, shown once; the old one is dead.
@@ -105,8 +105,8 @@ def test_add_authenticated_invitation_then_m365(
         "link", name="Pending Invitations"
     ).click()
     row = page.get_by_role("row").filter(has_text="Contoso-01")
-    expect(row).to_contain_text("true")
-    expect(row.locator(".badge")).to_have_text("Authenticated")
+    expect(row.locator('[data-label="Device Authenticated"] .badge')).to_have_text("Yes")
+    expect(row.locator('[data-label="Status"] .badge')).to_have_text("Authenticated")
     row.get_by_role("link", name="Add Contoso-01").click()
     expect(page.get_by_role("heading", name="Received application registration")).to_be_visible()
     expect(page.locator("#received-client-id")).to_have_text(authenticated.invitation.client_id)

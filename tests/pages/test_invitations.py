@@ -53,7 +53,11 @@ def test_list_shows_the_columns_of_step_six(ops, invited):
         "Contoso-01 Contoso-01 voice Contoso Ltd admin@contoso.example No / 2 "
         "Last error: SMTP 451 try later"
     ) in words
-    assert '<td data-label="Device Authenticated">false</td>' in text
+    assert (
+        '<td data-label="Device Authenticated"><span title="Device Authenticated: the admin '
+        'handed over working credentials">'
+        '<span class="badge badge--grey" data-status="not-authenticated">No</span></span></td>'
+    ) in text
     assert 'data-status="pending">Pending</span>' in text
     assert f'title="{invitation.created_at:%Y-%m-%d %H:%M:%S} UTC"' in text
     assert "1\u20131 of 1" in words
@@ -204,7 +208,11 @@ def test_monitor_sees_the_list_but_cannot_act(monitor_client, invited):
 
 def test_authenticated_invitation_offers_add(ops, authenticated):
     text = page_text(ops.get(LIST))
-    assert '<td data-label="Device Authenticated">true</td>' in text
+    assert (
+        '<td data-label="Device Authenticated"><span title="Device Authenticated: the admin '
+        'handed over working credentials">'
+        '<span class="badge badge--blue" data-status="authenticated">Yes</span></span></td>'
+    ) in text
     assert 'data-status="authenticated">Authenticated</span>' in text
     assert 'aria-label="Add Contoso-01"' in text
 

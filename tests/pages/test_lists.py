@@ -89,7 +89,7 @@ def test_service_detail(ops, invited):
     assert "Short name Contoso-01" in text
     assert "License type Hosted Pro" in text
     assert "Invitation email admin@contoso.example" in text
-    assert "Device Authenticated false" in text
+    assert "Device Authenticated No" in text
     assert "Not connected yet" in text
     assert "Delete service" in text
 

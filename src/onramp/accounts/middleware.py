@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from onramp.accounts.second_factor import needs_second_factor, next_step_url
 
-PUBLIC_PREFIXES = ("/invite/", "/sandbox/", "/api/", "/static/", "/setup/", "/healthz")
+PUBLIC_PREFIXES = ("/invite/", "/api/", "/static/", "/setup/", "/healthz")
 STEP_URL_NAMES = ("login-code", "login-enrol", "logout")
 
 

@@ -76,6 +76,10 @@ class Invitation(UUIDModel, HeldCredentials):
             models.Index(fields=["customer", "-created_at", "-id"]),
         ]
 
+    def __str__(self) -> str:
+        """What an operator knows the invitation by (the audit trail's label): its service."""
+        return self.service.short_name
+
     def effective_status(self, now: datetime) -> str:
         if self.status in OPEN_STATUSES and now >= self.expires_at:
             return InvitationStatus.EXPIRED

@@ -1,22 +1,28 @@
 """The demo's mailbox: an SMTP catch-all keeps each message as a file; two pages show them.
 
 The customer admin's inbox, for people trying Onramp without a mail server. The pages exist only
-while settings.DEMO_MAILBOX_DIR is set (``onramp demo`` sets it); elsewhere they are 404.
+while settings.DEMO_MAILBOX_DIR is set (``onramp demo`` sets it); elsewhere they are 404. They
+show live invitation and set-up links, so only signed-in operators read them (a session still
+owing its second factor is sent to it by accounts' middleware, like on every operator page).
 The storage half needs no Django: ``onramp demo`` runs the SMTP server before settings load.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -115,6 +121,11 @@ def _directory() -> Path:
     return Path(settings.DEMO_MAILBOX_DIR)
 
 
+def demo_mailbox(request: HttpRequest) -> dict[str, bool]:
+    """Context processor: the navigation lists the mailbox while the demo runs it."""
+    return {"demo_mailbox": bool(settings.DEMO_MAILBOX_DIR)}
+
+
 def _private(response: HttpResponse) -> HttpResponse:
     """The mail holds live invitation links: not cached, not leaked as a referrer."""
     response["Cache-Control"] = "no-store"
@@ -122,15 +133,27 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@require_GET
+def _mailbox_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET only; 404 outside the demo (signed in or not), else for signed-in operators only."""
+    signed_in = login_required(view)
+
+    @functools.wraps(view)
+    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        _directory()
+        return _private(signed_in(request, *args, **kwargs))
+
+    return require_GET(page)
+
+
+@_mailbox_page
 def mailbox_list(request: HttpRequest) -> HttpResponse:
-    mails = messages(_directory())
-    return _private(render(request, "sandbox/mailbox.html", {"mails": mails}))
+    context = {"mails": messages(_directory()), "section": "mailbox"}
+    return render(request, "sandbox/mailbox.html", context)
 
 
-@require_GET
+@_mailbox_page
 def mailbox_message(request: HttpRequest, message_id: str) -> HttpResponse:
     mail = message(_directory(), message_id)
     if mail is None:
         raise Http404("No such message.")
-    return _private(render(request, "sandbox/message.html", {"mail": mail}))
+    return render(request, "sandbox/message.html", {"mail": mail, "section": "mailbox"})

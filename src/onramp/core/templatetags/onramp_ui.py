@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.timesince import timesince, timeuntil
@@ -54,6 +54,17 @@ def badge(status: object, label: object = "") -> SafeString:
     return format_html(
         '<span class="badge badge--{}" data-status="{}">{}</span>', colour, status, text
     )
+
+
+@register.filter
+def email_breaks(address: object) -> SafeString:
+    """An email address that wraps only after its @ and before a dot (a hyphen breaks by
+    itself), never inside a word: ``<wbr>`` marks the places."""
+    local, at, domain = str(address).partition("@")
+    if not at:
+        return escape(local)
+    labels = format_html_join(mark_safe("<wbr>."), "{}", ((label,) for label in domain.split(".")))
+    return format_html("{}@<wbr>{}", local, labels)
 
 
 @register.simple_tag

@@ -25,14 +25,16 @@ Sandbox app registration of the customer tenant "Contoso Demo":
   (the secret is valid until {registration.expires_at[:10]})
 
 Try it:
-  1. Sign in, then Services > Add Service > Direct Routing: pick "Contoso Demo", tick
-     "Send link to IT administrator for authentication", enter any admin email, Next.
-  2. Open the mailbox: {url}/sandbox/mailbox
-  3. Open the invitation email and click "Click here to activate your tenant".
-  4. Choose "Use App Registration", enter the Tenant ID, Client ID and Client secret above,
+  1. Sign in, open Services > Add Service > Direct Routing, choose "Contoso Demo", Next.
+  2. Fill in "Unique short name of service" (e.g. Contoso-01), a "License type" and the
+     "Number of licensed users"; "Send link to IT administrator for authentication" is
+     already selected: enter any "Admin email", Next.
+  3. Open the mailbox: {url}/sandbox/mailbox (Demo mailbox in the navigation).
+  4. Open the invitation email and click "Click here to activate your tenant".
+  5. Choose "Use App Registration", enter the Tenant ID, Client ID and Client secret above,
      and click "Start authentication".
-  5. Back in Pending Invitations: Add, then Next: the service becomes active.
-  6. Open the service: Configuration > M365 Configuration > Validate Authentication.
+  6. Back in Pending Invitations: Add, then Next: the service becomes active.
+  7. Open the service: Configuration > M365 Configuration > Validate Authentication.
 
 Data: {data_dir} (logs in {data_dir / "logs"}). Press Ctrl-C to stop.
 """
