@@ -20,7 +20,7 @@ from tests.pages.helpers import visible_text
 
 pytestmark = pytest.mark.django_db
 
-relabel = importlib.import_module("onramp.invitations.migrations.0007_audit_target_labels")
+relabel = importlib.import_module("onramp.invitations.migrations.0008_audit_target_labels")
 
 
 def labels(target_type: str) -> set[str]:
