@@ -24,6 +24,19 @@ from tests.api.helpers import (
     wizard_success,
 )
 from tests.factories import OperatorFactory
+from tests.world import Places, person
+
+# The API matrix's callers as the kinds of operator tests/world.py builds.
+CALLER_KINDS = {
+    "monitor": "provider monitor",
+    "operator": "provider operator",
+    "provider_admin": "provider admin",
+    "system_admin": "system admin",
+    "channel_admin": "channel admin",
+    "customer_admin": "customer admin",
+    "other_provider": "other admin",
+}
+_CALLER_EMAILS = {"other_provider": "admin@southwind.example"}
 
 
 class World:
@@ -146,23 +159,18 @@ class World:
         """The caller under test."""
         if self.caller == "anonymous":
             return Api("")
-        if self.caller == "other_provider":
-            other = Provider.objects.create(name="Southwind Telecom")
-            return api_as(email="admin@southwind.example", role="admin", provider=other)
-        role, scope, fields = {
-            "monitor": ("monitor", "provider", {"provider": self.provider}),
-            "operator": ("operator", "provider", {"provider": self.provider}),
-            "provider_admin": ("admin", "provider", {"provider": self.provider}),
-            "system_admin": ("admin", "system", {}),
-            "channel_admin": (
-                "admin", "channel", {"provider": self.provider, "channel": self.customer.channel}
-            ),
-            "customer_admin": (
-                "admin", "customer", {"provider": self.provider, "customer": self.customer}
-            ),
-        }[self.caller]  # fmt: skip
-        email = f"{self.caller.replace('_', '.')}@callers.example"
-        return api_as(email=email, role=role, scope=scope, **fields)
+        other = (
+            Provider.objects.create(name="Southwind Telecom")
+            if self.caller == "other_provider"
+            else self.provider
+        )
+        places = Places(self.provider, self.customer.channel, self.customer, other)
+        operator = person(
+            CALLER_KINDS[self.caller],
+            _CALLER_EMAILS.get(self.caller, f"{self.caller.replace('_', '.')}@callers.example"),
+            places,
+        )
+        return Api(token_for(operator), operator)
 
 
 def filled(value: Any, world: World) -> Any:

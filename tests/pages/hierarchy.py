@@ -13,20 +13,10 @@ from onramp.audit.models import AuditEvent
 from onramp.notifications.models import OutboxMessage
 from onramp.tenancy.models import Channel, Customer, Provider
 from tests.signin import sign_in
+from tests.world import KINDS as WORLD_KINDS
+from tests.world import Places, person
 
-KINDS = [
-    "anonymous",
-    "system admin",
-    "system monitor",
-    "provider admin",
-    "provider operator",
-    "provider monitor",
-    "channel admin",
-    "channel operator",
-    "customer admin",
-    "customer operator",
-    "other admin",
-]
+KINDS = ["anonymous", *WORLD_KINDS]
 
 
 @dataclass
@@ -43,11 +33,6 @@ class World:
     def client(self, who: str) -> Client:
         client = Client()
         return client if who == "anonymous" else sign_in(client, self.people[who])
-
-
-def _operator(email: str, role: str, scope: str, **fields: object) -> Operator:
-    """No password: these clients are signed in by ``sign_in`` (hashing one is slow)."""
-    return Operator.objects.create_user(email, None, role=role, scope=scope, **fields)
 
 
 def build() -> World:
@@ -68,23 +53,20 @@ def build() -> World:
         other_channel=other_channel,
         other_customer=Customer.objects.create(provider=other, name="Tailspin Toys"),
     )
-    at_provider = {"scope": "provider", "provider": provider}
-    at_channel = {"scope": "channel", "provider": provider, "channel": channel}
-    at_customer = {"scope": "customer", "provider": provider, "customer": world.customer}
-    world.people = {
-        "system admin": _operator("root@onramp.example", "admin", "system"),
-        "system monitor": _operator("watch@onramp.example", "monitor", "system"),
-        "provider admin": _operator("admin@northwind.example", "admin", **at_provider),
-        "provider operator": _operator("ops@northwind.example", "operator", **at_provider),
-        "provider monitor": _operator("watch@northwind.example", "monitor", **at_provider),
-        "channel admin": _operator("admin@east.example", "admin", **at_channel),
-        "channel operator": _operator("ops@east.example", "operator", **at_channel),
-        "customer admin": _operator("admin@contoso.example", "admin", **at_customer),
-        "customer operator": _operator("it@contoso.example", "operator", **at_customer),
-        "other admin": _operator(
-            "admin@fabrikam.example", "admin", scope="provider", provider=other
-        ),
+    places = Places(provider, channel, world.customer, other)
+    emails = {
+        "system admin": "root@onramp.example",
+        "system monitor": "watch@onramp.example",
+        "provider admin": "admin@northwind.example",
+        "provider operator": "ops@northwind.example",
+        "provider monitor": "watch@northwind.example",
+        "channel admin": "admin@east.example",
+        "channel operator": "ops@east.example",
+        "customer admin": "admin@contoso.example",
+        "customer operator": "it@contoso.example",
+        "other admin": "admin@fabrikam.example",
     }
+    world.people = {kind: person(kind, email, places) for kind, email in emails.items()}
     return world
 
 
