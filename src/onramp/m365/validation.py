@@ -11,7 +11,7 @@ This module holds the client and its round trips; ``attempt`` runs the checks of
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -125,11 +125,17 @@ class ValidationClient:
             ) from None
 
 
-@functools.cache
-def _client_for(config: MicrosoftConfig) -> ValidationClient:
-    return ValidationClient(config)
+_clients: dict[MicrosoftConfig, ValidationClient] = {}
+_clients_lock = threading.Lock()
 
 
 def get_client() -> ValidationClient:
-    """The process-wide client for the configured Microsoft endpoints."""
-    return _client_for(MicrosoftConfig.from_settings())
+    """The process-wide client for the configured Microsoft endpoints: one per configuration,
+    also when many threads ask for it first at once (each would otherwise build its own, and
+    fetch every discovery document again)."""
+    config = MicrosoftConfig.from_settings()
+    with _clients_lock:
+        client = _clients.get(config)
+        if client is None:
+            client = _clients[config] = ValidationClient(config)
+    return client
