@@ -8,8 +8,8 @@ process so its CPU time and peak memory are its own
 sequential round trips (the Graph token, then the Graph $batch and the Teams token).
 
 BENCH_PROFILE=DIR records each measured run under py-spy (a dev dependency) into
-DIR/<services>-<latency>.txt (raw folded stacks, idle threads left out): where the CPU goes.
-Sampling slows the child, so the figures of a profiled run are not the benchmark's.
+DIR/<services>-<latency>.txt (raw folded stacks of the thread holding the GIL): where the
+Python CPU goes. Sampling slows the child: a profiled run's figures are not the benchmark's.
 """
 
 from __future__ import annotations
@@ -98,11 +98,21 @@ def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
 
 
 def run_validate(env: dict[str, str], profile: str | None = None) -> dict:
-    spy = [os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--format", "raw"]
+    spy = [
+        os.path.join(os.path.dirname(sys.executable), "py-spy"),
+        "record",
+        "--format",
+        "raw",
+        "--gil",
+    ]
     started = time.perf_counter()
     child = subprocess.Popen(
         [
-            *([*spy, "--rate", "250", "--output", profile, "--"] if profile else []),
+            *(
+                [*spy, "--nonblocking", "--rate", "250", "--output", profile, "--"]
+                if profile
+                else []
+            ),
             sys.executable,
             "-m",
             "onramp.cli",

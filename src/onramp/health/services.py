@@ -28,7 +28,13 @@ from onramp.connections.models import (
     ValidationRun,
     ValidationTrigger,
 )
-from onramp.connections.services import Validated, connection_apply, validation_runs_store
+from onramp.connections.services import (
+    Validated,
+    connection_apply,
+    discovery_documents_keep,
+    discovery_documents_load,
+    validation_runs_store,
+)
 from onramp.core.crypto import secret_box
 from onramp.core.errors import Forbidden, InvalidInput
 from onramp.core.tasks import enqueue_on_commit
@@ -191,7 +197,8 @@ def validate_with_retries(
 
 
 def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Target]:
-    """Services of the job without a run for it yet, with their secrets opened."""
+    """Services of the job without a run for it yet, with their secrets opened, and the kept
+    discovery documents of their tenants in the client's memory (a new process starts warm)."""
     services = job_services(job).exclude(validation_runs__job=job)
     if service_ids is not None:
         services = services.filter(pk__in=service_ids)
@@ -212,6 +219,7 @@ def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Tar
         )
         if not rows:
             return
+        discovery_documents_load(get_client(), {row[1] for row in rows})
         for pk, tenant_id, client_id, sealed, expected in rows:
             yield _Target(pk, tenant_id, client_id, box.open(sealed), expected)
         last_pk = rows[-1][0]
@@ -264,6 +272,7 @@ def _store(
 ) -> None:
     if not finished:
         return
+    discovery_documents_keep(get_client())
     with transaction.atomic():
         ValidationJob.objects.select_for_update().get(pk=job.pk)
         done_already = set(
