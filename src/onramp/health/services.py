@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -240,22 +241,28 @@ def validation_job_run(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
     job = ValidationJob.objects.get(pk=job_id)
-    pending: set[Future] = set()
+    # Each validation puts its future here when done: the calling thread takes them in turn
+    # (``wait(FIRST_COMPLETED)`` would watch every pending future again for each one done).
+    done: SimpleQueue[Future[tuple[_Target, ValidationResult]]] = SimpleQueue()
+    running = 0
     finished: list[tuple[_Target, ValidationResult]] = []
+
+    def take_one() -> None:
+        nonlocal finished, running
+        finished.append(done.get().result())
+        running -= 1
+        if len(finished) >= STORE_EVERY:
+            _store(job, finished, trigger, progress)
+            finished = []
+
     with ThreadPoolExecutor(concurrency, thread_name_prefix="validate") as pool:
         for target in _targets(job, service_ids):
-            while len(pending) >= concurrency * 2:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                finished += [f.result() for f in done]
-                if len(finished) >= STORE_EVERY:
-                    _store(job, finished, trigger, progress)
-                    finished = []
-            pending.add(pool.submit(_validate_target, target, deadline))
-        for future in pending:
-            finished.append(future.result())
-            if len(finished) >= STORE_EVERY:
-                _store(job, finished, trigger, progress)
-                finished = []
+            if running >= concurrency * 2:
+                take_one()
+            pool.submit(_validate_target, target, deadline).add_done_callback(done.put)
+            running += 1
+        while running:
+            take_one()
     _store(job, finished, trigger, progress)
     return _finish_if_complete(job.pk)
 
