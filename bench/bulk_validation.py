@@ -6,6 +6,10 @@ expiry and permissions are already recorded). The validating command runs as a c
 process so its CPU time and peak memory are its own
 (os.wait4). The floor is ceil(N / concurrency) x 2 x latency: one validation needs two
 sequential round trips (the Graph token, then the Graph $batch and the Teams token).
+
+BENCH_PROFILE=DIR records each measured run under py-spy (a dev dependency) into
+DIR/<services>-<latency>.txt (raw folded stacks of the thread holding the GIL): where the
+Python CPU goes. Sampling slows the child: a profiled run's figures are not the benchmark's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from onramp.sandbox.runner import SandboxProcess
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "2000,10000").split(",")]
 LATENCIES = [int(ms) for ms in os.environ.get("BENCH_LATENCIES", "300,100").split(",")]
 CONCURRENCY = 64
+PROFILE_DIR = os.environ.get("BENCH_PROFILE")
 SERVICES_PER_TENANT = 100
 PERMISSIONS = [
     "Organization.Read.All",
@@ -92,10 +97,22 @@ def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
         )
 
 
-def run_validate(env: dict[str, str]) -> dict:
+def run_validate(env: dict[str, str], profile: str | None = None) -> dict:
+    spy = [
+        os.path.join(os.path.dirname(sys.executable), "py-spy"),
+        "record",
+        "--format",
+        "raw",
+        "--gil",
+    ]
     started = time.perf_counter()
     child = subprocess.Popen(
         [
+            *(
+                [*spy, "--nonblocking", "--rate", "250", "--output", profile, "--"]
+                if profile
+                else []
+            ),
             sys.executable,
             "-m",
             "onramp.cli",
@@ -141,7 +158,8 @@ def main() -> None:
                 for latency in LATENCIES:
                     sandbox.admin.set_faults(latency_ms=latency)
                     before = sandbox.admin.requests_total()
-                    run = run_validate(env)
+                    profile = PROFILE_DIR and os.path.join(PROFILE_DIR, f"{size}-{latency}.txt")
+                    run = run_validate(env, profile)
                     served = sandbox.admin.requests_total() - before
                     floor = math.ceil(size / CONCURRENCY) * 2 * latency / 1000
                     results.append(

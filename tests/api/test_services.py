@@ -6,6 +6,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from onramp.audit.models import AuditEvent
 from onramp.connections.models import TenantConnection, ValidationRun
@@ -88,6 +90,18 @@ def test_create_with_an_invitation(api, customer, provider):
         "invitation.created",
     ]
     assert token not in str([e.changes for e in AuditEvent.objects.all()])
+
+
+def test_create_with_an_invitation_reads_nothing_back_from_the_outbox(api, customer):
+    """The invitation's email was only just queued: its delivery is known without a query."""
+    outbox = OutboxMessage._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        created = api.post("/services", service_body(customer)).json()
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and outbox in q["sql"]]
+    assert reads == []
+    delivery = {k: created["invitation"][k] for k in ("email_sent", "email_send_count")}
+    assert delivery == {"email_sent": False, "email_send_count": 0}
+    assert OutboxMessage.objects.get().attempts == 0
 
 
 def test_the_link_is_never_shown_again(api, invited):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
-from onramp.connections.models import TenantConnection, ValidationRun
+from onramp.connections.models import DiscoveryDocument, TenantConnection, ValidationRun
 from onramp.connections.services import connection_set_expiry, held_credential
 from onramp.health.alerts import expiry_threshold
 from onramp.health.models import Alert
@@ -102,6 +102,29 @@ def test_transient_results_count_as_errors_not_failures(active_service, sandbox,
     job = run_all()
     assert (job.ok, job.failed, job.errors) == (0, 0, 1)
     assert not Alert.objects.exists()
+
+
+def test_a_new_process_fetches_no_discovery_document_of_a_tenant_validated_before(
+    active_service, sandbox, microsoft_settings
+):
+    services = [active_service() for _ in range(2)]
+    microsoft_settings.MICROSOFT_TIMEOUT_SECONDS = 14.5  # a client with nothing in memory
+    assert run_all().ok == 2
+    discovery = sorted(
+        f"/{s.sandbox_tenant}/v2.0/.well-known/openid-configuration" for s in services
+    )
+    served = [r["path"] for r in sandbox.admin.requests_served()]
+    assert sorted(p for p in served if p.endswith("openid-configuration")) == discovery
+    assert sorted(DiscoveryDocument.objects.values_list("url", flat=True)) == [
+        f"{sandbox.url}{path}" for path in discovery
+    ]
+
+    microsoft_settings.MICROSOFT_TIMEOUT_SECONDS = 14.75  # another one, as in a new process
+    before = len(served)
+    assert run_all().ok == 2
+    again = [r["path"] for r in sandbox.admin.requests_served()[before:]]
+    assert [p for p in again if p.endswith("openid-configuration")] == []
+    assert len(again) == 2 * 3
 
 
 @pytest.mark.parametrize(

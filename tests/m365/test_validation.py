@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import requests
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from onramp.m365.credentials import ClientSecret
 from onramp.m365.errors import CONSENT_DELAY_HINT, from_token_error
+from onramp.m365.validation import get_client
 from tests.m365.conftest import make_tenant
 
 CHECKS = [
@@ -414,3 +417,29 @@ def test_first_validation_adds_only_the_discovery_document(sandbox, client_for, 
     assert paths[0] == f"/{contoso.default_domain}/v2.0/.well-known/openid-configuration"
     assert len(paths) == 4
     assert not any("discovery/instance" in path for path in paths)
+
+
+def test_concurrent_first_validations_of_a_tenant_fetch_its_discovery_once(
+    sandbox, microsoft_settings, contoso
+):
+    """The bulk job's threads each ask for the process-wide client; the first 64 ask at once."""
+    microsoft_settings.MICROSOFT_TIMEOUT_SECONDS = 14.25  # a configuration with no client yet
+    with ThreadPoolExecutor(64) as pool:
+        results = list(
+            pool.map(
+                lambda _: get_client().validate(
+                    tenant=contoso.tenant_id,
+                    client_id=contoso.app_id,
+                    client_secret=contoso.secret,
+                ),
+                range(64),
+            )
+        )
+    assert [r.ok for r in results] == [True] * 64
+    tenant_paths = Counter(
+        r["path"] for r in sandbox.admin.requests_served() if contoso.tenant_id in r["path"]
+    )
+    assert tenant_paths == {
+        f"/{contoso.tenant_id}/v2.0/.well-known/openid-configuration": 1,
+        f"/{contoso.tenant_id}/oauth2/v2.0/token": 64 * 2,
+    }

@@ -173,3 +173,12 @@ class ValidationRun(models.Model):
                 name="one_run_per_service_and_job",
             )
         ]
+
+
+class DiscoveryDocument(models.Model):
+    """A tenant's OpenID discovery document as Microsoft served it, by URL (the m365 client's
+    key). Stable per tenant, so kept for every later process: a tenant validated before costs
+    no discovery round trip, also in a new ``onramp validate`` or a new web worker."""
+
+    url = models.CharField(max_length=512, primary_key=True)
+    document = models.TextField()

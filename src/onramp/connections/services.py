@@ -7,7 +7,7 @@ and changes, with its audit event in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from onramp.audit.services import Actor, audit_record, audit_record_many
 from onramp.connections.models import (
     ConnectionMethod,
     CredentialKind,
+    DiscoveryDocument,
     ExpirySource,
     HeldCredentials,
     TenantConnection,
@@ -38,20 +39,44 @@ from onramp.core.errors import (
 from onramp.core.ratelimit import claim, hit, release
 from onramp.m365.credentials import ClientCertificate, ClientSecret, Credential
 from onramp.m365.results import ValidationResult
-from onramp.m365.validation import get_client
+from onramp.m365.validation import ValidationClient, get_client
 
 
 def validate_live(
     *, tenant: str, client_id: str, credential: Credential, expected_tenant_id: str | None
 ) -> ValidationResult:
     """Ask Microsoft now. Must be called outside any transaction: it may take seconds."""
-    return get_client().validate(
+    client = get_client()
+    discovery_documents_load(client, [tenant])
+    result = client.validate(
         tenant=tenant,
         client_id=client_id,
         credential=credential,
         expected_tenant_id=expected_tenant_id or None,
         now=timezone.now(),
     )
+    discovery_documents_keep(client)
+    return result
+
+
+def discovery_documents_load(client: ValidationClient, tenants: Iterable[str]) -> None:
+    """The kept discovery documents of these tenants that ``client`` lacks, into its memory
+    (one query; none when it lacks nothing)."""
+    missing = client.discovery_missing(tenants)
+    if missing:
+        kept = DiscoveryDocument.objects.filter(url__in=missing).values_list("url", "document")
+        client.discovery_remember(dict(kept))
+
+
+def discovery_documents_keep(client: ValidationClient) -> None:
+    """Keep the discovery documents ``client`` fetched since the last call, for every later
+    process (DESIGN.md: a re-validation costs two round trips, not three)."""
+    fetched = client.discovery_take_fetched()
+    if fetched:
+        DiscoveryDocument.objects.bulk_create(
+            [DiscoveryDocument(url=url, document=text) for url, text in fetched.items()],
+            ignore_conflicts=True,
+        )
 
 
 def raise_unless_answered(result: ValidationResult) -> None:

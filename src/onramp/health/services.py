@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,8 @@ from onramp.connections.services import (
     Validated,
     connection_apply,
     credential_open,
+    discovery_documents_keep,
+    discovery_documents_load,
     validation_runs_store,
 )
 from onramp.core.crypto import secret_box
@@ -224,7 +227,9 @@ def validate_with_retries(
 
 
 def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Target]:
-    """Services of the job without a run for it yet, with their credentials opened."""
+    """Services of the job without a run for it yet, with their credentials opened, and the
+    kept discovery documents of their tenants in the client's memory (a new process starts
+    warm)."""
     services = job_services(job).exclude(validation_runs__job=job)
     if service_ids is not None:
         services = services.filter(pk__in=service_ids)
@@ -245,6 +250,7 @@ def _targets(job: ValidationJob, service_ids: list[Any] | None) -> Iterator[_Tar
         )
         if not rows:
             return
+        discovery_documents_load(get_client(), {row[1] for row in rows})
         for pk, tenant_id, client_id, expected, *held in rows:
             credential = credential_open(dict(zip(OPENED_FIELDS, held, strict=True)), box)
             yield _Target(pk, tenant_id, client_id, credential, expected)
@@ -266,22 +272,28 @@ def validation_job_run(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
     job = ValidationJob.objects.get(pk=job_id)
-    pending: set[Future] = set()
+    # Each validation puts its future here when done: the calling thread takes them in turn
+    # (``wait(FIRST_COMPLETED)`` would watch every pending future again for each one done).
+    done: SimpleQueue[Future[tuple[_Target, ValidationResult]]] = SimpleQueue()
+    running = 0
     finished: list[tuple[_Target, ValidationResult]] = []
+
+    def take_one() -> None:
+        nonlocal finished, running
+        finished.append(done.get().result())
+        running -= 1
+        if len(finished) >= STORE_EVERY:
+            _store(job, finished, trigger, progress)
+            finished = []
+
     with ThreadPoolExecutor(concurrency, thread_name_prefix="validate") as pool:
         for target in _targets(job, service_ids):
-            while len(pending) >= concurrency * 2:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                finished += [f.result() for f in done]
-                if len(finished) >= STORE_EVERY:
-                    _store(job, finished, trigger, progress)
-                    finished = []
-            pending.add(pool.submit(_validate_target, target, deadline))
-        for future in pending:
-            finished.append(future.result())
-            if len(finished) >= STORE_EVERY:
-                _store(job, finished, trigger, progress)
-                finished = []
+            if running >= concurrency * 2:
+                take_one()
+            pool.submit(_validate_target, target, deadline).add_done_callback(done.put)
+            running += 1
+        while running:
+            take_one()
     _store(job, finished, trigger, progress)
     return _finish_if_complete(job.pk)
 
@@ -298,6 +310,7 @@ def _store(
 ) -> None:
     if not finished:
         return
+    discovery_documents_keep(get_client())
     with transaction.atomic():
         ValidationJob.objects.select_for_update().get(pk=job.pk)
         done_already = set(

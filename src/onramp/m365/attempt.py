@@ -44,6 +44,14 @@ class _Outcome:
 _NOT_RUN = _Outcome(CheckState.NOT_RUN, "Not checked: an earlier check failed.")
 
 
+class _NoTokenCache(msal.TokenCache):
+    """Keeps nothing: a fresh application per attempt never asks for a token twice, and MSAL's
+    own cache serializes every token it adds to JSON for a debug line, logged or not."""
+
+    def add(self, event: dict[str, Any], now: int | None = None) -> None:
+        """Nothing to keep."""
+
+
 class Attempt:
     """The state of one validation attempt: the outcomes so far and the result being built."""
 
@@ -121,6 +129,7 @@ class Attempt:
             authority=f"{self.config.authority}/{tenant_id}",
             instance_discovery=False,
             http_client=self.http,
+            token_cache=_NoTokenCache(),
         )
 
     def _token_claims(

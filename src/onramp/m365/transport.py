@@ -7,6 +7,8 @@ requests), it trusts exactly the system CAs plus the optional extra bundle, and 
 less CPU per request than a requests.Session. Discovery documents are stable per authority and
 tenant, so after the first validation of a tenant MSAL is served them from memory and a
 validation costs two round trips (token, then Graph reads and the Teams token in parallel).
+The documents fetched are handed over to be kept (``take_fetched_discovery``), and those kept
+by an earlier process are given back (``remember_discovery``): no storage of its own here.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
     return context
 
 
-def _cache_key(url: str) -> str:
+def discovery_key(url: str) -> str:
+    """The key a discovery document is kept under: its URL without query, host lower-cased."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
 
@@ -79,23 +82,34 @@ class MicrosoftTransport:
             headers={"User-Agent": USER_AGENT},
         )
         self._discovery: dict[str, Response] = {}
+        self._fetched: dict[str, str] = {}
         self._lock = threading.Lock()
         self._flights: dict[str, threading.Lock] = {}
 
     def single_flight(self, url: str) -> threading.Lock:
         """A lock per discovery URL, so concurrent first validations of a tenant fetch once."""
         with self._lock:
-            return self._flights.setdefault(_cache_key(url), threading.Lock())
+            return self._flights.setdefault(discovery_key(url), threading.Lock())
 
     def cached_discovery(self, url: str) -> Response | None:
-        return self._discovery.get(_cache_key(url))
+        return self._discovery.get(discovery_key(url))
 
-    def remember_discovery(self, urls: list[str], text: str) -> None:
+    def remember_discovery(self, documents: dict[str, str], *, fetched: bool = False) -> None:
+        """Serve these documents (by URL) from memory; ``fetched``: they came from Microsoft
+        just now, and ``take_fetched_discovery`` hands them over for keeping."""
         with self._lock:
             if len(self._discovery) >= DISCOVERY_CACHE_LIMIT:
                 self._discovery.clear()
-            for url in urls:
-                self._discovery[_cache_key(url)] = Response(200, text)
+            for url, text in documents.items():
+                self._discovery[discovery_key(url)] = Response(200, text)
+                if fetched:
+                    self._fetched[discovery_key(url)] = text
+
+    def take_fetched_discovery(self) -> dict[str, str]:
+        """The documents fetched from Microsoft since the last call, by key."""
+        with self._lock:
+            fetched, self._fetched = self._fetched, {}
+        return fetched
 
     def request(
         self,

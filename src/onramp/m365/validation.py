@@ -11,8 +11,8 @@ This module holds the client and its round trips; ``attempt`` runs the checks of
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from onramp.m365.config import MicrosoftConfig
 from onramp.m365.credentials import Credential
 from onramp.m365.errors import CheckStopped, transient_failure
 from onramp.m365.results import ValidationResult
-from onramp.m365.transport import MicrosoftTransport, TransportError
+from onramp.m365.transport import MicrosoftTransport, TransportError, discovery_key
 
 
 class ValidationClient:
@@ -76,9 +76,30 @@ class ValidationClient:
             raise CheckStopped("tenant", classify_discovery(response, tenant, client_id))
         tenant_id = tenant_from_discovery(response.text)
         self.transport.remember_discovery(
-            [url, self.config.discovery_url(tenant_id)], response.text
+            {url: response.text, self.config.discovery_url(tenant_id): response.text},
+            fetched=True,
         )
         return tenant_id, response.text
+
+    # --- discovery documents kept between processes (the caller stores them) ----------
+
+    def discovery_missing(self, tenants: Iterable[str]) -> set[str]:
+        """The keys of these tenants' discovery documents that are not in memory."""
+        urls = {self.config.discovery_url(tenant.strip()) for tenant in tenants}
+        return {discovery_key(url) for url in urls if self.transport.cached_discovery(url) is None}
+
+    def discovery_remember(self, documents: dict[str, str]) -> None:
+        """Documents kept by an earlier process, by key, into memory; each also under its
+        tenant's GUID, the URL MSAL asks for."""
+        by_guid = {
+            self.config.discovery_url(tenant_from_discovery(text)): text
+            for text in documents.values()
+        }
+        self.transport.remember_discovery({**documents, **by_guid})
+
+    def discovery_take_fetched(self) -> dict[str, str]:
+        """The documents fetched from Microsoft since the last call, by key, to keep."""
+        return self.transport.take_fetched_discovery()
 
     def read_tenant(self, token: str, client_id: str, credentials: str) -> Future[dict[str, Any]]:
         """The organization and the application with its ``credentials`` list (password or
@@ -125,11 +146,17 @@ class ValidationClient:
             ) from None
 
 
-@functools.cache
-def _client_for(config: MicrosoftConfig) -> ValidationClient:
-    return ValidationClient(config)
+_clients: dict[MicrosoftConfig, ValidationClient] = {}
+_clients_lock = threading.Lock()
 
 
 def get_client() -> ValidationClient:
-    """The process-wide client for the configured Microsoft endpoints."""
-    return _client_for(MicrosoftConfig.from_settings())
+    """The process-wide client for the configured Microsoft endpoints: one per configuration,
+    also when many threads ask for it first at once (each would otherwise build its own, and
+    fetch every discovery document again)."""
+    config = MicrosoftConfig.from_settings()
+    with _clients_lock:
+        client = _clients.get(config)
+        if client is None:
+            client = _clients[config] = ValidationClient(config)
+    return client

@@ -46,6 +46,12 @@ def with_delivery(invitations: QuerySet) -> QuerySet:
     )
 
 
+def delivery_just_queued(invitation: Any) -> None:
+    """An invitation whose only email was queued in this transaction: no attempt yet, so
+    ``delivery_of`` reads it as ``with_delivery`` would annotate it, without a query."""
+    invitation.email_sent, invitation.email_send_count, invitation.email_last_error = False, 0, ""
+
+
 def delivery_of(invitation: Any) -> Delivery:
     """The invitation's delivery: annotated by ``with_delivery`` when it was read through it
     (a listed page), else read now (an invitation just written)."""

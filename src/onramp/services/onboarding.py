@@ -41,6 +41,7 @@ from onramp.invitations.services import (
 )
 from onramp.m365.credentials import ClientSecret
 from onramp.m365.results import ValidationResult
+from onramp.notifications.selectors import delivery_just_queued
 from onramp.notifications.services import outbox_cancel_for_invitation
 from onramp.services.models import NEVER_ACTIVE, Service, ServiceStatus
 from onramp.services.services import DUPLICATE_NAME, ServiceRequest, service_request_errors
@@ -109,6 +110,7 @@ def _create(
     )
     if result is None:
         issued = invitation_issue(actor=actor, service=service, admin_email=request.admin_email)
+        delivery_just_queued(issued.invitation)
         return CreatedService(service, issued=issued)
     connection_store(
         service=service,
