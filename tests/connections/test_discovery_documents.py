@@ -7,6 +7,7 @@ import pytest
 
 from onramp.connections.models import DiscoveryDocument
 from onramp.connections.services import validate_live
+from onramp.m365.credentials import ClientSecret
 from tests.m365.conftest import make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_a_new_client_fetches_no_discovery_document_of_a_tenant_seen_before(
         return validate_live(
             tenant=contoso.default_domain,
             client_id=contoso.app_id,
-            client_secret=contoso.secret,
+            credential=ClientSecret(contoso.secret),
             expected_tenant_id=None,
         )
 

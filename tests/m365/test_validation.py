@@ -430,7 +430,7 @@ def test_concurrent_first_validations_of_a_tenant_fetch_its_discovery_once(
                 lambda _: get_client().validate(
                     tenant=contoso.tenant_id,
                     client_id=contoso.app_id,
-                    client_secret=contoso.secret,
+                    credential=ClientSecret(contoso.secret),
                 ),
                 range(64),
             )
