@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor, audit_record
+from onramp.connections.live import validate_live
 from onramp.connections.models import CredentialKind, ExpirySource, TenantConnection
 from onramp.connections.services import (
     connection_store,
     connection_validate,
     credentials_hold,
     held_credential,
-    validate_live,
 )
 from onramp.core.crypto import key_id, secret_box
 from onramp.health.services import validation_job_create, validation_job_run

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from onramp.connections.live import validate_live
 from onramp.connections.models import DiscoveryDocument
-from onramp.connections.services import validate_live
 from onramp.m365.credentials import ClientSecret
 from tests.m365.conftest import make_tenant
 

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from onramp.audit.services import Actor
-from onramp.connections.services import connection_store, validate_live
+from onramp.connections.live import validate_live
+from onramp.connections.services import connection_store
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.m365.credentials import key_pair_generate
 from onramp.notifications.models import OutboxMessage

@@ -24,6 +24,7 @@ from django.utils import timezone
 from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require
 from onramp.audit.services import Actor
+from onramp.connections.live import discovery_documents_keep, discovery_documents_load
 from onramp.connections.models import (
     TenantConnection,
     ValidationRun,
@@ -34,8 +35,6 @@ from onramp.connections.services import (
     Validated,
     connection_apply,
     credential_open,
-    discovery_documents_keep,
-    discovery_documents_load,
     validation_runs_store,
 )
 from onramp.core.crypto import secret_box

@@ -14,14 +14,12 @@ from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
+from onramp.connections.live import raise_unless_answered, raise_unless_ok, validate_live
 from onramp.connections.models import ConnectionMethod, ValidationTrigger
 from onramp.connections.services import (
     connection_store,
     credentials_hold,
     held_credential,
-    raise_unless_answered,
-    raise_unless_ok,
-    validate_live,
     validation_run_store,
 )
 from onramp.core import short_names

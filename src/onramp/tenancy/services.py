@@ -9,18 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import QuerySet
 
-from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
-from onramp.core.countries import country_code
 from onramp.core.errors import InvalidInput
-from onramp.core.validators import email_error, is_guid
-from onramp.tenancy.models import Channel, Customer, Provider
-from onramp.tenancy.selectors import channels_visible, providers_visible
+from onramp.tenancy.models import Channel, Provider
 
-_UNCHANGED: Any = object()
+UNCHANGED: Any = object()
 _DOMAIN_NAME = DomainNameValidator(accept_idna=False)
 NAME_RULE = "Enter a name of at most 200 characters."
 PROVIDER_TAKEN = "A provider with this name already exists."
@@ -39,7 +34,7 @@ def provider_field_errors(
 ) -> dict[str, list[str]]:
     """The rules of a provider's fields (values already trimmed); None = not being set."""
     errors: dict[str, list[str]] = {}
-    if name is not None and (problem := _name_error(name)):
+    if name is not None and (problem := name_error(name)):
         errors["name"] = [problem]
     if sbc_domain and (problem := _domain_error(sbc_domain)):
         errors["sbc_domain"] = [problem]
@@ -88,22 +83,22 @@ def provider_update(
     *,
     actor: Actor,
     provider: Provider,
-    name: str = _UNCHANGED,
-    sbc_domain: str = _UNCHANGED,
-    sbc_domains: list[str] = _UNCHANGED,
+    name: str = UNCHANGED,
+    sbc_domain: str = UNCHANGED,
+    sbc_domains: list[str] = UNCHANGED,
 ) -> Provider:
     """Change the given fields (others stay). The name is the system admins' (``provider.change``);
     the SBC domains the provider's own admins' too (``provider.settings``): ``sbc_domains``
     replaces them all, ``sbc_domain`` the first; ``sbc_domain`` is always the first."""
-    require_actor(actor, "provider.change" if name is not _UNCHANGED else "provider.settings")
-    if sbc_domains is not _UNCHANGED:
+    require_actor(actor, "provider.change" if name is not UNCHANGED else "provider.settings")
+    if sbc_domains is not UNCHANGED:
         sbc_domains = [domain.strip().lower() for domain in sbc_domains]
     given = {
-        "name": _trimmed(name),
-        "sbc_domain": _trimmed(sbc_domain, lower=True),
+        "name": trimmed(name),
+        "sbc_domain": trimmed(sbc_domain, lower=True),
         "sbc_domains": sbc_domains,
     }
-    changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
+    changes = {key: value for key, value in given.items() if value is not UNCHANGED}
     if errors := provider_field_errors(**changes):
         raise InvalidInput(errors)
     try:
@@ -116,20 +111,20 @@ def provider_update(
                 first = [changes["sbc_domain"]] if changes["sbc_domain"] else []
                 changes["sbc_domains"] = first + rest
                 changes["sbc_domain"] = next(iter(changes["sbc_domains"]), "")
-            _apply(actor, provider, "provider.changed", changes, provider_id=provider.pk)
+            row_changes_apply(actor, provider, "provider.changed", changes, provider_id=provider.pk)
     except IntegrityError:
         raise InvalidInput({"name": [PROVIDER_TAKEN]}) from None
     return provider
 
 
 def channel_field_errors(
-    *, name: str | None = None, max_customers: Any = _UNCHANGED
+    *, name: str | None = None, max_customers: Any = UNCHANGED
 ) -> dict[str, list[str]]:
     """The rules of a channel's fields (name already trimmed); None / unchanged = not set."""
     errors: dict[str, list[str]] = {}
-    if name is not None and (problem := _name_error(name)):
+    if name is not None and (problem := name_error(name)):
         errors["name"] = [problem]
-    if max_customers is not _UNCHANGED and max_customers is not None:
+    if max_customers is not UNCHANGED and max_customers is not None:
         if (
             not isinstance(max_customers, int)
             or isinstance(max_customers, bool)
@@ -163,11 +158,11 @@ def channel_create(
 
 
 def channel_update(
-    *, actor: Actor, channel: Channel, name: str = _UNCHANGED, max_customers: Any = _UNCHANGED
+    *, actor: Actor, channel: Channel, name: str = UNCHANGED, max_customers: Any = UNCHANGED
 ) -> Channel:
     """Change the given fields; the limit cannot drop below the customers already attached."""
-    given = {"name": _trimmed(name), "max_customers": max_customers}
-    changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
+    given = {"name": trimmed(name), "max_customers": max_customers}
+    changes = {key: value for key, value in given.items() if value is not UNCHANGED}
     if errors := channel_field_errors(**changes):
         raise InvalidInput(errors)
     try:
@@ -176,15 +171,17 @@ def channel_update(
             limit = changes.get("max_customers")
             if limit is not None and (count := channel.customers.count()) > limit:
                 raise InvalidInput(
-                    {"max_customers": [f"The channel has {_customers(count)} already."]}
+                    {"max_customers": [f"The channel has {customers_phrase(count)} already."]}
                 )
-            _apply(actor, channel, "channel.changed", changes, provider_id=channel.provider_id)
+            row_changes_apply(
+                actor, channel, "channel.changed", changes, provider_id=channel.provider_id
+            )
     except IntegrityError:
         raise InvalidInput({"name": [CHANNEL_TAKEN]}) from None
     return channel
 
 
-def _ensure_room(channel: Channel) -> None:
+def channel_ensure_room(channel: Channel) -> None:
     """Lock the channel (so two concurrent additions cannot both take its last place) and
     refuse a customer beyond ``max_customers``. Runs inside the caller's transaction."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -193,184 +190,13 @@ def _ensure_room(channel: Channel) -> None:
         raise InvalidInput(
             {
                 "channel_id": [
-                    f"The channel {channel.name} is full: its limit is {_customers(limit)}."
+                    f"The channel {channel.name} is full: its limit is {customers_phrase(limit)}."
                 ]
             }
         )
 
 
-def customer_create(
-    *,
-    actor: Actor,
-    provider: Provider,
-    name: str,
-    channel: Channel | None = None,
-    azure_tenant_id: str = "",
-    contact_email: str = "",
-    notify_admin_on_expiry: bool = False,
-    country: str = "",
-) -> Customer:
-    """A customer of ``provider``, optionally in one of its channels (which must have room)."""
-    name, azure_tenant_id = name.strip(), azure_tenant_id.strip().lower()
-    contact_email, country = contact_email.strip(), country.strip().upper()
-    errors = customer_field_errors(
-        name=name, azure_tenant_id=azure_tenant_id, contact_email=contact_email, country=country
-    )
-    if channel is not None and channel.provider_id != provider.pk:
-        errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
-    if errors:
-        raise InvalidInput(errors)
-    try:
-        with transaction.atomic():
-            if channel is not None:
-                _ensure_room(channel)
-            customer = Customer.objects.create(
-                provider=provider,
-                channel=channel,
-                name=name,
-                azure_tenant_id=azure_tenant_id,
-                contact_email=contact_email,
-                notify_admin_on_expiry=notify_admin_on_expiry,
-                country=country,
-            )
-            audit_record(
-                actor=actor,
-                action="customer.created",
-                target=customer,
-                provider_id=provider.pk,
-                customer_id=customer.pk,
-                new={"name": name, "azure_tenant_id": azure_tenant_id, "country": country},
-            )
-    except IntegrityError:
-        raise InvalidInput({"name": [CUSTOMER_TAKEN]}) from None
-    return customer
-
-
-# --- placement and change of a customer, channel and provider (the REST API) ---------------
-
-
-def _visible(queryset: QuerySet, pk: object) -> Any:
-    try:
-        return queryset.filter(pk=pk).first()
-    except (ValueError, TypeError, ValidationError):
-        return None
-
-
-def provider_choice(
-    *, operator: Operator, provider_id: object, default: Provider | None = None, what: str
-) -> Provider:
-    """The provider a new ``what`` (customer, channel) belongs to: the given one if the caller
-    sees it, else ``default`` or the caller's own. Ids out of scope read as unknown."""
-    if provider_id is not None:
-        provider = _visible(providers_visible(operator), provider_id)
-        if provider is None:
-            raise InvalidInput({"provider_id": ["No such provider."]})
-        return provider
-    provider = default or (operator.provider if operator.provider_id else None)
-    if provider is None:
-        raise InvalidInput({"provider_id": [f"Choose the provider the {what} belongs to."]})
-    return provider
-
-
-def channel_choice(*, operator: Operator, channel_id: object) -> Channel | None:
-    """The channel a caller puts a customer in: one it can see. A channel operator's customers
-    stay in its channel (else they would leave its scope)."""
-    if channel_id is None:
-        if operator.scope == Scope.CHANNEL:
-            raise InvalidInput(
-                {"channel_id": ["Customers of a channel operator stay in its channel."]}
-            )
-        return None
-    channel = _visible(channels_visible(operator), channel_id)
-    if channel is None:
-        raise InvalidInput({"channel_id": ["No such channel."]})
-    return channel
-
-
-def customer_placement(
-    *, operator: Operator, provider_id: object = None, channel_id: object = None
-) -> tuple[Provider, Channel | None]:
-    """Where a new customer goes: the given provider and channel, else the caller's own (a
-    channel's provider when only the channel is given). Ids out of scope read as unknown."""
-    channel = channel_choice(operator=operator, channel_id=channel_id or operator.channel_id)
-    provider = provider_choice(
-        operator=operator,
-        provider_id=provider_id,
-        default=channel.provider if channel is not None else None,
-        what="customer",
-    )
-    return provider, channel
-
-
-CUSTOMER_CHECKED = ("name", "azure_tenant_id", "contact_email", "country")
-
-
-def customer_field_errors(
-    *,
-    name: str | None = None,
-    azure_tenant_id: str | None = None,
-    contact_email: str | None = None,
-    country: str | None = None,
-) -> dict[str, list[str]]:
-    """The rules of a customer's fields (values already trimmed); None = not being set."""
-    errors: dict[str, list[str]] = {}
-    if name is not None and (problem := _name_error(name)):
-        errors["name"] = [problem]
-    if azure_tenant_id and not is_guid(azure_tenant_id):
-        errors["azure_tenant_id"] = ["Enter the tenant ID as a GUID, or leave it empty."]
-    if contact_email and (problem := email_error(contact_email)):
-        errors["contact_email"] = [problem]
-    if country and country_code(country) is None:
-        errors["country"] = [COUNTRY_RULE]
-    return errors
-
-
-def customer_update(
-    *,
-    actor: Actor,
-    customer: Customer,
-    name: str = _UNCHANGED,
-    channel: Channel | None = _UNCHANGED,
-    azure_tenant_id: str = _UNCHANGED,
-    contact_email: str = _UNCHANGED,
-    notify_admin_on_expiry: bool = _UNCHANGED,
-    country: str = _UNCHANGED,
-) -> Customer:
-    """Change the given fields (others stay); the provider never changes. A channel the
-    customer joins must have room."""
-    given = {
-        "name": _trimmed(name),
-        "channel_id": channel.pk if channel not in (None, _UNCHANGED) else channel,
-        "azure_tenant_id": _trimmed(azure_tenant_id, lower=True),
-        "contact_email": _trimmed(contact_email),
-        "notify_admin_on_expiry": notify_admin_on_expiry,
-        "country": _trimmed(country, upper=True),
-    }
-    changes = {key: value for key, value in given.items() if value is not _UNCHANGED}
-    errors = customer_field_errors(**{k: v for k, v in changes.items() if k in CUSTOMER_CHECKED})
-    if channel not in (None, _UNCHANGED) and channel.provider_id != customer.provider_id:
-        errors["channel_id"] = [OTHER_PROVIDERS_CHANNEL]
-    if errors:
-        raise InvalidInput(errors)
-    try:
-        with transaction.atomic():
-            customer = Customer.objects.select_for_update().get(pk=customer.pk)
-            if channel not in (None, _UNCHANGED) and channel.pk != customer.channel_id:
-                _ensure_room(channel)
-            _apply(
-                actor,
-                customer,
-                "customer.changed",
-                changes,
-                provider_id=customer.provider_id,
-                customer_id=customer.pk,
-            )
-    except IntegrityError:
-        raise InvalidInput({"name": [CUSTOMER_TAKEN]}) from None
-    return Customer.objects.select_related("provider", "channel").get(pk=customer.pk)
-
-
-def _apply(
+def row_changes_apply(
     actor: Actor, row: models.Model, action: str, changes: dict[str, Any], **scope: Any
 ) -> None:
     """Set the fields (by attname) that differ, save them and record one audit event; nothing
@@ -387,7 +213,7 @@ def _apply(
         audit_record(actor=actor, action=action, target=row, old=old, new=new, **scope)
 
 
-def _name_error(name: str) -> str | None:
+def name_error(name: str) -> str | None:
     if not name or len(name) > 200:
         return NAME_RULE
     if not name.isprintable():
@@ -395,12 +221,12 @@ def _name_error(name: str) -> str | None:
     return None
 
 
-def _customers(count: int) -> str:
+def customers_phrase(count: int) -> str:
     return f"{count} customer" if count == 1 else f"{count} customers"
 
 
-def _trimmed(value: Any, *, lower: bool = False, upper: bool = False) -> Any:
-    if value is _UNCHANGED:
+def trimmed(value: Any, *, lower: bool = False, upper: bool = False) -> Any:
+    if value is UNCHANGED:
         return value
     value = value.strip()
     return value.lower() if lower else value.upper() if upper else value

@@ -23,6 +23,13 @@ from onramp.core.views.ui import (
     sort_headers,
     sorting,
 )
+from onramp.tenancy.customers import (
+    channel_choice,
+    customer_create,
+    customer_placement,
+    customer_update,
+    provider_choice,
+)
 from onramp.tenancy.forms import ChannelForm, CustomerForm, ProviderForm
 from onramp.tenancy.models import Channel
 from onramp.tenancy.selectors import (
@@ -33,17 +40,7 @@ from onramp.tenancy.selectors import (
     providers_visible,
     providers_with_counts,
 )
-from onramp.tenancy.services import (
-    channel_choice,
-    channel_create,
-    channel_update,
-    customer_create,
-    customer_placement,
-    customer_update,
-    provider_choice,
-    provider_create,
-    provider_update,
-)
+from onramp.tenancy.services import channel_create, channel_update, provider_create, provider_update
 
 CUSTOMER_COLUMNS = {
     "name": ("name",),

@@ -11,13 +11,13 @@ from onramp.api.pagination import page
 from onramp.api.responses import Customer, CustomerPage, errors
 from onramp.api.schemas import CustomerChange, CustomerCreate, Page
 from onramp.api.serializers import customer_json
-from onramp.tenancy.selectors import customer_get, customers_visible
-from onramp.tenancy.services import (
+from onramp.tenancy.customers import (
     channel_choice,
     customer_create,
     customer_placement,
     customer_update,
 )
+from onramp.tenancy.selectors import customer_get, customers_visible
 
 router = Router(tags=["customers"])
 

@@ -14,16 +14,11 @@ from onramp.api.responses import Channel, ChannelPage, Provider, ProviderPage, e
 from onramp.api.schemas import ChannelChange, ChannelCreate, Page, ProviderChange, ProviderCreate
 from onramp.api.serializers import channel_json, provider_json
 from onramp.core.lookup import get_or_not_found
+from onramp.tenancy.customers import provider_choice
 from onramp.tenancy.models import Channel as ChannelRow
 from onramp.tenancy.models import Provider as ProviderRow
 from onramp.tenancy.selectors import channels_visible, providers_visible
-from onramp.tenancy.services import (
-    channel_create,
-    channel_update,
-    provider_choice,
-    provider_create,
-    provider_update,
-)
+from onramp.tenancy.services import channel_create, channel_update, provider_create, provider_update
 
 router = Router(tags=["tenancy"])
 

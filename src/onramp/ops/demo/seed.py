@@ -90,7 +90,8 @@ def demo_data(files: DemoFiles, registration: AppRegistration) -> Login:
     from onramp.accounts.models import Operator
     from onramp.accounts.services import operator_create
     from onramp.audit.services import Actor
-    from onramp.tenancy.services import customer_create, provider_create
+    from onramp.tenancy.customers import customer_create
+    from onramp.tenancy.services import provider_create
 
     login = files.remembered().get("login") or {}
     if Operator.objects.filter(email=DEMO_EMAIL).exists():
