@@ -242,6 +242,10 @@ def test_openapi_document_describes_the_whole_api(db):
         ("POST", "/validations"),
         ("GET", "/jobs/{id}"),
         ("GET", "/services/{id}/alerts"),
+        ("GET", "/providers/{id}/dns"),
+        ("PUT", "/providers/{id}/dns"),
+        ("POST", "/providers/{id}/dns/test"),
+        ("GET", "/direct-routing"),
     }
     schemas = document["components"]["schemas"]
     assert set(schemas["Service"]["properties"]) == {
