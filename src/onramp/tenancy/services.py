@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from onramp.accounts.models import Operator, Scope
 from onramp.audit.services import Actor, audit_record
 from onramp.core.errors import InvalidInput
-from onramp.core.validators import email_error, is_guid
+from onramp.core.validators import email_error, is_guid, printable_error
 from onramp.tenancy.models import Channel, Customer, Provider
 from onramp.tenancy.selectors import channels_visible, providers_visible
 
@@ -339,9 +339,7 @@ def _apply(
 def _name_error(name: str) -> str | None:
     if not name or len(name) > 200:
         return NAME_RULE
-    if not name.isprintable():
-        return "Use printable characters only (no line breaks or control characters)."
-    return None
+    return printable_error(name)
 
 
 def _customers(count: int) -> str:
