@@ -27,7 +27,12 @@ from onramp.core.ratelimit import link_attempt_wait
 from onramp.core.tokens import mask_token
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
-from onramp.invitations.services import TenantPinned, invitation_by_token, invitation_open
+from onramp.invitations.services import (
+    TenantPinned,
+    invitation_by_token,
+    invitation_open,
+    invitation_replaced,
+)
 from onramp.m365.results import CHECK_LABELS, CheckState, ValidationResult
 from onramp.services.onboarding import invitation_authenticate
 
@@ -157,7 +162,8 @@ def wizard(request: HttpRequest, token: str) -> HttpResponse:
             return response
     invitation = invitation_by_token(token)
     if invitation is None:
-        return _not_found(request)
+        replaced = invitation_replaced(token)
+        return _not_found(request) if replaced is None else _replaced(request, replaced)
     status = invitation.effective_status(timezone.now())
     if status not in OPEN_STATUSES:
         return _gone(request, status)
@@ -195,6 +201,17 @@ def _gone(request: HttpRequest, status: str) -> HttpResponse:
         request,
         "invitations/wizard/gone.html",
         {"state": status, "title": GONE_TITLES.get(status, "This invitation is closed")},
+        status=410,
+    )
+
+
+def _replaced(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """A resend made a newer link: say where it went (masked) and whom to ask, nothing more."""
+    local, _, domain = invitation.admin_email.partition("@")
+    return _page(
+        request,
+        "invitations/wizard/replaced.html",
+        {"provider": invitation.service.provider, "sent_to": f"{local[:1]}•••@{domain}"},
         status=410,
     )
 
