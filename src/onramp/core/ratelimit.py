@@ -4,7 +4,8 @@
 once the limit is passed; ``peek`` says the same without counting (a lock-out read before the
 attempt is made). Windows are aligned to the epoch, so every process agrees on them.
 The increment is a row-locked UPDATE (or the INSERT that creates the window's row), which is
-atomic on SQLite and PostgreSQL alike.
+atomic on SQLite and PostgreSQL alike. Each row knows when its window ends; ``purge_expired``
+(scheduled in ``ops.schedules``) deletes the rows whose window is over.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def hit(key: str, limit: int, window: int, *, now: datetime | None = None) -> Re
     """Count one attempt for ``key``; None while at most ``limit`` fall in this window."""
     now = now or timezone.now()
     start = _window_start(now, window)
-    if _increment(key, start) <= limit:
+    if _increment(key, start, start + timedelta(seconds=window)) <= limit:
         return None
     return _wait(start, window, now)
 
@@ -79,7 +80,7 @@ def _window_start(now: datetime, window: int) -> datetime:
     return datetime.fromtimestamp(stamp - stamp % window, tz=UTC)
 
 
-def _increment(key: str, start: datetime) -> int:
+def _increment(key: str, start: datetime, end: datetime) -> int:
     from onramp.core.models import RateLimitBucket  # here, so settings.py may parse the limits
 
     bucket = RateLimitBucket.objects.filter(key=key, window_start=start)
@@ -87,7 +88,9 @@ def _increment(key: str, start: datetime) -> int:
         if not bucket.update(count=F("count") + 1):
             try:
                 with transaction.atomic():
-                    RateLimitBucket.objects.create(key=key, window_start=start, count=1)
+                    RateLimitBucket.objects.create(
+                        key=key, window_start=start, expires_at=end, count=1
+                    )
             except IntegrityError:  # another process created the window first
                 bucket.update(count=F("count") + 1)
             else:
@@ -96,6 +99,15 @@ def _increment(key: str, start: datetime) -> int:
                 return 1
         # Our UPDATE holds the row lock until commit, so this is exactly our attempt's number.
         return bucket.values_list("count", flat=True).get()
+
+
+def purge_expired(*, now: datetime | None = None) -> int:
+    """Delete the windows that are over (a key seen once, e.g. an unknown link, leaves its row
+    behind otherwise); the number of rows deleted."""
+    from onramp.core.models import RateLimitBucket
+
+    deleted, _ = RateLimitBucket.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
 
 
 def parse_rates(
@@ -127,15 +139,18 @@ def parse_rates(
 
 def link_attempt_wait(request: Any, kind: str, token: str) -> int | None:
     """Count one attempt at a public link (``wizard``, ``setup``) per link and per client
-    address, with the wizard's limits; the seconds to wait once either is used up, else None."""
+    address, with the wizard's limits; the seconds to wait once either is used up, else None.
+
+    The client is counted first: once it is refused, its attempts are not counted per link, so
+    a client trying link after link adds no row for each.
+    """
     rates = wizard_rates(settings.WIZARD_RATE_LIMITS)
     client = getattr(request, "client_ip", None) or request.META.get("REMOTE_ADDR") or "unknown"
-    waits = [
-        hit(f"{kind}:link:{token_hash(token)}", rates["link"].limit, rates["link"].window),
-        hit(f"{kind}:client:{client}", rates["client"].limit, rates["client"].window),
-    ]
-    seconds = [wait.seconds for wait in waits if wait is not None]
-    return max(seconds) if seconds else None
+    refused = hit(f"{kind}:client:{client}", rates["client"].limit, rates["client"].window)
+    if refused is not None:
+        return refused.seconds
+    refused = hit(f"{kind}:link:{token_hash(token)}", rates["link"].limit, rates["link"].window)
+    return refused.seconds if refused is not None else None
 
 
 @lru_cache(maxsize=8)
