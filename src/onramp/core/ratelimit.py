@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from onramp.core.tokens import token_hash
@@ -151,6 +158,57 @@ def link_attempt_wait(request: Any, kind: str, token: str) -> int | None:
         return refused.seconds
     refused = hit(f"{kind}:link:{token_hash(token)}", rates["link"].limit, rates["link"].window)
     return refused.seconds if refused is not None else None
+
+
+Refuse = Callable[[HttpRequest, int, int | None], HttpResponse]
+
+
+def public_link_post(kind: str, refuse: Refuse) -> Callable[[Callable], Callable]:
+    """Guard the POSTs to a public link view (``/invite/<token>``, ``/setup/<token>``).
+
+    The attempt is counted first, then the body is checked and parsed within Django's limits
+    before a CSRF check or a form reads it: a flood of oversized posts is limited like any other
+    and never becomes a 500. ``refuse(request, status, retry_after)`` renders the view's own
+    page for 429 (with the seconds to wait), 413 and 400.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, token: str, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                seconds = link_attempt_wait(request, kind, token)
+                if seconds is not None:
+                    return refuse(request, 429, seconds)
+                status = _unreadable(request)
+                if status is not None:
+                    return refuse(request, status, None)
+            return view(request, *args, token=token, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _unreadable(request: HttpRequest) -> int | None:
+    """413 for a body declared over DATA_UPLOAD_MAX_MEMORY_SIZE (not read at all), 400 for more
+    fields or files than Django accepts; None once the form data is parsed."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and _content_length(request) > limit:
+        return 413
+    try:
+        request.POST  # noqa: B018 - parsed here, where Django's limits raise
+    except RequestDataTooBig:
+        return 413
+    except (TooManyFieldsSent, TooManyFilesSent):
+        return 400
+    return None
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # as Django reads it: an unreadable length is no body
 
 
 @lru_cache(maxsize=8)
