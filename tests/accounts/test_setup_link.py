@@ -3,10 +3,12 @@ expired and used links read the same and change nothing; attempts are rate-limit
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 
@@ -15,6 +17,7 @@ from onramp.accounts.services import operator_invite
 from onramp.audit.models import AuditEvent
 from onramp.audit.services import Actor
 from onramp.core.logging import mask_invitation_tokens
+from onramp.core.models import RateLimitBucket
 from onramp.core.tokens import new_token, token_hash
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
@@ -205,6 +208,75 @@ def test_set_up_attempts_are_rate_limited_per_link(client, invited, settings):
     assert 1 <= int(response["Retry-After"]) <= 600
     assert "Too many failed sign-ins. Try again in" in visible_text(response)
     assert state(new) == (False, [None], [], 0, 0)
+
+
+def too_many_fields(client: Client, path: str):
+    return client.post(path, {f"field{n}": "x" for n in range(1001)})
+
+
+def too_large_body(client: Client, path: str):
+    return client.post(path, {"new_password": "x" * (2_621_440 + 1)})
+
+
+def declared_too_large(client: Client, path: str):
+    """Only the Content-Length says so: the test client fails if anything reads past the body."""
+    return client.post(
+        path, "a=1", content_type="application/x-www-form-urlencoded", CONTENT_LENGTH="2621441"
+    )
+
+
+@pytest.mark.parametrize(
+    ("send", "status", "title", "message"),
+    [
+        (
+            too_many_fields,
+            400,
+            "This form could not be read",
+            "The form sent holds more fields than this page sends. Open the link again.",
+        ),
+        (
+            too_large_body,
+            413,
+            "This form is too large",
+            "The form sent is larger than this page sends. Open the link again.",
+        ),
+        (
+            declared_too_large,
+            413,
+            "This form is too large",
+            "The form sent is larger than this page sends. Open the link again.",
+        ),
+    ],
+)
+def test_an_oversized_set_up_post_is_refused_counted_and_changes_nothing(
+    invited, settings, caplog, send, status, title, message
+):
+    settings.WIZARD_RATE_LIMITS = "5/10m per link, 30/10m per client"
+    new, link = invited
+    client = Client(enforce_csrf_checks=True)
+    assert "csrftoken" in client.get(link).cookies  # as a browser has it
+    before = state(new)
+    with caplog.at_level("INFO"):
+        responses = [send(client, link) for _ in range(6)]
+    assert [response.status_code for response in responses] == [status] * 5 + [429]
+    page = visible_text(responses[0])
+    assert f"{title} {message} Nothing was changed." in page
+    assert "Too many failed sign-ins. Try again in" in visible_text(responses[5])
+    counts = dict(RateLimitBucket.objects.values_list("key", "count"))
+    token = link.rsplit("/", 1)[1]
+    assert counts == {"setup:client:127.0.0.1": 6, f"setup:link:{token_hash(token)}": 6}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert state(new) == before
+
+
+def test_a_set_up_post_without_its_csrf_token_is_refused(invited):
+    new, link = invited
+    client = Client(enforce_csrf_checks=True)
+    assert "csrftoken" in client.get(link).cookies
+    before = state(new)
+    response = client.post(link, form(NEW_PASSWORD))
+    assert response.status_code == 403
+    assert state(new) == before
 
 
 def test_set_up_links_are_masked_in_logs():

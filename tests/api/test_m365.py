@@ -12,6 +12,7 @@ from onramp.connections.models import TenantConnection, ValidationRun
 from onramp.core.crypto import secret_box
 from onramp.invitations.models import Invitation
 from tests.api.helpers import db_state, error, new_secret
+from tests.factories import ServiceFactory
 from tests.m365.conftest import ALL_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
@@ -275,4 +276,25 @@ def test_customer_operator_maintains_but_does_not_reinitiate(
         f"/services/{service_id}/m365/reinitiate", {"admin_email": "admin@contoso.example"}
     )
     assert error(response) == (403, "forbidden", None)
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-05:00",  # year 10000 in UTC
+        "0001-01-01T00:00:00+05:00",  # before year 1 in UTC
+        "3000-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+    ],
+)
+def test_an_expiry_outside_the_accepted_years_is_422_and_changes_nothing(api, customer, value):
+    service = ServiceFactory(connected=True, customer=customer)
+    before = db_state()
+    response = api.put(f"/services/{service.pk}/m365/secret-expiry", {"expires_at": value})
+    assert error(response) == (
+        422,
+        "invalid_input",
+        {"expires_at": ["Enter a date from 2000-01-01 to 2999-12-31 (UTC)."]},
+    )
     assert db_state() == before

@@ -26,6 +26,7 @@ LICENSE = "Choose Hosted Essentials+ or Hosted Pro."
 NO_CUSTOMER = "No such customer."
 NO_SECRET = "Enter the client secret's value."
 LONG_SECRET = "Use at most 255 characters."
+PRINTABLE = "Use printable characters only (no line breaks or control characters)."
 
 
 def test_create_with_an_invitation(api, customer, provider):
@@ -265,6 +266,8 @@ def test_same_short_name_under_another_provider_is_fine(api, customer, other_api
         ({"short_name": "AUDIT"}, {"short_name": ["'AUDIT' is a reserved word."]}),
         ({"short_name": "a\u00a0bc"}, {"short_name": [WHITESPACE]}),
         ({"full_name": "x" * 201}, {"full_name": ["Use at most 200 characters."]}),
+        ({"full_name": "Contoso\r\nClick https://evil.example"}, {"full_name": [PRINTABLE]}),
+        ({"full_name": "Contoso\x1b[2J"}, {"full_name": [PRINTABLE]}),
         ({"license_type": "hosted-basic"}, {"license_type": [LICENSE]}),
         (
             {"connection": {"method": "invitation", "admin_email": "not-an-email"}},

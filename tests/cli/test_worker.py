@@ -104,6 +104,7 @@ def test_concurrency_schedules_and_graceful_stop(database, background):
             None,
             -1,
         ],
+        ["onramp: purge rate-limit windows", "onramp.core.ratelimit.purge_expired", "I", 60, -1],
     ]
 
     assert worker.stop(signal.SIGTERM, timeout=30) == 0

@@ -13,6 +13,14 @@ from onramp.ops.schedules import ensure_schedules
 
 pytestmark = pytest.mark.django_db
 
+PURGE = (
+    "onramp: purge rate-limit windows",
+    "onramp.core.ratelimit.purge_expired",
+    "I",
+    60,
+    None,
+    -1,
+)
 SWEEP = ("onramp: outbox sweep", "onramp.notifications.tasks.sweep_outbox", "I", 1, None, -1)
 DIRECT_ROUTING = (
     "onramp: direct routing sweep",
@@ -40,21 +48,22 @@ def rows():
 
 
 def test_ensure_schedules_creates_each_job_once_and_keeps_its_rhythm():
-    sweep, _, validation = ensure_schedules()
-    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION], key=str)
+    sweep, _, validation, purge = ensure_schedules()
+    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION, PURGE], key=str)
     tomorrow_two = (timezone.now() + timedelta(days=1)).replace(
         hour=2, minute=0, second=0, microsecond=0
     )
     assert validation.next_run in (tomorrow_two, tomorrow_two - timedelta(days=1))
     assert validation.next_run > timezone.now()  # not at once on a fresh install
     ensure_schedules()
-    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION], key=str)
+    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION, PURGE], key=str)
     assert Schedule.objects.get(pk=validation.pk).next_run == validation.next_run
     assert Schedule.objects.get(pk=sweep.pk).next_run == sweep.next_run
+    assert Schedule.objects.get(pk=purge.pk).next_run == purge.next_run
 
 
 def test_a_new_validation_schedule_moves_the_next_run(settings):
-    [_, _, validation] = ensure_schedules()
+    [_, _, validation, _] = ensure_schedules()
     settings.VALIDATION_SCHEDULE = "30 4 * * 1"
     ensure_schedules()
     moved = Schedule.objects.get(pk=validation.pk)
@@ -84,7 +93,8 @@ def test_ensure_schedules_repairs_changed_rows_and_drops_duplicates_and_old_jobs
     before = timezone.now()
     ensure_schedules()
     assert rows() == sorted(
-        [SWEEP, DIRECT_ROUTING, VALIDATION, ("someone else's", "x.y", "H", None, None, -1)], key=str
+        [SWEEP, DIRECT_ROUTING, VALIDATION, PURGE, ("someone else's", "x.y", "H", None, None, -1)],
+        key=str,
     )
     sweep = Schedule.objects.get(name="onramp: outbox sweep")
     assert before + timedelta(seconds=59) < sweep.next_run <= timezone.now() + timedelta(minutes=1)

@@ -150,6 +150,16 @@ def test_full_name_defaults_to_short_name(ops, customer):
         ),
         ({"short_name": "AUDIT"}, "short_name", ["'AUDIT' is a reserved word."]),
         ({"full_name": "x" * 201}, "full_name", ["Use at most 200 characters."]),
+        (
+            {"full_name": "Contoso\r\nClick https://evil.example"},
+            "full_name",
+            ["Use printable characters only (no line breaks or control characters)."],
+        ),
+        (
+            {"full_name": "Contoso\tvoice"},
+            "full_name",
+            ["Use printable characters only (no line breaks or control characters)."],
+        ),
         ({"license_type": ""}, "license_type", ["Choose Hosted Essentials+ or Hosted Pro."]),
         ({"license_type": "gold"}, "license_type", ["Choose Hosted Essentials+ or Hosted Pro."]),
         ({"licensed_users": "0"}, "licensed_users", ["Enter a whole number from 1 to 500."]),

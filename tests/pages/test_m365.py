@@ -16,6 +16,7 @@ from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service
 from tests.conftest import PASSWORD
+from tests.factories import ServiceFactory
 from tests.m365.conftest import make_tenant
 from tests.pages.conftest import activate_known
 from tests.pages.helpers import counts, field_errors, page_text, shown_link, visible_text
@@ -324,3 +325,17 @@ def test_expiry_by_hand_after_application_read_all_is_withdrawn(
     assert response.status_code == 302
     text = visible_text(ops.get(m365(active_service)))
     assert "Secret expiry date 2031-01-31 (entered by an operator)" in text
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "3000-01-01"])
+def test_expiry_by_hand_outside_the_accepted_years_is_a_field_error(ops, customer, day):
+    service = ServiceFactory(connected=True, customer=customer)
+    before = counts()
+    response = ops.post(f"{m365(service)}expiry/", {"expires_on": day})
+    assert response.status_code == 422
+    assert field_errors(response, "expires_on") == [
+        "Enter a date from 2000-01-01 to 2999-12-31 (UTC)."
+    ]
+    connection = TenantConnection.objects.get()
+    assert (connection.secret_expires_at, connection.secret_expiry_source) == (None, "")
+    assert counts() == before

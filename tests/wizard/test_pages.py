@@ -9,6 +9,9 @@ from django.conf import settings
 
 from onramp.audit.models import AuditEvent
 from onramp.connections.models import ValidationRun
+from onramp.core.tokens import token_hash
+from onramp.invitations.models import SupersededLink
+from onramp.invitations.services import invitation_resend
 from onramp.services.onboarding import invitation_revoke
 from tests.wizard.conftest import (
     alert_text,
@@ -212,6 +215,41 @@ def test_completed_link_is_410_and_reveals_nothing(client, link):
     assert_wizard_headers(response)
     assert text(find(response, "h1")[0]["text"]) == "This invitation has already been used"
     assert_reveals_nothing(response, link)
+
+
+def test_a_link_replaced_by_a_resend_is_410_naming_the_masked_address_and_the_provider(
+    client, link, actor
+):
+    invitation_resend(actor=actor, invitation=link.invitation)
+    invitation_resend(actor=actor, invitation=link.invitation)  # a second resend: still replaced
+    before = snapshot(link.invitation)
+    events = AuditEvent.objects.count()
+    for response in (client.get(link.path), client.post(link.path, {"client_secret": "Zq8~x"})):
+        assert response.status_code == 410
+        assert_wizard_headers(response)
+        assert text(find(response, "h1")[0]["text"]) == "A newer link was sent"
+        assert [text(p["text"]) for p in find(response, "p", class_="wz-lead")] == [
+            "This link was replaced by a newer one, sent to a•••@contoso.example."
+        ]
+        page = body(response)
+        contact = "Open the link in the newest email, or ask Northwind Voice for a new one."
+        assert contact in text(page)
+        for secret_fact in (
+            link.service.short_name,
+            link.service.full_name,
+            link.service.customer.name,
+            "admin@contoso.example",
+            str(link.service.pk),
+            str(link.invitation.pk),
+            "Zq8~x",
+        ):
+            assert secret_fact not in page
+    assert snapshot(link.invitation) == before
+    assert AuditEvent.objects.count() == events
+    # Only hashes are kept: the first link's, then the second's.
+    kept = SupersededLink.objects.values_list("token_hash", "invitation_id")
+    assert len(kept) == 2 and (token_hash(link.token), link.invitation.pk) in kept
+    assert link.token not in repr(list(kept))
 
 
 def test_other_http_methods_are_405_with_the_wizard_headers(client, link):

@@ -180,7 +180,8 @@ def test_per_client_limit_counts_across_links(client, settings, make_link):
     counts = dict(RateLimitBucket.objects.values_list("key", "count"))
     assert counts["wizard:client:127.0.0.1"] == 22
     assert counts["wizard:client:192.0.2.7"] == 2
-    assert counts[f"wizard:link:{token_hash(links[0].token)}"] == 5
+    assert counts[f"wizard:link:{token_hash(links[0].token)}"] == 4  # refused: not counted
+    assert "wizard:link:" + token_hash("z" * 43) not in counts
     assert counts[f"wizard:link:{token_hash(links[1].token)}"] == 6
 
 

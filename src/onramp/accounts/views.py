@@ -16,6 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -54,7 +55,7 @@ from onramp.accounts.services.setup_links import (
 from onramp.accounts.services.tokens import token_create, token_revoke
 from onramp.audit.services import Actor
 from onramp.core.errors import InvalidInput, InvalidState
-from onramp.core.ratelimit import link_attempt_wait
+from onramp.core.ratelimit import public_link_post
 from onramp.core.views.ui import operator_page, render_page
 
 
@@ -192,22 +193,45 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
 # --- the emailed set-up link ---------------------------------------------------------------
 
 
-def _setup_unusable(request: HttpRequest, status: int = 404, seconds: int = 0) -> HttpResponse:
-    message = SETUP_UNUSABLE if not seconds else throttled_message(seconds)
-    response = render(request, "accounts/setup_unusable.html", {"message": message}, status=status)
-    if seconds:
-        response["Retry-After"] = str(seconds)
+SETUP_REFUSED = {
+    400: (
+        "This form could not be read",
+        "The form sent holds more fields than this page sends. Open the link again.",
+    ),
+    413: (
+        "This form is too large",
+        "The form sent is larger than this page sends. Open the link again.",
+    ),
+}
+
+
+def _setup_unusable(request: HttpRequest) -> HttpResponse:
+    context = {"message": SETUP_UNUSABLE}
+    return render(request, "accounts/setup_unusable.html", context, status=404)
+
+
+def _setup_refused(request: HttpRequest, status: int, retry_after: int | None) -> HttpResponse:
+    """A post refused before it is read: too many attempts (429), too large (413), too many
+    fields (400)."""
+    if retry_after is None:
+        title, message = SETUP_REFUSED[status]
+        context = {"title": title, "message": message}
+        return render(request, "accounts/setup_unusable.html", context, status=status)
+    context = {"message": throttled_message(retry_after)}
+    response = render(request, "accounts/setup_unusable.html", context, status=status)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
 @never_cache
 @sensitive_post_parameters("new_password", "new_password_again", "code")
 @require_http_methods(["GET", "POST"])
+@csrf_exempt  # checked by csrf_protect below, once the attempt is counted and the body read
+@public_link_post("setup", _setup_refused)
+@csrf_protect
 def operator_setup(request: HttpRequest, token: str) -> HttpResponse:
     """Password and authenticator app in one form; the link works once. Unknown, expired and
     used links read the same. Attempts are rate-limited per link and per address."""
-    if request.method == "POST" and (seconds := link_attempt_wait(request, "setup", token)):
-        return _setup_unusable(request, 429, seconds)
     setup = setup_by_token(token)
     if setup is None:
         return _setup_unusable(request)

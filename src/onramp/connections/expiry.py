@@ -10,6 +10,11 @@ from django.utils import timezone
 
 CRITICAL_DAYS = 7
 WARNING_DAYS = 30
+# An expiry entered by hand outside these years is a typo; near the ends of datetime's range
+# converting it to UTC or counting days to it would overflow.
+EARLIEST_ENTERED = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_ENTERED = datetime(3000, 1, 1, tzinfo=UTC)
+ENTERED_RANGE = "Enter a date from 2000-01-01 to 2999-12-31 (UTC)."
 
 
 class Band(models.TextChoices):

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record, audit_record_many
+from onramp.connections.expiry import EARLIEST_ENTERED, ENTERED_RANGE, LATEST_ENTERED
 from onramp.connections.live import (
     live_validation_slot,
     raise_unless_answered,
@@ -320,6 +321,10 @@ def connection_replace_secret(
 def connection_set_expiry(*, actor: Actor, service: Any, expires_at: datetime) -> TenantConnection:
     """The expiry date entered by hand, only while Microsoft cannot tell it."""
     require_actor(actor, "connection.renew_secret")
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    if not EARLIEST_ENTERED <= expires_at < LATEST_ENTERED:
+        raise InvalidInput({"expires_at": [ENTERED_RANGE]})
     with transaction.atomic():
         _require_connection(service)
         connection = TenantConnection.objects.select_for_update().get(service=service)
@@ -327,8 +332,6 @@ def connection_set_expiry(*, actor: Actor, service: Any, expires_at: datetime) -
             raise InvalidState(
                 "Microsoft reports this secret's expiry date; it cannot be entered by hand."
             )
-        if expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
         old = {
             "secret_expires_at": _iso(connection.secret_expires_at),
             "secret_expiry_source": connection.secret_expiry_source,

@@ -17,6 +17,8 @@ class RateLimitBucket(models.Model):
 
     key = models.CharField(max_length=128)
     window_start = models.DateTimeField()
+    # When the window ends (windows differ per key), so the purge knows what is over.
+    expires_at = models.DateTimeField(db_index=True)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:

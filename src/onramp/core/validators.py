@@ -35,6 +35,13 @@ def client_id_error(value: str) -> str | None:
     return "Enter the Application (client) ID: a GUID such as 1b730954-1685-4b74-9bfd-dac224a7b894."
 
 
+def printable_error(value: str) -> str | None:
+    """Names shown in emails and pages: a line break or control character could fake a line."""
+    if value.isprintable():
+        return None
+    return "Use printable characters only (no line breaks or control characters)."
+
+
 def email_error(value: str) -> str | None:
     if len(value) > 254:
         return "Use at most 254 characters."

@@ -88,3 +88,12 @@ class Invitation(UUIDModel, HeldCredentials):
     @property
     def device_authenticated(self) -> bool:
         return self.authenticated_at is not None
+
+
+class SupersededLink(UUIDModel):
+    """A link a resend replaced, by its hash only: opening it says "a newer link was sent" (410)
+    instead of "unknown" (404), SPEC.md "Invitation links replaced by resend"."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="+")
+    superseded_at = models.DateTimeField()

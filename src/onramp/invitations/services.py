@@ -19,7 +19,12 @@ from onramp.audit.services import Actor, audit_record
 from onramp.core.errors import InvalidState
 from onramp.core.tokens import new_token, token_hash
 from onramp.invitations.emails import invitation_email
-from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus
+from onramp.invitations.models import (
+    OPEN_STATUSES,
+    Invitation,
+    InvitationStatus,
+    SupersededLink,
+)
 from onramp.notifications.services import outbox_cancel_for_invitation, outbox_enqueue
 
 RESENDABLE = (*OPEN_STATUSES, InvitationStatus.EXPIRED)
@@ -113,6 +118,9 @@ def invitation_resend(*, actor: Actor, invitation: Invitation) -> IssuedInvitati
         token = new_token()
         now = timezone.now()
         old = {"status": old_status, "expires_at": invitation.expires_at.isoformat()}
+        SupersededLink.objects.create(
+            token_hash=invitation.token_hash, invitation=invitation, superseded_at=now
+        )
         invitation.token_hash = token_hash(token)
         invitation.expires_at = now + timedelta(hours=settings.INVITATION_TTL_HOURS)
         invitation.status = (
@@ -148,6 +156,18 @@ def invitation_by_token(token: str) -> Invitation | None:
         .filter(token_hash=token_hash(token))
         .first()
     )
+
+
+def invitation_replaced(token: str) -> Invitation | None:
+    """The invitation whose link ``token`` was until a resend replaced it."""
+    if not token or len(token) > 100:
+        return None
+    superseded = (
+        SupersededLink.objects.select_related("invitation__service__provider")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    return superseded.invitation if superseded else None
 
 
 def invitation_open(*, invitation: Invitation) -> None:

@@ -23,11 +23,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from onramp.core.errors import InvalidState, MicrosoftUnavailable
-from onramp.core.ratelimit import link_attempt_wait
+from onramp.core.ratelimit import public_link_post
 from onramp.core.tokens import mask_token
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
-from onramp.invitations.services import TenantPinned, invitation_by_token, invitation_open
+from onramp.invitations.services import (
+    TenantPinned,
+    invitation_by_token,
+    invitation_open,
+    invitation_replaced,
+)
 from onramp.m365.results import CHECK_LABELS, CheckState, ValidationResult
 from onramp.services.onboarding import invitation_authenticate
 
@@ -49,6 +54,7 @@ PURPOSES = {
     "controller (SBC) in your tenant.",
     "Teams Administrator": "Configure Teams voice: Direct Routing, voice routes and phone numbers.",
 }
+REFUSED_TITLES = {400: "This form could not be read", 413: "This form is too large"}
 GONE_TITLES = {
     "expired": "This invitation has expired",
     "revoked": "This invitation was withdrawn",
@@ -138,26 +144,33 @@ def _page(
 # --- the view ---------------------------------------------------------------------------
 
 
+def _refused(request: HttpRequest, status: int, retry_after: int | None) -> HttpResponse:
+    """A post refused before it is read: too many attempts (429), too large (413), too many
+    fields (400)."""
+    if retry_after is None:
+        context = {"title": REFUSED_TITLES[status]}
+        return _page(request, "invitations/wizard/refused.html", context, status=status)
+    response = _page(
+        request,
+        "invitations/wizard/rate_limited.html",
+        {"minutes": max(1, -(-retry_after // 60))},
+        status=status,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 @csrf_exempt  # checked by _WizardCsrf inside, so that its refusal gets the wizard's headers
 @sensitive_post_parameters("client_secret")
 @wizard_response
 @require_http_methods(["GET", "HEAD", "POST"])
+@public_link_post("wizard", _refused)
 @wizard_csrf_protect
 def wizard(request: HttpRequest, token: str) -> HttpResponse:
-    if request.method == "POST":
-        limited = link_attempt_wait(request, "wizard", token)
-        if limited is not None:
-            response = _page(
-                request,
-                "invitations/wizard/rate_limited.html",
-                {"minutes": max(1, -(-limited // 60))},
-                status=429,
-            )
-            response["Retry-After"] = str(limited)
-            return response
     invitation = invitation_by_token(token)
     if invitation is None:
-        return _not_found(request)
+        replaced = invitation_replaced(token)
+        return _not_found(request) if replaced is None else _replaced(request, replaced)
     status = invitation.effective_status(timezone.now())
     if status not in OPEN_STATUSES:
         return _gone(request, status)
@@ -195,6 +208,17 @@ def _gone(request: HttpRequest, status: str) -> HttpResponse:
         request,
         "invitations/wizard/gone.html",
         {"state": status, "title": GONE_TITLES.get(status, "This invitation is closed")},
+        status=410,
+    )
+
+
+def _replaced(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    """A resend made a newer link: say where it went (masked) and whom to ask, nothing more."""
+    local, _, domain = invitation.admin_email.partition("@")
+    return _page(
+        request,
+        "invitations/wizard/replaced.html",
+        {"provider": invitation.service.provider, "sent_to": f"{local[:1]}•••@{domain}"},
         status=410,
     )
 

@@ -21,6 +21,7 @@ PREFIX = "onramp: "
 OUTBOX_SWEEP = PREFIX + "outbox sweep"
 VALIDATION = PREFIX + "re-validate connections"
 DIRECT_ROUTING_SWEEP = PREFIX + "direct routing sweep"
+RATE_LIMIT_PURGE = PREFIX + "purge rate-limit windows"
 _TIMING = ("schedule_type", "minutes", "cron")
 _ADVISORY_LOCK_KEY = 0x6F6E72616D70  # "onramp"
 
@@ -55,6 +56,13 @@ def wanted_schedules() -> dict[str, dict[str, Any]]:
             "schedule_type": Schedule.CRON,
             "minutes": None,
             "cron": cron,
+        },
+        RATE_LIMIT_PURGE: {
+            **common,
+            "func": "onramp.core.ratelimit.purge_expired",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 60,
+            "cron": None,
         },
     }
 

@@ -12,7 +12,12 @@ from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.core import short_names
 from onramp.core.errors import InvalidState
-from onramp.core.validators import client_id_error, email_error, tenant_id_error
+from onramp.core.validators import (
+    client_id_error,
+    email_error,
+    printable_error,
+    tenant_id_error,
+)
 from onramp.services.models import MAX_LICENSED_USERS, NEVER_ACTIVE, LicenseType, Service
 from onramp.tenancy.models import Customer
 
@@ -50,6 +55,8 @@ def service_request_errors(customer: Customer, request: ServiceRequest) -> dict[
         errors["short_name"] = name_errors
     if len(request.full_name) > FULL_NAME_MAX:
         errors["full_name"] = [f"Use at most {FULL_NAME_MAX} characters."]
+    elif problem := printable_error(request.full_name):
+        errors["full_name"] = [problem]
     if request.license_type not in LicenseType.values:
         errors["license_type"] = ["Choose Hosted Essentials+ or Hosted Pro."]
     users = request.licensed_users

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from onramp.accounts.scoping import require_actor
 from onramp.audit.services import Actor, audit_record
 from onramp.core.errors import InvalidInput
+from onramp.core.validators import printable_error
 from onramp.tenancy.models import Channel, Provider
 
 UNCHANGED: Any = object()
@@ -216,9 +217,7 @@ def row_changes_apply(
 def name_error(name: str) -> str | None:
     if not name or len(name) > 200:
         return NAME_RULE
-    if not name.isprintable():
-        return "Use printable characters only (no line breaks or control characters)."
-    return None
+    return printable_error(name)
 
 
 def customers_phrase(count: int) -> str:

@@ -162,9 +162,13 @@ def m365_expiry(request: HttpRequest, service_id: str) -> HttpResponse:
     form = ExpiryForm(request.POST)
     if not form.is_valid():
         return _page(request, service, 422, expiry_form=form, top_alert=EXPIRY_NOT_SAVED)
-    connection_set_expiry(
-        actor=Actor.for_operator(operator), service=service, expires_at=form.expires_at()
-    )
+    try:
+        connection_set_expiry(
+            actor=Actor.for_operator(operator), service=service, expires_at=form.expires_at()
+        )
+    except InvalidInput as error:
+        form.add_error("expires_on", error.errors["expires_at"])
+        return _page(request, service, 422, expiry_form=form, top_alert=EXPIRY_NOT_SAVED)
     messages.success(
         request,
         f"The client secret's expiry date was set to {form.cleaned_data['expires_on']:%Y-%m-%d} "
