@@ -97,6 +97,7 @@ def test_concurrency_schedules_and_graceful_stop(database, background):
     assert second.output().count("ready for work at") == 2
     assert database.scenario("schedules") == [
         ["onramp: outbox sweep", "onramp.notifications.tasks.sweep_outbox", "I", 1, -1],
+        ["onramp: direct routing sweep", "onramp.directrouting.tasks.sweep", "I", 1, -1],
         [
             "onramp: re-validate connections",
             "onramp.health.tasks.scheduled_validation",
