@@ -64,7 +64,7 @@ def main() -> None:
 
         from onramp.accounts.models import Operator
         from onramp.accounts.services import token_create
-        from onramp.audit.services import Actor
+        from onramp.core.actors import Actor
         from onramp.notifications.models import OutboxMessage
         from onramp.notifications.services import outbox_deliver
         from onramp.tenancy.models import Customer, Provider

@@ -35,7 +35,7 @@ def seed(rows: int) -> tuple[str, bytes]:
 
     from onramp.accounts.models import AuthenticatorApp, Operator
     from onramp.accounts.services import token_create
-    from onramp.audit.services import Actor
+    from onramp.core.actors import Actor
     from onramp.invitations.models import Invitation
     from onramp.services.models import Service
     from onramp.tenancy.models import Customer, Provider

@@ -146,7 +146,7 @@ def operator(provider):
 
 @pytest.fixture
 def actor(operator):
-    from onramp.audit.services import Actor
+    from onramp.core.actors import Actor
 
     return Actor.for_operator(operator)
 

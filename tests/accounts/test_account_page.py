@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from onramp.accounts.models import ApiToken, Operator, recovery_code_hash
 from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.models import RateLimitBucket
 from tests.conftest import PASSWORD
 from tests.pages.helpers import field_errors, visible_text

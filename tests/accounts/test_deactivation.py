@@ -9,7 +9,7 @@ from django.test import Client
 
 from onramp.accounts.models import Operator
 from onramp.accounts.services.operators import operator_change, operator_deactivate
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from tests.conftest import PASSWORD
 from tests.signin import sign_in
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from onramp.accounts.models import AuthenticatorApp
 from onramp.accounts.second_factor import code_verify, enrol, enrolment_for
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.crypto import SecretBox
 from onramp.ops.rotation import keys_rotate
 from tests.security.scan import every_stored_value

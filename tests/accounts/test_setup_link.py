@@ -15,7 +15,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from onramp.accounts.models import AuthenticatorApp, Operator, OperatorSetup
 from onramp.accounts.services import operator_invite
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.logging import mask_invitation_tokens
 from onramp.core.models import RateLimitBucket
 from onramp.core.tokens import new_token, token_hash

@@ -9,7 +9,7 @@ from onramp.accounts.models import ApiToken, Operator
 from onramp.accounts.services.operators import operator_change, operator_deactivate, operator_invite
 from onramp.accounts.services.tokens import token_create, token_revoke
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import Forbidden
 from tests.conftest import PASSWORD
 

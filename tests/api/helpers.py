@@ -16,8 +16,8 @@ from django.utils import timezone
 from onramp.accounts.models import ApiToken, Operator, OperatorSetup
 from onramp.accounts.services import token_create
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
 from onramp.connections.models import TenantConnection, ValidationRun
+from onramp.core.actors import Actor
 from onramp.health.models import Alert, ValidationJob
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token

@@ -100,7 +100,7 @@ def _world() -> tuple[str, str]:
     """Provider, customer and operator in the fresh file database; returns (customer, token)."""
     from onramp.accounts.models import Operator
     from onramp.accounts.services import token_create
-    from onramp.audit.services import Actor
+    from onramp.core.actors import Actor
     from onramp.tenancy.models import Customer, Provider
 
     provider = Provider.objects.create(name="Northwind Voice")

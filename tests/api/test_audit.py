@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor, AuditTarget, audit_record
+from onramp.audit.services import AuditTarget, audit_record
+from onramp.core.actors import Actor
 from onramp.tenancy.models import Customer
 from tests.api.helpers import csv_text, error, walk
 

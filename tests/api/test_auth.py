@@ -10,7 +10,7 @@ from django.utils import timezone
 from onramp.accounts.models import ApiToken
 from onramp.accounts.services import token_revoke
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from tests.api.helpers import Api, db_state, error, service_body, token_for
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from onramp.accounts.models import ApiToken
 from onramp.api.app import api
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.tenancy.models import Channel
 from tests.api.helpers import token_for
 from tests.api.matrix import ROWS

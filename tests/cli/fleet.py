@@ -20,8 +20,8 @@ from django.utils import timezone  # noqa: E402
 from django_q.models import Schedule, Task  # noqa: E402
 
 from onramp.audit.models import AuditEvent  # noqa: E402
-from onramp.audit.services import Actor  # noqa: E402
 from onramp.connections.models import TenantConnection, ValidationRun  # noqa: E402
+from onramp.core.actors import Actor  # noqa: E402
 from onramp.health.models import Alert, ValidationJob  # noqa: E402
 from onramp.health.services import validation_job_create, validation_job_enqueue  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402

@@ -19,7 +19,7 @@ from django.utils import timezone  # noqa: E402
 from onramp.accounts.models import ApiToken, Operator  # noqa: E402
 from onramp.accounts.services import token_authenticate  # noqa: E402
 from onramp.audit.models import AuditEvent  # noqa: E402
-from onramp.audit.services import Actor  # noqa: E402
+from onramp.core.actors import Actor  # noqa: E402
 from onramp.core.tokens import token_hash  # noqa: E402
 from onramp.invitations.models import Invitation  # noqa: E402
 from onramp.notifications.models import OutboxMessage  # noqa: E402

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
 from onramp.connections.live import validate_live
 from onramp.connections.models import CredentialKind, ExpirySource, TenantConnection
 from onramp.connections.services import (
@@ -19,6 +19,7 @@ from onramp.connections.services import (
     credentials_hold,
     held_credential,
 )
+from onramp.core.actors import Actor
 from onramp.core.crypto import key_id, secret_box
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.m365.credentials import ClientCertificate, key_pair_generate

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.directrouting import machine
 from onramp.directrouting.dns import DnsError

@@ -100,7 +100,8 @@ def test_only_the_providers_admins_may(api, admin_api, provider, knot):
 
 
 def test_the_audit_writer_drops_nested_dns_secrets(provider):
-    from onramp.audit.services import Actor, audit_record
+    from onramp.audit.services import audit_record
+    from onramp.core.actors import Actor
 
     event = audit_record(
         actor=Actor.system(),

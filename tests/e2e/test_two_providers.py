@@ -14,7 +14,7 @@ from django.db import connection
 
 from onramp.accounts.models import Operator
 from onramp.accounts.services import token_create
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
 from onramp.tenancy.models import Customer, Provider

@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
 from onramp.connections.models import TenantConnection
+from onramp.core.actors import Actor
 from onramp.core.crypto import SecretBox
 from onramp.directrouting.dns_settings import dns_settings_set
 from onramp.directrouting.models import DnsSettings

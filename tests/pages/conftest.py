@@ -10,7 +10,7 @@ from django.test import Client
 
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import can
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
 from onramp.services.onboarding import invitation_authenticate, service_create

@@ -12,7 +12,7 @@ from django.utils import timezone
 from onramp.accounts.models import Operator
 from onramp.accounts.services.operators import operator_invite
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.services.models import Service
 from tests.conftest import PASSWORD
 from tests.pages.conftest import invite

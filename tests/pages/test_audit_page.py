@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor, AuditTarget, audit_record
+from onramp.audit.services import AuditTarget, audit_record
+from onramp.core.actors import Actor
 from tests.pages.helpers import page_text, visible_text
 from tests.signin import sign_in
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.services.models import Service
 from onramp.services.onboarding import invitation_authenticate
 from onramp.tenancy.models import Customer

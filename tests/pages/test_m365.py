@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
 from onramp.connections.models import TenantConnection, ValidationRun
+from onramp.core.actors import Actor
 from onramp.invitations.models import Invitation
 from onramp.invitations.services import invitation_by_token
 from onramp.services.models import Service

@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 from playwright.sync_api import Page, expect
 
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.health.services import validation_job_start
 from tests.pages.browser import shoot
 from tests.pages.conftest import invite

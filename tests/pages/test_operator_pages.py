@@ -14,7 +14,7 @@ from onramp.accounts.second_factor import enrolment_for
 from onramp.accounts.services import operator_invite, token_create
 from onramp.accounts.services.setup_links import operator_setup_complete
 from onramp.audit.models import AuditEvent
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.services import outbox_deliver
 from tests.pages.helpers import field_errors, input_value, page_text, visible_text

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from onramp.audit.services import Actor
 from onramp.connections.live import validate_live
 from onramp.connections.services import connection_store
+from onramp.core.actors import Actor
 from onramp.health.services import validation_job_create, validation_job_run
 from onramp.m365.credentials import key_pair_generate
 from onramp.notifications.models import OutboxMessage

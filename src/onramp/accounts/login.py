@@ -20,7 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from onramp.accounts.models import Operator
-from onramp.audit.services import Actor, AuditTarget, audit_record
+from onramp.audit.services import AuditTarget, audit_record
+from onramp.core.actors import Actor
 from onramp.core.ratelimit import hit, peek
 
 WINDOW = 15 * 60

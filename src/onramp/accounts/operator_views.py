@@ -18,7 +18,7 @@ from onramp.accounts.services.operators import (
     operator_deactivate,
     operator_invite,
 )
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.views.ui import operator_page, paginate, posted, render_page, sort_headers, sorting
 
 OPERATOR_COLUMNS = {

@@ -53,7 +53,7 @@ from onramp.accounts.services.setup_links import (
     setup_by_token,
 )
 from onramp.accounts.services.tokens import token_create, token_revoke
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.ratelimit import public_link_post
 from onramp.core.views.ui import operator_page, render_page

@@ -7,7 +7,7 @@ from ninja.security import HttpBearer
 
 from onramp.accounts.models import Operator
 from onramp.accounts.services import token_authenticate
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 
 
 class BearerToken(HttpBearer):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
+from onramp.core.actors import Actor
 from onramp.core.request_context import current_request
-
-if TYPE_CHECKING:
-    from onramp.accounts.models import Operator
 
 # Keys whose values are secrets: never stored, whatever the caller passes.
 SECRET_KEYS = frozenset(
@@ -34,28 +32,6 @@ SECRET_KEYS = frozenset(
         "auth_password",
     }
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it: an operator (in the browser or by API token), a customer admin, the system."""
-
-    type: str
-    id: str = ""
-    label: str = ""
-    operator: Operator | None = None
-
-    @classmethod
-    def for_operator(cls, operator: Operator, *, via_token: bool = False) -> Actor:
-        return cls("token" if via_token else "operator", str(operator.pk), operator.email, operator)
-
-    @classmethod
-    def customer_admin(cls, label: str = "customer admin (invitation link)") -> Actor:
-        return cls("admin", "", label)
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls("system", "", "Onramp")
 
 
 @dataclass(frozen=True)

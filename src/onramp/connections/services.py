@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record, audit_record_many
+from onramp.audit.services import audit_record, audit_record_many
 from onramp.connections.expiry import EARLIEST_ENTERED, ENTERED_RANGE, LATEST_ENTERED
 from onramp.connections.live import (
     live_validation_slot,
@@ -31,6 +31,7 @@ from onramp.connections.models import (
     ValidationRun,
     ValidationTrigger,
 )
+from onramp.core.actors import Actor
 from onramp.core.crypto import SecretBox, secret_box
 from onramp.core.errors import (
     InvalidInput,

@@ -14,7 +14,8 @@ from typing import Any
 from django.db import transaction
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.crypto import secret_box
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.dns import Backend, DnsError, backend_from_settings

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.tasks import enqueue_on_commit
 from onramp.directrouting.dns import DnsError
 from onramp.directrouting.models import (

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
 from onramp.connections.live import discovery_documents_keep, discovery_documents_load
 from onramp.connections.models import (
     TenantConnection,
@@ -37,6 +36,7 @@ from onramp.connections.services import (
     credential_open,
     validation_runs_store,
 )
+from onramp.core.actors import Actor
 from onramp.core.crypto import secret_box
 from onramp.core.errors import Forbidden, InvalidInput, InvalidState
 from onramp.core.tasks import enqueue_on_commit

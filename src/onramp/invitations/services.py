@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidState
 from onramp.core.tokens import new_token, token_hash
 from onramp.invitations.emails import invitation_email

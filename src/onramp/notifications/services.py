@@ -20,7 +20,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.crypto import secret_box
 from onramp.core.tasks import enqueue_in_transaction
 from onramp.notifications.models import OutboxMessage, OutboxStatus

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.db import models, transaction
 
-from onramp.audit.services import Actor, AuditTarget, audit_record
+from onramp.audit.services import AuditTarget, audit_record
+from onramp.core.actors import Actor
 from onramp.core.crypto import SecretUndecryptable, secret_box
 
 BATCH = 200

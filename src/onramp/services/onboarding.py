@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
 from onramp.connections.live import raise_unless_answered, raise_unless_ok, validate_live
 from onramp.connections.models import ConnectionMethod, ValidationTrigger
 from onramp.connections.services import (
@@ -23,6 +23,7 @@ from onramp.connections.services import (
     validation_run_store,
 )
 from onramp.core import short_names
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState, ValidationFailed
 from onramp.core.validators import email_error
 from onramp.invitations.models import OPEN_STATUSES, Invitation, InvitationStatus

@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
 from onramp.core import short_names
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidState
 from onramp.core.validators import (
     client_id_error,

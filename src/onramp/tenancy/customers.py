@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator, Scope
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.countries import country_code
 from onramp.core.errors import InvalidInput
 from onramp.core.validators import email_error, is_guid

@@ -11,7 +11,8 @@ from django.core.validators import DomainNameValidator
 from django.db import IntegrityError, models, transaction
 
 from onramp.accounts.scoping import require_actor
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput
 from onramp.core.validators import printable_error
 from onramp.tenancy.models import Channel, Provider

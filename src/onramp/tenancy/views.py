@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.accounts.models import Operator, Scope
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import (
     PageForm,

@@ -19,7 +19,8 @@ from onramp.accounts.models import Operator, OperatorSetup, Role, Scope
 from onramp.accounts.scoping import require_actor
 from onramp.accounts.services.setup_links import SETUP_TTL, setup_email
 from onramp.accounts.services.tokens import tokens_retire
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.errors import Forbidden, InvalidInput
 from onramp.core.tokens import new_token, token_hash
 from onramp.core.validators import email_error

@@ -11,7 +11,8 @@ from django.db import transaction
 
 from onramp.accounts.models import Operator
 from onramp.accounts.second_factor import confirmed_totp, enrol, recovery_codes_replace
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 
 PASSWORDS_DIFFER = "The two passwords do not match."

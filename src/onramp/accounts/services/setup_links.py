@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from onramp.accounts.models import Operator, OperatorSetup
 from onramp.accounts.second_factor import enrol
 from onramp.accounts.services.own import new_password_errors, own_change
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.tokens import token_hash
 

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from onramp.accounts.models import ApiToken, Operator
-from onramp.audit.services import Actor, audit_record
+from onramp.audit.services import audit_record
+from onramp.core.actors import Actor
 from onramp.core.errors import Forbidden, InvalidInput
 from onramp.core.tokens import new_token, token_hash
 

@@ -89,7 +89,7 @@ def demo_data(files: DemoFiles, registration: AppRegistration) -> Login:
     """Provider, customer (linked to the sandbox tenant) and the demo operator, once."""
     from onramp.accounts.models import Operator
     from onramp.accounts.services import operator_create
-    from onramp.audit.services import Actor
+    from onramp.core.actors import Actor
     from onramp.tenancy.customers import customer_create
     from onramp.tenancy.services import provider_create
 

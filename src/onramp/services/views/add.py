@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, MicrosoftUnavailable, ValidationFailed
 from onramp.core.views.ui import operator_page, render_page
 from onramp.services.forms import ChooseCustomerForm, DirectRoutingForm

@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
 from onramp.connections.expiry import days_until
+from onramp.core.actors import Actor
 from onramp.core.errors import MicrosoftUnavailable, ValidationFailed
 from onramp.core.views.ui import (
     choice,

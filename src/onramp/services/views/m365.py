@@ -15,7 +15,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
 from onramp.connections.expiry import band_for, days_until
 from onramp.connections.models import ExpirySource
 from onramp.connections.services import (
@@ -23,6 +22,7 @@ from onramp.connections.services import (
     connection_set_expiry,
     connection_validate,
 )
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, MicrosoftUnavailable, RateLimited, ValidationFailed
 from onramp.core.views.ui import operator_page, render_page
 from onramp.services.forms import ExpiryForm, ReinitiateForm, ReplaceSecretForm

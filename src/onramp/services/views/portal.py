@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.accounts.scoping import require
-from onramp.audit.services import Actor
 from onramp.connections.expiry import WARNING_DAYS, days_until
+from onramp.core.actors import Actor
 from onramp.core.views.ui import (
     choice,
     operator_page,

@@ -9,7 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from onramp.accounts.services import operator_create
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput
 from onramp.ops.management.commands._cli import one_line
 

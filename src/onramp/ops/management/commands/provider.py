@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput
 from onramp.ops.management.commands._cli import one_line
 from onramp.tenancy.services import provider_create

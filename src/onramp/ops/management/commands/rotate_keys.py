@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.ops.rotation import RotationError, keys_rotate
 
 

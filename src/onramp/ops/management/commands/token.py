@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from onramp.accounts.models import Operator
 from onramp.accounts.services import token_create
 from onramp.accounts.services.tokens import DEFAULT_EXPIRES_DAYS
-from onramp.audit.services import Actor
+from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput
 from onramp.ops.management.commands._cli import one_line
 
