@@ -9,6 +9,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from onramp.audit.models import AuditEvent
+from onramp.invitations.models import Invitation
 from onramp.notifications.models import OutboxMessage
 from onramp.notifications.selectors import Delivery, delivery_of
 from onramp.notifications.services import outbox_deliver, outbox_due_ids
@@ -72,7 +73,9 @@ def test_invitation_email_is_delivered_once_and_wiped(invite, smtp_settings, smt
         assert needed in text and needed in html
     message.refresh_from_db()
     assert (message.status, message.payload_sealed, message.attempts) == ("sent", "", 1)
-    assert delivery_of(invitation) == Delivery(sent=True, send_count=1, last_error="")
+    assert delivery_of(Invitation.objects.get(pk=invitation.pk)) == Delivery(
+        sent=True, send_count=1, last_error=""
+    )
     assert AuditEvent.objects.filter(action="invitation.emailed").count() == 1
 
 
@@ -86,7 +89,7 @@ def test_smtp_down_keeps_the_message_and_retries_with_backoff(
     assert message.attempts == 1
     assert message.payload_sealed != ""
     assert message.next_attempt_at > timezone.now() + timedelta(seconds=25)
-    assert delivery_of(invitation) == Delivery(
+    assert delivery_of(Invitation.objects.get(pk=invitation.pk)) == Delivery(
         sent=False,
         send_count=1,
         last_error="the mail server could not be reached (ConnectionRefusedError)",
@@ -97,7 +100,9 @@ def test_smtp_down_keeps_the_message_and_retries_with_backoff(
     assert sweep_outbox() == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
-    assert delivery_of(invitation) == Delivery(sent=True, send_count=2, last_error="")
+    assert delivery_of(Invitation.objects.get(pk=invitation.pk)) == Delivery(
+        sent=True, send_count=2, last_error=""
+    )
     assert len(smtp_server.messages) == 1
 
 
@@ -107,7 +112,10 @@ def test_permanent_rejection_stops_and_shows(invite, rejecting_smtp):
     assert outbox_deliver(str(message.pk)) == "failed"
     message.refresh_from_db()
     assert (message.status, message.payload_sealed) == ("failed", "")
-    assert delivery_of(invitation).last_error == "the mail server refused the recipient (550)"
+    assert (
+        delivery_of(Invitation.objects.get(pk=invitation.pk)).last_error
+        == "the mail server refused the recipient (550)"
+    )
     assert AuditEvent.objects.filter(action="invitation.email_failed").count() == 1
     assert sweep_outbox() == 0
 

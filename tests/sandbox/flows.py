@@ -6,13 +6,16 @@ hidden `ctx`, the inputs Microsoft names (`loginfmt`, `passwd`, `otc`) and the c
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -194,3 +197,10 @@ def delegated_token(
     )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run an async client (msgraph-sdk) to completion on a thread of its own: earlier tests in
+    the same process (Playwright's sync API) may have left an event loop running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -5,7 +5,6 @@ If the sandbox drifts from what these clients accept, this suite fails.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from msgraph.generated.models.service_principal import ServicePrincipal
 from msgraph_core import GraphClientFactory
 
 from onramp.sandbox.admin import SandboxAdmin
+from tests.sandbox.flows import run_async
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 WRITER_PERMISSIONS = ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"]
@@ -147,7 +147,7 @@ def test_msgraph_reads_and_writes(sandbox_server, app: dict) -> None:
         read_sp = await client.service_principals.by_service_principal_id(sp.id).get()
         return made, sp, read, read_sp
 
-    made, sp, read, read_sp = asyncio.run(scenario())
+    made, sp, read, read_sp = run_async(scenario())
     assert read.app_id == made.app_id and read.display_name == "Made by msgraph"
     assert read_sp.app_id == made.app_id and read_sp.id == sp.id
     assert read.web.redirect_uris == [] and read.public_client.redirect_uris == []

@@ -3,7 +3,6 @@ Onramp makes to create an app registration, the paging it follows and the errors
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
@@ -22,6 +21,7 @@ from msgraph.generated.models.unified_role_assignment import UnifiedRoleAssignme
 from msgraph_core.tasks.page_iterator import PageIterator
 
 from onramp.sandbox.admin import SandboxAdmin
+from tests.sandbox.flows import run_async
 
 from .flows import certificate, delegated_token
 from .test_official_clients import _graph_client, _secret_credential
@@ -100,7 +100,7 @@ def test_app_registration_with_msgraph(sandbox_server, admin, customer) -> None:
             "left": left.value,
         }
 
-    out = asyncio.run(scenario())
+    out = run_async(scenario())
     assert out["assignment"].app_role_id == ORGANIZATION_READ_ALL
     assert (out["role"].role_definition_id, out["role"].directory_scope_id) == (
         TEAMS_ADMINISTRATOR,
@@ -130,12 +130,12 @@ def test_msgraph_errors(sandbox_server, admin, customer) -> None:
         await writer.applications.by_application_id(str(uuid.uuid4())).get()
 
     with pytest.raises(ODataError) as raised:
-        asyncio.run(denied())
+        run_async(denied())
     assert raised.value.response_status_code == 403
     assert raised.value.error.code == "Authorization_RequestDenied"
     assert raised.value.error.message == "Insufficient privileges to complete the operation."
     with pytest.raises(ODataError) as raised:
-        asyncio.run(missing())
+        run_async(missing())
     assert (raised.value.response_status_code, raised.value.error.code) == (
         404,
         "Request_ResourceNotFound",
@@ -164,6 +164,6 @@ def test_msgraph_paging_and_count(sandbox_server, admin) -> None:
         await PageIterator(first, client.request_adapter).iterate(collect)
         return first.odata_count, names
 
-    count, names = asyncio.run(scenario())
+    count, names = run_async(scenario())
     assert count == 7  # six apps and the provisioner itself
     assert sorted(names) == sorted([*(f"app {i}" for i in range(6)), "provisioner"])
