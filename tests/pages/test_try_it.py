@@ -89,7 +89,7 @@ def test_following_the_first_steps_literally_creates_the_invitation(
 @pytest.mark.parametrize(("args", "port"), [((), "8000"), (("PORT=8100",), "8100")])
 def test_make_demo_takes_a_port(args, port):
     dry_run = subprocess.run(
-        ["make", "--dry-run", "--always-make", "demo", *args],
+        ["make", "--no-print-directory", "--dry-run", "--always-make", "demo", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
