@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from onramp.sandbox import directory, people
 from onramp.sandbox import permissions as perm
@@ -37,6 +37,28 @@ def filtered(call: Call, items: list[dict], allowed: set[str], type_label: str) 
         )
     key, value = names[match.group(1).lower()], match.group(2).lower()
     return [item for item in items if str(item.get(key) or "").lower() == value]
+
+
+def listed(
+    call: Call,
+    items: list[dict],
+    segment: str,
+    *,
+    filter_by: set[str],
+    type_label: str,
+    fields: Any,
+    kind: str,
+) -> Reply:
+    """A Graph collection at ``segment``: `$filter` on ``filter_by``, then paged and counted."""
+    return 200, collection(
+        filtered(call, items, filter_by, type_label),
+        call.query,
+        call.headers,
+        f"{call.base}/{segment}",
+        f"{call.context}{segment}",
+        fields,
+        kind,
+    )
 
 
 def organization(call: Call) -> Reply:
@@ -69,15 +91,14 @@ def application(call: Call, object_id: str) -> Reply:
 def applications(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
     items = [directory.application(call.tenant, a) for a in call.tenant.applications.values()]
-    items = filtered(call, items, {"appId", "displayName"}, "Application")
-    return 200, collection(
+    return listed(
+        call,
         items,
-        call.query,
-        call.headers,
-        f"{call.base}/applications",
-        f"{call.context}applications",
-        directory.APPLICATION_FIELDS,
-        "application",
+        "applications",
+        filter_by={"appId", "displayName"},
+        type_label="Application",
+        fields=directory.APPLICATION_FIELDS,
+        kind="application",
     )
 
 
@@ -96,15 +117,14 @@ def service_principal(call: Call, sp_id: str) -> Reply:
 def service_principals(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_APPLICATIONS)
     principals = directory.service_principals(call.tenant)
-    items = filtered(call, principals, {"appId", "displayName"}, "ServicePrincipal")
-    return 200, collection(
-        items,
-        call.query,
-        call.headers,
-        f"{call.base}/servicePrincipals",
-        f"{call.context}servicePrincipals",
-        directory.SERVICE_PRINCIPAL_FIELDS,
-        "servicePrincipal",
+    return listed(
+        call,
+        principals,
+        "servicePrincipals",
+        filter_by={"appId", "displayName"},
+        type_label="ServicePrincipal",
+        fields=directory.SERVICE_PRINCIPAL_FIELDS,
+        kind="servicePrincipal",
     )
 
 
@@ -133,15 +153,14 @@ def assigned_to(call: Call, sp_id: str) -> Reply:
 def grants(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_GRANTS)
     items = [people.grant(g) for g in call.tenant.grants]
-    items = filtered(call, items, {"clientId", "resourceId"}, "OAuth2PermissionGrant")
-    return 200, collection(
+    return listed(
+        call,
         items,
-        call.query,
-        call.headers,
-        f"{call.base}/oauth2PermissionGrants",
-        f"{call.context}oauth2PermissionGrants",
-        people.GRANT_FIELDS,
-        "oAuth2PermissionGrant",
+        "oauth2PermissionGrants",
+        filter_by={"clientId", "resourceId"},
+        type_label="OAuth2PermissionGrant",
+        fields=people.GRANT_FIELDS,
+        kind="oAuth2PermissionGrant",
     )
 
 
@@ -154,35 +173,28 @@ def grant(call: Call, grant_id: str) -> Reply:
 
 def role_assignments(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_ROLE_ASSIGNMENTS)
-    items = filtered(
+    return listed(
         call,
         people.role_assignments(call.tenant),
-        {"principalId", "roleDefinitionId"},
-        "UnifiedRoleAssignment",
-    )
-    return 200, collection(
-        items,
-        call.query,
-        call.headers,
-        f"{call.base}/roleManagement/directory/roleAssignments",
-        f"{call.context}roleManagement/directory/roleAssignments",
-        people.ROLE_ASSIGNMENT_FIELDS,
-        "unifiedRoleAssignment",
+        "roleManagement/directory/roleAssignments",
+        filter_by={"principalId", "roleDefinitionId"},
+        type_label="UnifiedRoleAssignment",
+        fields=people.ROLE_ASSIGNMENT_FIELDS,
+        kind="unifiedRoleAssignment",
     )
 
 
 def users(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_USERS)
     items = [people.user(u) for u in call.tenant.users.values()]
-    items = filtered(call, items, {"userPrincipalName", "id"}, "User")
-    return 200, collection(
+    return listed(
+        call,
         items,
-        call.query,
-        call.headers,
-        f"{call.base}/users",
-        f"{call.context}users",
-        people.USER_FIELDS,
-        "user",
+        "users",
+        filter_by={"userPrincipalName", "id"},
+        type_label="User",
+        fields=people.USER_FIELDS,
+        kind="user",
     )
 
 
