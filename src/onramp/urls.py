@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("onramp.accounts.urls")),
     path("", include("onramp.services.urls")),
     path("", include("onramp.tenancy.urls")),
+    path("", include("onramp.directrouting.urls")),
     path("", include("onramp.health.urls")),
     path("", include("onramp.audit.urls")),
     path("", include("onramp.accounts.operator_urls")),

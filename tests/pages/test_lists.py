@@ -36,8 +36,8 @@ def test_services_list_columns_and_scope(ops, customer, other_customer):
     response = ops.get("/services/")
     text = visible_text(response)
     assert (
-        "Contoso-01 Contoso-01 voice Contoso Ltd Hosted Pro 25 Awaiting authentication just now"
-        in text
+        "Contoso-01 Contoso-01 voice Contoso Ltd Hosted Pro 25 Awaiting authentication \u2014 "
+        "just now" in text
     )
     assert "Tailspin-01" not in text
     assert rows(response) == 1

@@ -589,7 +589,7 @@ def test_navigation_shows_the_pages_an_operator_may_see(world):
     with_channels = [*base[:2], "Channels", *base[2:]]
     assert nav("system admin") == [*with_channels[:3], "Providers", *with_channels[3:], "Operators"]
     assert nav("system monitor") == [*with_channels[:3], "Providers", *with_channels[3:]]
-    assert nav("provider admin") == [*with_channels, "Operators"]
+    assert nav("provider admin") == [*with_channels, "Settings", "Operators"]
     assert nav("provider operator") == with_channels
     assert nav("channel admin") == [*with_channels, "Operators"]
     assert nav("customer operator") == base

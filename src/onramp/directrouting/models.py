@@ -57,7 +57,10 @@ class DnsSettings(models.Model):
 
 class Provisioning(UUIDModel):
     """A service's run. ``label`` is unique per provider (its sub-domains are ``label.<SBC
-    domain>``); ``status`` is derived from the steps by the driver, in the same transaction."""
+    domain>``); ``status`` is derived from the steps by the driver, in the same transaction.
+    ``activation_sku`` is the SKU part number the operator confirmed for the activation user;
+    the two ``…_confirmed_at`` record the operator's word that Teams activated the domain and
+    that the Teams voice script ran."""
 
     service = models.OneToOneField(
         "services.Service", on_delete=models.CASCADE, related_name="provisioning"
@@ -67,6 +70,9 @@ class Provisioning(UUIDModel):
     status = models.CharField(
         max_length=16, choices=RunStatus.choices, default=RunStatus.NOT_STARTED
     )
+    activation_sku = models.CharField(max_length=64, blank=True)
+    teams_activation_confirmed_at = models.DateTimeField(null=True, blank=True)
+    teams_script_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.db.models import QuerySet
 
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import scoped
-from onramp.directrouting.models import Provisioning, RunStatus
+from onramp.core.errors import InvalidState
+from onramp.directrouting.models import (
+    Provisioning,
+    ProvisioningStep,
+    RunStatus,
+    StepName,
+    StepStatus,
+)
 from onramp.directrouting.steps import subdomains
+from onramp.directrouting.teams_script import TeamsVoicePlan, teams_voice_script
 from onramp.services.models import Service
+from onramp.services.selectors import connection_of
+
+NO_SCRIPT = "The Teams voice script is made for an active service with a working connection."
 
 
 def direct_routing_rows(operator: Operator) -> QuerySet[Service]:
@@ -33,3 +48,78 @@ def service_subdomains(service: Service) -> list[str]:
 def service_run_status(service: Service) -> str:
     run = run_of(service)
     return run.status if run else RunStatus.NOT_STARTED
+
+
+def teams_script_for(service: Service) -> str:
+    """The ``teams_voice`` step's PowerShell for this service (CONTRACT
+    ``GET …/direct-routing/teams-script``): its tenant, its sub-domains as they are now."""
+    run = run_of(service)
+    connection = connection_of(service)
+    if run is None or connection is None or not connection.tenant_id:
+        raise InvalidState(NO_SCRIPT)
+    return teams_voice_script(
+        TeamsVoicePlan(
+            tenant_id=connection.tenant_id,
+            label=run.label,
+            subdomains=service_subdomains(service),
+            service_name=service.short_name,
+        )
+    )
+
+
+def teams_script_filename(service: Service) -> str:
+    run = run_of(service)
+    return f"onramp-teams-voice-{run.label if run else 'service'}.ps1"
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One line of the Direct Routing stepper: the step and what an operator can do there."""
+
+    step: ProvisioningStep
+    actions: frozenset[str]
+
+    @property
+    def current(self) -> bool:
+        return self.step.status in (StepStatus.RUNNING, StepStatus.WAITING, StepStatus.FAILED)
+
+
+def provisioning_view(run: Provisioning, now: datetime) -> dict[str, Any]:
+    """The run as the Direct Routing tab shows it: each step with its actions (``retry``,
+    ``label``, ``script``, ``confirm_activation``, ``confirm_script``), whether anything is
+    moving (the page then refreshes itself) and whether the label may still change."""
+    steps = list(run.steps.all())
+    status = {step.name: step.status for step in steps}
+    done = {name for name, state in status.items() if state == StepStatus.DONE}
+    domain = next(step for step in steps if step.name == StepName.DOMAIN)
+    label_editable = domain.status == StepStatus.PENDING and not domain.attempts
+    rows = []
+    for step in steps:
+        actions = set()
+        if step.status == StepStatus.FAILED:
+            actions.add("retry")
+        if step.name == StepName.PLAN and label_editable:
+            actions.add("label")
+        if step.name == StepName.TEAMS_ACTIVATION and step.status != StepStatus.DONE:
+            if StepName.ACTIVATION_USER in done:
+                actions.add("confirm_activation")
+        if step.name == StepName.TEAMS_VOICE:
+            actions.add("script")
+            if step.status != StepStatus.DONE and StepName.TEAMS_ACTIVATION in done:
+                actions.add("confirm_script")
+        rows.append(StepView(step, frozenset(actions)))
+    moving = any(
+        step.status == StepStatus.RUNNING
+        or (
+            step.status == StepStatus.PENDING
+            and step.next_attempt_at is not None
+            and step.next_attempt_at <= now
+        )
+        for step in steps
+    )
+    return {
+        "steps": rows,
+        "moving": moving,
+        "label_editable": label_editable,
+        "startable": run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED),
+    }

@@ -18,6 +18,14 @@ from onramp.services.models import Service, ServiceStatus
 
 NOT_ACTIVE = "Direct Routing is provisioned for active services only."
 LABEL_FIXED = "The sub-domain label can no longer change: the domain step has run."
+ACTIVATION_NOT_YET = (
+    "Teams activation can be marked done once the activation user exists (the activation user "
+    "step is done)."
+)
+SCRIPT_NOT_YET = (
+    "The Teams voice script can be confirmed once Teams has activated the sub-domains (the Teams "
+    "activation step is done): before that, Teams refuses the derived trunks."
+)
 PROPOSE_TRIES = 5
 
 
@@ -125,6 +133,80 @@ def provisioning_start(*, actor: Actor, service: Service) -> Provisioning:
             provider_id=run.provider_id,
             customer_id=service.customer_id,
             new={"step": step.name if step else None},
+        )
+    return run
+
+
+def provisioning_teams_activation_confirm(*, actor: Actor, service: Service) -> Provisioning:
+    """The operator marks Teams activation done (it saw the domain active in Teams); the
+    ``teams_activation`` step then finishes at once. Repeating it changes nothing."""
+    return _confirm(
+        actor=actor,
+        service=service,
+        field="teams_activation_confirmed_at",
+        step=StepName.TEAMS_ACTIVATION,
+        after=StepName.ACTIVATION_USER,
+        refusal=ACTIVATION_NOT_YET,
+        action="direct_routing.teams_activation_confirmed",
+    )
+
+
+def provisioning_teams_script_confirm(*, actor: Actor, service: Service) -> Provisioning:
+    """The operator confirms the Teams voice script ran; the ``teams_voice`` step then finishes
+    at once. Repeating it changes nothing."""
+    return _confirm(
+        actor=actor,
+        service=service,
+        field="teams_script_confirmed_at",
+        step=StepName.TEAMS_VOICE,
+        after=StepName.TEAMS_ACTIVATION,
+        refusal=SCRIPT_NOT_YET,
+        action="direct_routing.teams_script_confirmed",
+    )
+
+
+def _confirm(
+    *,
+    actor: Actor,
+    service: Service,
+    field: str,
+    step: StepName,
+    after: StepName,
+    refusal: str,
+    action: str,
+) -> Provisioning:
+    """An operator's confirmation that ``step`` waits for, accepted once ``after`` is done:
+    recorded and audited once, the step made due now."""
+    require_actor(actor, "direct_routing.manage")
+    run = provisioning_propose(service=service)
+    if run is None:
+        raise InvalidState(NOT_ACTIVE)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if getattr(run, field) is not None:
+            return run
+        if run.steps.get(name=after).status != StepStatus.DONE:
+            raise InvalidState(refusal)
+        setattr(run, field, now)
+        run.updated_at = now
+        run.save(update_fields=[field, "updated_at"])
+        waiting = run.steps.get(name=step)
+        if waiting.status in (StepStatus.PENDING, StepStatus.WAITING, StepStatus.FAILED):
+            waiting.status, waiting.next_attempt_at, waiting.updated_at = (
+                StepStatus.PENDING if waiting.status == StepStatus.FAILED else waiting.status,
+                now,
+                now,
+            )
+            waiting.save(update_fields=["status", "next_attempt_at", "updated_at"])
+            step_enqueue(run, waiting.name)
+        audit_record(
+            actor=actor,
+            action=action,
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": str(step)},
         )
     return run
 

@@ -73,6 +73,25 @@ def plan(ctx: StepContext) -> Outcome:
     return Outcome.done(f"Sub-domains: {', '.join(names)}.", subdomains=names)
 
 
+SCRIPT_WAIT = timedelta(hours=6)  # the operator's confirmation makes the step due at once
+SCRIPT_WAITING = (
+    "Download the Teams voice script, run it in PowerShell as a Teams Administrator of the "
+    "customer's tenant, then confirm that it ran."
+)
+
+
+def teams_voice(ctx: StepContext) -> Outcome:
+    """Voice routing exists only in Teams PowerShell: the operator runs the generated script
+    (``teams_script``) and confirms; until then the step waits."""
+    confirmed = ctx.run.teams_script_confirmed_at
+    if confirmed is None:
+        return Outcome.waiting(SCRIPT_WAITING, SCRIPT_WAIT)
+    return Outcome.done(
+        f"An operator confirmed the Teams voice script ran ({confirmed:%Y-%m-%d %H:%M} UTC)."
+    )
+
+
 STEPS: dict[str, Callable[[StepContext], Outcome]] = {
     StepName.PLAN: plan,
+    StepName.TEAMS_VOICE: teams_voice,
 }

@@ -15,9 +15,9 @@ from django.utils.timezone import template_localtime
 register = template.Library()
 
 BADGE_COLOURS = {
-    **dict.fromkeys(("active", "completed", "ok", "valid", "passed"), "green"),
-    "authenticated": "blue",
-    **dict.fromkeys(("pending", "awaiting-authentication", "warning"), "amber"),
+    **dict.fromkeys(("active", "completed", "ok", "valid", "passed", "done"), "green"),
+    **dict.fromkeys(("authenticated", "running"), "blue"),
+    **dict.fromkeys(("pending", "awaiting-authentication", "warning", "waiting"), "amber"),
     **dict.fromkeys(
         ("expired", "revoked", "disconnected", "critical", "failed", "connection-failing"), "red"
     ),

@@ -136,7 +136,7 @@ def service_list(request: HttpRequest) -> HttpResponse:
     if customer is not None:
         services = services.filter(customer=customer)
     sort, ordering = sorting(request, SERVICE_COLUMNS, "-created")
-    page = paginate(request, services.order_by(*ordering))
+    page = paginate(request, services.select_related("provisioning").order_by(*ordering))
     context = {
         "page": page,
         "customers": customers,

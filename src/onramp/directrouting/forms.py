@@ -1,0 +1,118 @@
+"""The Direct Routing pages' forms: parse only; the rules live in the service functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from onramp.core.views.ui import PageForm
+from onramp.directrouting.dns import hosted_providers
+
+TEXT = {"autocomplete": "off", "spellcheck": "false"}
+
+
+class SbcDomainsForm(PageForm):
+    sbc_domains = forms.CharField(
+        label="SBC domains",
+        required=False,
+        help_text="One domain per line, such as sbc.example.com: the provider's carrier trunks. "
+        "The first is the main one; each service gets a sub-domain of every one.",
+        widget=forms.Textarea(attrs={"rows": 3, **TEXT}),
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {"sbc_domains": self.cleaned_data["sbc_domains"].split()}
+
+
+def backend_choices() -> list[tuple[str, str]]:
+    hosted = [(name, f"Hosted DNS: {name}") for name in hosted_providers()]
+    return [
+        ("rfc2136", "RFC 2136 dynamic update (BIND, Knot, PowerDNS, Windows DNS)"),
+        ("manual", "Manual: Onramp shows the record, you publish it"),
+        *hosted,
+    ]
+
+
+class DnsForm(PageForm):
+    """One form for every backend: the fields of the chosen one are sent as its settings
+    (CONTRACT ``PUT /providers/{id}/dns``); a secret left empty keeps the stored one."""
+
+    required_fields = ("backend", "zone")
+
+    backend = forms.ChoiceField(label="DNS backend", choices=())
+    zone = forms.CharField(
+        label="Zone",
+        required=False,
+        help_text="The DNS zone that holds the SBC domains, such as sbc.example.com.",
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    server = forms.CharField(
+        label="Server (RFC 2136)",
+        required=False,
+        help_text="The primary server that accepts dynamic updates: a host name or address.",
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    port = forms.IntegerField(label="Port (RFC 2136)", required=False, min_value=1, max_value=65535)
+    key_name = forms.CharField(
+        label="TSIG key name (RFC 2136)", required=False, widget=forms.TextInput(attrs=TEXT)
+    )
+    key_secret = forms.CharField(
+        label="TSIG key secret (RFC 2136)",
+        required=False,
+        help_text="Base64, as in the server's key file. Never shown again; leave empty to keep "
+        "the stored one.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    key_algorithm = forms.CharField(
+        label="TSIG algorithm (RFC 2136)",
+        required=False,
+        help_text="hmac-sha256 unless the server's key says otherwise.",
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    resolver = forms.CharField(
+        label="Resolver (manual)",
+        required=False,
+        help_text="HOST or HOST:PORT of the DNS server whose answer counts as published.",
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    options = forms.CharField(
+        label="Options (hosted DNS)",
+        required=False,
+        help_text="One name=value per line, as dns-lexicon names them (auth_token=…). Secret "
+        "options are never shown again; leave them out to keep the stored ones.",
+        widget=forms.Textarea(attrs={"rows": 3, **TEXT}),
+    )
+
+    FIELDS = {
+        "rfc2136": ("zone", "server", "port", "key_name", "key_secret", "key_algorithm"),
+        "manual": ("zone", "resolver"),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["backend"].choices = backend_choices()  # type: ignore[attr-defined]
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        backend = data["backend"]
+        names = self.FIELDS.get(backend, ("zone",))
+        settings = {name: data[name] for name in names if data[name] not in ("", None)}
+        if backend not in self.FIELDS:
+            for line in data["options"].splitlines():
+                name, _, value = line.partition("=")
+                if name.strip():
+                    settings[name.strip()] = value.strip()
+        return {"backend": backend, "settings": settings}
+
+
+class LabelForm(PageForm):
+    required_fields = ("subdomain_label",)
+
+    subdomain_label = forms.CharField(
+        label="Sub-domain label",
+        required=False,
+        help_text="Letters, digits and inner hyphens; the service's sub-domains are this label "
+        "under each SBC domain.",
+        widget=forms.TextInput(attrs=TEXT),
+    )

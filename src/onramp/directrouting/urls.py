@@ -1,0 +1,47 @@
+"""The Direct Routing pages: a provider's settings and a service's Direct Routing tab."""
+
+from django.urls import path
+
+from onramp.directrouting import views
+
+app_name = "directrouting"
+urlpatterns = [
+    path(
+        "providers/<uuid:provider_id>/direct-routing/",
+        views.provider_settings,
+        name="settings",
+    ),
+    path(
+        "providers/<uuid:provider_id>/direct-routing/sbc-domains/",
+        views.provider_sbc_domains,
+        name="sbc-domains",
+    ),
+    path("providers/<uuid:provider_id>/direct-routing/dns/", views.provider_dns, name="dns"),
+    path(
+        "providers/<uuid:provider_id>/direct-routing/dns/test/",
+        views.provider_dns_test,
+        name="dns-test",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/",
+        views.service_direct_routing,
+        name="service",
+    ),
+    path("services/<uuid:service_id>/direct-routing/label/", views.service_label, name="label"),
+    path("services/<uuid:service_id>/direct-routing/start/", views.service_start, name="start"),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-activation/",
+        views.service_activation_confirm,
+        name="activation-confirm",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-script/",
+        views.service_script,
+        name="script",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-confirmation/",
+        views.service_script_confirm,
+        name="script-confirm",
+    ),
+]

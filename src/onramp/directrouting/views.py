@@ -1,0 +1,199 @@
+"""The Direct Routing pages: the provider's settings (SBC domains, DNS backend, Test DNS) and
+a service's Direct Routing tab (the plan, the steps and their actions, the Teams script)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from onramp.accounts.scoping import require
+from onramp.core.actors import Actor
+from onramp.core.lookup import get_or_not_found
+from onramp.core.views.ui import operator_page, posted, render_page
+from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
+from onramp.directrouting.forms import DnsForm, LabelForm, SbcDomainsForm
+from onramp.directrouting.selectors import (
+    provisioning_view,
+    service_subdomains,
+    teams_script_filename,
+    teams_script_for,
+)
+from onramp.directrouting.services import (
+    provisioning_label_set,
+    provisioning_propose,
+    provisioning_start,
+    provisioning_teams_activation_confirm,
+    provisioning_teams_script_confirm,
+)
+from onramp.services.selectors import service_get
+from onramp.tenancy.models import Provider
+from onramp.tenancy.selectors import providers_visible
+from onramp.tenancy.services import provider_update
+
+# --- the provider's settings -------------------------------------------------------------------
+
+
+def _provider(request: HttpRequest, provider_id: str) -> Provider:
+    provider = get_or_not_found(providers_visible(request.user), provider_id, "provider")
+    require(request.user, "provider.settings")
+    return provider
+
+
+def _settings_page(request: HttpRequest, provider: Provider, **forms: Any) -> HttpResponse:
+    stored = dns_settings_read(actor=Actor.for_operator(request.user), provider=provider)
+    initial = {"backend": stored["backend"], **stored["settings"]} if stored else {}
+    if stored and stored["backend"] not in DnsForm.FIELDS:
+        options = {k: v for k, v in stored["settings"].items() if k != "zone"}
+        initial["options"] = "\n".join(f"{name}={value}" for name, value in options.items())
+    domains = forms.pop("domains", None) or SbcDomainsForm(
+        initial={"sbc_domains": "\n".join(provider.sbc_domains)}
+    )
+    dns = forms.pop("dns", None) or DnsForm(initial=initial)
+    bound = [form for form in (domains, dns) if form.is_bound]
+    context = {
+        "provider": provider,
+        "domains_form": domains,
+        "dns_form": dns,
+        "stored": stored,
+        "test_failure": forms.pop("test_failure", ""),
+    }
+    status = 422 if bound or context["test_failure"] else 200
+    return render_page(
+        request,
+        "directrouting/settings.html",
+        context,
+        status=status,
+        section="settings" if request.user.scope == "provider" else "providers",
+        title=f"Direct Routing settings · {provider.name}",
+    )
+
+
+@operator_page
+@require_GET
+def provider_settings(request: HttpRequest, provider_id: str) -> HttpResponse:
+    return _settings_page(request, _provider(request, provider_id))
+
+
+@operator_page
+@require_POST
+def provider_sbc_domains(request: HttpRequest, provider_id: str) -> HttpResponse:
+    provider = _provider(request, provider_id)
+    form = SbcDomainsForm(posted(request))
+    actor = Actor.for_operator(request.user)
+    if form.submit(lambda: provider_update(actor=actor, provider=provider, **form.values())):
+        messages.success(request, "The SBC domains were saved.")
+        return redirect("directrouting:settings", provider.pk)
+    return _settings_page(request, provider, domains=form)
+
+
+@operator_page
+@sensitive_post_parameters("key_secret", "options")
+@require_POST
+def provider_dns(request: HttpRequest, provider_id: str) -> HttpResponse:
+    provider = _provider(request, provider_id)
+    form = DnsForm(posted(request))
+    actor = Actor.for_operator(request.user)
+    if form.submit(lambda: dns_settings_set(actor=actor, provider=provider, **form.values())):
+        messages.success(request, "The DNS backend was saved. Test it with Test DNS.")
+        return redirect("directrouting:settings", provider.pk)
+    return _settings_page(request, provider, dns=form)
+
+
+@operator_page
+@require_POST
+def provider_dns_test(request: HttpRequest, provider_id: str) -> HttpResponse:
+    provider = _provider(request, provider_id)
+    result = dns_test(actor=Actor.for_operator(request.user), provider=provider)
+    if result.ok:
+        messages.success(request, f"Test DNS passed: {result.message}")
+        return redirect("directrouting:settings", provider.pk)
+    return _settings_page(request, provider, test_failure=result.message)
+
+
+# --- a service's Direct Routing tab ------------------------------------------------------------
+
+
+def _tab(request: HttpRequest, service_id: str, label_form: LabelForm | None = None):
+    service = service_get(request.user, service_id)
+    run = provisioning_propose(service=service)
+    context: dict[str, Any] = {
+        "service": service,
+        "run": run,
+        "tab": "direct-routing",
+        "crumb": "Direct Routing",
+        "subdomains": service_subdomains(service),
+    }
+    if run is not None:
+        context.update(provisioning_view(run, timezone.now()))
+        context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
+    return render_page(
+        request,
+        "directrouting/service.html",
+        context,
+        status=label_form.status if label_form else 200,
+        section="services",
+        title=f"Direct Routing · {service.short_name}",
+    )
+
+
+@operator_page
+@require_GET
+def service_direct_routing(request: HttpRequest, service_id: str) -> HttpResponse:
+    return _tab(request, service_id)
+
+
+@operator_page
+@require_POST
+def service_label(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    form = LabelForm(posted(request))
+    actor = Actor.for_operator(request.user)
+    label = form.data.get("subdomain_label", "")
+    if run := form.submit(
+        lambda: provisioning_label_set(actor=actor, service=service, label=label)
+    ):
+        messages.success(request, f"The sub-domain label is now {run.label}.")
+        return redirect("directrouting:service", service.pk)
+    return _tab(request, service_id, label_form=form)
+
+
+@operator_page
+@require_POST
+def service_start(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    provisioning_start(actor=Actor.for_operator(request.user), service=service)
+    messages.success(request, "Direct Routing provisioning is running.")
+    return redirect("directrouting:service", service.pk)
+
+
+@operator_page
+@require_POST
+def service_activation_confirm(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    provisioning_teams_activation_confirm(actor=Actor.for_operator(request.user), service=service)
+    messages.success(request, "Teams activation was marked done.")
+    return redirect("directrouting:service", service.pk)
+
+
+@operator_page
+@require_POST
+def service_script_confirm(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    provisioning_teams_script_confirm(actor=Actor.for_operator(request.user), service=service)
+    messages.success(request, "The Teams voice script was confirmed as run.")
+    return redirect("directrouting:service", service.pk)
+
+
+@operator_page
+@require_http_methods(["GET"])
+def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    response = HttpResponse(teams_script_for(service), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{teams_script_filename(service)}"'
+    return response
