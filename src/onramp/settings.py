@@ -196,6 +196,7 @@ wizard_rates(WIZARD_RATE_LIMITS)  # a malformed value stops start-up, not the fi
 VALIDATION_SCHEDULE = os.environ.get("ONRAMP_VALIDATION_SCHEDULE", "0 2 * * *")
 VALIDATION_CONCURRENCY = env_int("ONRAMP_VALIDATION_CONCURRENCY", 32, minimum=1)
 EXPIRY_ALERT_DAYS = env_int_list("ONRAMP_EXPIRY_ALERT_DAYS", "30,14,7,1,0")
+DOMAIN_VERIFY_HOURS = env_int("ONRAMP_DOMAIN_VERIFY_HOURS", 24, minimum=1)
 
 # Background work (django-q2, ORM broker on the default database; research/queues.md):
 # queue_limit 1 so tasks are not leased before they start, retry > 2 x timeout + 30,

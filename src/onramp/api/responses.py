@@ -193,6 +193,24 @@ class DirectRouting(BaseModel):
     status: str
 
 
+class DirectRoutingStep(BaseModel):
+    name: str = Field(description="`plan`, `preflight`, `domain` … `numbers`, in this order.")
+    status: str = Field(description="`pending`, `running`, `waiting`, `done`, `failed`, `skipped`")
+    message: str
+    detail: dict
+    updated_at: str
+
+
+class DirectRoutingRun(BaseModel):
+    service_id: str
+    subdomain: str | None = Field(description="The first of `subdomains`.")
+    subdomains: list[str]
+    activation_sku: str | None
+    status: str
+    steps: list[DirectRoutingStep]
+    teams_script_confirmed_at: str | None
+
+
 class Channel(BaseModel):
     id: str
     provider_id: str

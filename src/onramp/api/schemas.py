@@ -142,6 +142,22 @@ class ProviderChange(Body):
     )
 
 
+class LabelChange(Body):
+    subdomain_label: Text
+
+
+class DirectRoutingStart(Body):
+    activation_sku: Text | None = Field(
+        None,
+        description="The SKU part number of the activation user's license; Onramp's "
+        "proposal when left out.",
+    )
+
+
+class ActivationConfirmation(Body):
+    reclaim_license: bool = Field(False, description="Remove the activation users' licenses.")
+
+
 class DnsChange(Body):
     backend: Text = Field(description="`manual`, `rfc2136` or a dns-lexicon provider name.")
     settings: dict[str, Text | int] = Field(

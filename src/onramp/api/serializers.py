@@ -14,6 +14,7 @@ from onramp.accounts.services import IssuedToken, scope_text
 from onramp.audit.models import AuditEvent
 from onramp.connections.expiry import days_until
 from onramp.connections.models import ValidationRun
+from onramp.directrouting.models import Provisioning, RunStatus
 from onramp.directrouting.selectors import service_run_status, service_subdomains
 from onramp.health.models import Alert, ValidationJob
 from onramp.health.selectors import health_row
@@ -203,6 +204,30 @@ def direct_routing_json(service: Service) -> dict[str, Any]:
         "customer_id": str(service.customer_id),
         "subdomains": service_subdomains(service),
         "status": service_run_status(service),
+    }
+
+
+def provisioning_json(service: Service, run: Provisioning | None) -> dict[str, Any]:
+    """A service's Direct Routing run (CONTRACT ``GET …/direct-routing``); before the service
+    is active there is none yet: no sub-domains, no steps."""
+    names = service_subdomains(service)
+    return {
+        "service_id": str(service.pk),
+        "subdomain": names[0] if names else None,
+        "subdomains": names,
+        "activation_sku": (run.activation_sku or None) if run else None,
+        "status": run.status if run else RunStatus.NOT_STARTED,
+        "steps": [
+            {
+                "name": step.name,
+                "status": step.status,
+                "message": step.message,
+                "detail": step.detail,
+                "updated_at": format_utc(step.updated_at),
+            }
+            for step in (run.steps.all() if run else [])
+        ],
+        "teams_script_confirmed_at": format_utc(run.teams_script_confirmed_at) if run else None,
     }
 
 

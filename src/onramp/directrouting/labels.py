@@ -127,3 +127,8 @@ def _first_free(pattern: str, taken: Collection[str], limit: int) -> str:
     while (label := pattern.format(n=n)) in taken:
         n += 1
     return label[:limit]
+
+
+def subdomains(label: str, sbc_domains: Iterable[str]) -> list[str]:
+    """A service's sub-domains: its label under each SBC domain of its provider."""
+    return [f"{label}.{domain}" for domain in sbc_domains]

@@ -30,6 +30,7 @@ from onramp.directrouting.models import (
     StepStatus,
 )
 from onramp.directrouting.steps import STEPS, Outcome, StepContext
+from onramp.m365.graph_writes import GraphWriteError
 
 STEP_TASK = "onramp.directrouting.tasks.run_step"
 LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
@@ -79,6 +80,9 @@ def provisioning_step_run(*, provisioning_id: str, name: str) -> ProvisioningSte
         outcome = function(context)
     except DnsError as exc:
         outcome = Outcome(StepStatus.FAILED, exc.message, transient=exc.transient)
+    except GraphWriteError as exc:
+        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+        outcome = Outcome(StepStatus.FAILED, exc.message, transient=exc.transient, retry_in=wait)
     return _apply(run, step, outcome)
 
 

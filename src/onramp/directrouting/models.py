@@ -58,9 +58,12 @@ class DnsSettings(models.Model):
 class Provisioning(UUIDModel):
     """A service's run. ``label`` is unique per provider (its sub-domains are ``label.<SBC
     domain>``); ``status`` is derived from the steps by the driver, in the same transaction.
-    ``activation_sku`` is the SKU part number the operator confirmed for the activation user;
+    ``activation_sku`` is the SKU part number of the activation user's license, and
+    ``activation_sku_confirmed`` the operator's word for it (given before ``preflight`` ran
+    without a SKU, it accepts the one ``preflight`` proposes);
     the two ``…_confirmed_at`` record the operator's word that Teams activated the domain and
-    that the Teams voice script ran."""
+    that the Teams voice script ran; ``reclaim_license``: the activation users' licenses are
+    removed once Teams has activated the domain."""
 
     service = models.OneToOneField(
         "services.Service", on_delete=models.CASCADE, related_name="provisioning"
@@ -71,7 +74,9 @@ class Provisioning(UUIDModel):
         max_length=16, choices=RunStatus.choices, default=RunStatus.NOT_STARTED
     )
     activation_sku = models.CharField(max_length=64, blank=True)
+    activation_sku_confirmed = models.BooleanField(default=False)
     teams_activation_confirmed_at = models.DateTimeField(null=True, blank=True)
+    reclaim_license = models.BooleanField(default=False)
     teams_script_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import scoped
 from onramp.core.errors import InvalidState
+from onramp.directrouting.labels import subdomains
 from onramp.directrouting.models import (
     Provisioning,
     ProvisioningStep,
@@ -18,7 +19,6 @@ from onramp.directrouting.models import (
     StepName,
     StepStatus,
 )
-from onramp.directrouting.steps import subdomains
 from onramp.directrouting.teams_script import TeamsVoicePlan, teams_voice_script
 from onramp.services.models import Service
 from onramp.services.selectors import connection_of
@@ -86,7 +86,8 @@ class StepView:
 
 def provisioning_view(run: Provisioning, now: datetime) -> dict[str, Any]:
     """The run as the Direct Routing tab shows it: each step with its actions (``retry``,
-    ``label``, ``script``, ``confirm_activation``, ``confirm_script``), whether anything is
+    ``label``, ``confirm_sku``, ``script``, ``confirm_activation``, ``confirm_script``), whether
+    anything is
     moving (the page then refreshes itself) and whether the label may still change."""
     steps = list(run.steps.all())
     status = {step.name: step.status for step in steps}
@@ -100,6 +101,13 @@ def provisioning_view(run: Provisioning, now: datetime) -> dict[str, Any]:
             actions.add("retry")
         if step.name == StepName.PLAN and label_editable:
             actions.add("label")
+        if (
+            step.name == StepName.PREFLIGHT
+            and step.status in (StepStatus.WAITING, StepStatus.FAILED)
+            and step.detail.get("candidates")
+            and StepName.ACTIVATION_USER not in done
+        ):
+            actions.add("confirm_sku")
         if step.name == StepName.TEAMS_ACTIVATION and step.status != StepStatus.DONE:
             if StepName.ACTIVATION_USER in done:
                 actions.add("confirm_activation")

@@ -22,6 +22,9 @@ ACTIVATION_NOT_YET = (
     "Teams activation can be marked done once the activation user exists (the activation user "
     "step is done)."
 )
+SKU_FIXED = "The activation user has its license already: the SKU can no longer change."
+SKU_MAX = 64
+SKU_RULE = "Enter a SKU part number such as ENTERPRISEPACK (at most 64 characters)."
 SCRIPT_NOT_YET = (
     "The Teams voice script can be confirmed once Teams has activated the sub-domains (the Teams "
     "activation step is done): before that, Teams refuses the derived trunks."
@@ -110,15 +113,26 @@ def provisioning_label_set(*, actor: Actor, service: Service, label: str) -> Pro
     return run
 
 
-def provisioning_start(*, actor: Actor, service: Service) -> Provisioning:
-    """Start or resume: the first step not done is due now (a failed one retried afresh)."""
+def provisioning_start(
+    *,
+    actor: Actor,
+    service: Service,
+    confirm_sku: bool = False,
+    activation_sku: str | None = None,
+) -> Provisioning:
+    """Start or resume: the first step not done is due now (a failed one retried afresh).
+    ``confirm_sku`` (the API's start, CONTRACT §4) is also the operator's confirmation of the
+    activation user's license: ``activation_sku`` when given, else the one preflight proposes."""
     require_actor(actor, "direct_routing.manage")
+    sku = _sku_checked(activation_sku) if activation_sku is not None else ""
     run = provisioning_propose(service=service)
     if run is None:
         raise InvalidState(NOT_ACTIVE)
     now = timezone.now()
     with transaction.atomic():
         run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
+            _sku_record(run, sku or run.activation_sku or _proposed(run), now)
         step = run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
         if step is not None and step.status != StepStatus.RUNNING:
             step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
@@ -137,12 +151,70 @@ def provisioning_start(*, actor: Actor, service: Service) -> Provisioning:
     return run
 
 
-def provisioning_teams_activation_confirm(*, actor: Actor, service: Service) -> Provisioning:
+def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Provisioning:
+    """The operator confirms the activation user's license (a SKU part number); preflight,
+    waiting for it, runs again at once. Refused (409) once the activation user has its license."""
+    require_actor(actor, "direct_routing.manage")
+    sku = _sku_checked(sku)
+    run = provisioning_propose(service=service)
+    if run is None:
+        raise InvalidState(NOT_ACTIVE)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if run.steps.get(name=StepName.ACTIVATION_USER).status == StepStatus.DONE:
+            raise InvalidState(SKU_FIXED)
+        _sku_record(run, sku, now)
+        _make_due(run, StepName.PREFLIGHT, now)
+        audit_record(
+            actor=actor,
+            action="direct_routing.sku_confirmed",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"activation_sku": sku},
+        )
+    return run
+
+
+def _sku_checked(sku: str) -> str:
+    sku = sku.strip()
+    if not sku or len(sku) > SKU_MAX or not sku.isprintable():
+        raise InvalidInput({"activation_sku": [SKU_RULE]})
+    return sku
+
+
+def _proposed(run: Provisioning) -> str:
+    """Preflight's proposal, once it ran ("" before: preflight then takes its own)."""
+    return run.steps.get(name=StepName.PREFLIGHT).detail.get("proposed") or ""
+
+
+def _sku_record(run: Provisioning, sku: str, now) -> None:
+    run.activation_sku, run.activation_sku_confirmed, run.updated_at = sku, True, now
+    run.save(update_fields=["activation_sku", "activation_sku_confirmed", "updated_at"])
+
+
+def _make_due(run: Provisioning, name: StepName, now) -> None:
+    """A step waiting (or stopped) for the operator becomes due now and is enqueued."""
+    step = run.steps.get(name=name)
+    if step.status in (StepStatus.PENDING, StepStatus.WAITING, StepStatus.FAILED):
+        if step.status == StepStatus.FAILED:
+            step.status = StepStatus.PENDING
+        step.next_attempt_at, step.updated_at = now, now
+        step.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        step_enqueue(run, step.name)
+
+
+def provisioning_teams_activation_confirm(
+    *, actor: Actor, service: Service, reclaim_license: bool = False
+) -> Provisioning:
     """The operator marks Teams activation done (it saw the domain active in Teams); the
-    ``teams_activation`` step then finishes at once. Repeating it changes nothing."""
+    ``teams_activation`` step then finishes at once, removing the activation users' licenses
+    when ``reclaim_license``. Repeating it changes nothing."""
     return _confirm(
         actor=actor,
         service=service,
+        extra={"reclaim_license": reclaim_license},
         field="teams_activation_confirmed_at",
         step=StepName.TEAMS_ACTIVATION,
         after=StepName.ACTIVATION_USER,
@@ -169,6 +241,7 @@ def _confirm(
     *,
     actor: Actor,
     service: Service,
+    extra: dict[str, bool] | None = None,
     field: str,
     step: StepName,
     after: StepName,
@@ -188,25 +261,19 @@ def _confirm(
             return run
         if run.steps.get(name=after).status != StepStatus.DONE:
             raise InvalidState(refusal)
-        setattr(run, field, now)
+        changes = {field: now, **(extra or {})}
+        for name, value in changes.items():
+            setattr(run, name, value)
         run.updated_at = now
-        run.save(update_fields=[field, "updated_at"])
-        waiting = run.steps.get(name=step)
-        if waiting.status in (StepStatus.PENDING, StepStatus.WAITING, StepStatus.FAILED):
-            waiting.status, waiting.next_attempt_at, waiting.updated_at = (
-                StepStatus.PENDING if waiting.status == StepStatus.FAILED else waiting.status,
-                now,
-                now,
-            )
-            waiting.save(update_fields=["status", "next_attempt_at", "updated_at"])
-            step_enqueue(run, waiting.name)
+        run.save(update_fields=[*changes, "updated_at"])
+        _make_due(run, step, now)
         audit_record(
             actor=actor,
             action=action,
             target=service,
             provider_id=run.provider_id,
             customer_id=service.customer_id,
-            new={"step": str(step)},
+            new={"step": str(step), **(extra or {})},
         )
     return run
 

@@ -1,62 +1,28 @@
 """The steps, as data: a table from step name to a small function ``step(ctx) -> Outcome`` that
 first reads what exists, then acts. The driver (``machine``) is written once; a step not in the
-table yet waits for its code (``preflight`` … need Graph writes the sandbox does not have yet)."""
+table yet waits for its code (``numbers``). The steps that talk to the customer's tenant are in
+``tenant_steps``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from onramp.directrouting.labels import label_errors
-from onramp.directrouting.models import Provisioning, ProvisioningStep, StepName, StepStatus
-from onramp.tenancy.models import Provider
+from onramp.directrouting.labels import label_errors, subdomains
+from onramp.directrouting.models import StepName
+from onramp.directrouting.outcome import Outcome, StepContext
+from onramp.directrouting.tenant_steps import (
+    activation_user,
+    dns_record,
+    domain,
+    domain_verified,
+    preflight,
+    teams_activation,
+)
 
 NO_SBC_DOMAIN = (
     "The provider has no SBC domain: add one in its Direct Routing settings, then retry."
 )
-
-
-@dataclass(frozen=True)
-class StepContext:
-    run: Provisioning
-    step: ProvisioningStep
-    provider: Provider
-    now: datetime
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a step found: ``done``, ``waiting`` (look again in ``retry_in``), ``failed`` with
-    ``transient`` (retried with backoff, at least ``retry_in``) or not (stopped: the message
-    says what the operator must do)."""
-
-    status: StepStatus
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-    transient: bool = False
-    retry_in: timedelta | None = None
-
-    @classmethod
-    def done(cls, message: str, **detail: Any) -> Outcome:
-        return cls(StepStatus.DONE, message, detail)
-
-    @classmethod
-    def waiting(cls, message: str, retry_in: timedelta) -> Outcome:
-        return cls(StepStatus.WAITING, message, retry_in=retry_in)
-
-    @classmethod
-    def retry(cls, message: str, retry_in: timedelta | None = None) -> Outcome:
-        return cls(StepStatus.FAILED, message, transient=True, retry_in=retry_in)
-
-    @classmethod
-    def fail(cls, message: str) -> Outcome:
-        return cls(StepStatus.FAILED, message)
-
-
-def subdomains(label: str, sbc_domains: list[str]) -> list[str]:
-    return [f"{label}.{domain}" for domain in sbc_domains]
 
 
 def plan(ctx: StepContext) -> Outcome:
@@ -93,5 +59,11 @@ def teams_voice(ctx: StepContext) -> Outcome:
 
 STEPS: dict[str, Callable[[StepContext], Outcome]] = {
     StepName.PLAN: plan,
+    StepName.PREFLIGHT: preflight,
+    StepName.DOMAIN: domain,
+    StepName.DNS_RECORD: dns_record,
+    StepName.DOMAIN_VERIFIED: domain_verified,
+    StepName.ACTIVATION_USER: activation_user,
+    StepName.TEAMS_ACTIVATION: teams_activation,
     StepName.TEAMS_VOICE: teams_voice,
 }

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("services/<uuid:service_id>/direct-routing/label/", views.service_label, name="label"),
     path("services/<uuid:service_id>/direct-routing/start/", views.service_start, name="start"),
+    path("services/<uuid:service_id>/direct-routing/sku/", views.service_sku_confirm, name="sku"),
     path(
         "services/<uuid:service_id>/direct-routing/teams-activation/",
         views.service_activation_confirm,

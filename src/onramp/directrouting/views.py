@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from onramp.accounts.scoping import require
 from onramp.core.actors import Actor
+from onramp.core.errors import InvalidInput
 from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import operator_page, posted, render_page
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
@@ -27,6 +28,7 @@ from onramp.directrouting.selectors import (
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_propose,
+    provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
@@ -169,6 +171,20 @@ def service_start(request: HttpRequest, service_id: str) -> HttpResponse:
     service = service_get(request.user, service_id)
     provisioning_start(actor=Actor.for_operator(request.user), service=service)
     messages.success(request, "Direct Routing provisioning is running.")
+    return redirect("directrouting:service", service.pk)
+
+
+@operator_page
+@require_POST
+def service_sku_confirm(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    sku = request.POST.get("activation_sku", "")
+    try:
+        provisioning_sku_confirm(actor=Actor.for_operator(request.user), service=service, sku=sku)
+    except InvalidInput as error:
+        messages.error(request, " ".join(error.errors["activation_sku"]))
+    else:
+        messages.success(request, f"The activation user's license is {sku}.")
     return redirect("directrouting:service", service.pk)
 
 

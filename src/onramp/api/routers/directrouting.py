@@ -1,21 +1,46 @@
-"""Direct Routing provisioning: the provider's DNS backend (its own admins) and the export of
-every service's sub-domains that the provider's SBCs need."""
+"""Direct Routing provisioning: the provider's DNS backend (its own admins), the export of
+every service's sub-domains that the provider's SBCs need, and a service's run (start, label,
+the operator's confirmations, the Teams script)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-from ninja import Query, Router
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.exports import csv_openapi
 from onramp.api.pagination import every_row, page
-from onramp.api.responses import DirectRoutingPage, DnsBackend, DnsTestResult, errors
-from onramp.api.schemas import DnsChange, Listing
-from onramp.api.serializers import direct_routing_csv, direct_routing_json
+from onramp.api.responses import (
+    DirectRoutingPage,
+    DirectRoutingRun,
+    DnsBackend,
+    DnsTestResult,
+    errors,
+)
+from onramp.api.schemas import (
+    ActivationConfirmation,
+    DirectRoutingStart,
+    DnsChange,
+    LabelChange,
+    Listing,
+)
+from onramp.api.serializers import direct_routing_csv, direct_routing_json, provisioning_json
 from onramp.core.csv_export import csv_response
 from onramp.core.lookup import get_or_not_found
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
-from onramp.directrouting.selectors import direct_routing_rows
+from onramp.directrouting.selectors import (
+    direct_routing_rows,
+    teams_script_filename,
+    teams_script_for,
+)
+from onramp.directrouting.services import (
+    provisioning_label_set,
+    provisioning_propose,
+    provisioning_start,
+    provisioning_teams_activation_confirm,
+    provisioning_teams_script_confirm,
+)
+from onramp.services.selectors import service_get
 from onramp.tenancy.selectors import providers_visible
 
 router = Router(tags=["direct routing"])
@@ -64,3 +89,71 @@ def list_direct_routing(request: HttpRequest, params: Query[Listing]):
     if params.format == "csv":
         return csv_response("direct-routing.csv", COLUMNS, every_row(services), direct_routing_csv)
     return page(services, limit=params.limit, cursor=params.cursor, render=direct_routing_json)
+
+
+RUN = "/services/{id}/direct-routing"
+
+
+@router.get(RUN, response={200: DirectRoutingRun, **errors(404)})
+def get_run(request: HttpRequest, id: str):
+    """The run and its steps; proposed (every step pending) as soon as the service is active."""
+    service = service_get(operator_of(request), id)
+    return provisioning_json(service, provisioning_propose(service=service))
+
+
+@router.patch(RUN, response={200: DirectRoutingRun, **errors(403, 404, 409, 422)})
+def patch_run(request: HttpRequest, id: str, payload: LabelChange):
+    """The sub-domain label, until the domain step has run."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_label_set(
+        actor=actor_of(request), service=service, label=payload.subdomain_label
+    )
+    return provisioning_json(service, run)
+
+
+@router.post(RUN, response={202: DirectRoutingRun, **errors(403, 404, 409, 422)})
+def start_run(request: HttpRequest, id: str, payload: DirectRoutingStart):
+    """Start or resume (failed steps retried); also the operator's confirmation of the
+    activation user's license: `activation_sku` when given, else the one Onramp proposes."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_start(
+        actor=actor_of(request),
+        service=service,
+        confirm_sku=True,
+        activation_sku=payload.activation_sku,
+    )
+    return Status(202, provisioning_json(service, run))
+
+
+@router.post(
+    f"{RUN}/teams-activation-confirmation",
+    response={200: DirectRoutingRun, **errors(403, 404, 409)},
+)
+def confirm_activation(request: HttpRequest, id: str, payload: ActivationConfirmation):
+    """The operator marks Teams activation done (once the activation user exists)."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_teams_activation_confirm(
+        actor=actor_of(request), service=service, reclaim_license=payload.reclaim_license
+    )
+    return provisioning_json(service, run)
+
+
+@router.get(
+    f"{RUN}/teams-script",
+    response={200: str, **errors(404, 409)},
+    openapi_extra={"responses": {"200": {"content": {"text/plain": {}}}}},
+)
+def teams_script(request: HttpRequest, id: str):
+    """The `teams_voice` step's PowerShell for this service (`text/plain`)."""
+    service = service_get(operator_of(request), id)
+    response = HttpResponse(teams_script_for(service), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{teams_script_filename(service)}"'
+    return response
+
+
+@router.post(f"{RUN}/teams-confirmation", response={200: DirectRoutingRun, **errors(403, 404, 409)})
+def confirm_script(request: HttpRequest, id: str):
+    """The operator confirms the Teams voice script ran (once Teams activation is done)."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_teams_script_confirm(actor=actor_of(request), service=service)
+    return provisioning_json(service, run)
