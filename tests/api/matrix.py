@@ -139,6 +139,32 @@ ROWS = [
         {},
     ),
     Row("get", "/direct-routing", LIST),
+    Row("get", "/services/{active}/direct-routing", READ),
+    Row(
+        "patch",
+        "/services/{active}/direct-routing",
+        ONBOARD,
+        {"subdomain_label": "matrix"},
+    ),
+    Row(
+        "post",
+        "/services/{active}/direct-routing",
+        expect(403, writers=202, other_provider=404),
+        {},
+    ),
+    Row(
+        "post",
+        "/services/{active}/direct-routing/teams-activation-confirmation",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
+    Row("get", "/services/{active}/direct-routing/teams-script", READ),
+    Row(
+        "post",
+        "/services/{active}/direct-routing/teams-confirmation",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
     Row(
         "post",
         "/channels",

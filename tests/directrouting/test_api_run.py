@@ -43,8 +43,10 @@ def path(service, tail=""):
     return f"/services/{service.pk}/direct-routing{tail}"
 
 
-def test_an_active_service_has_its_run_proposed(api, service):
+def test_an_active_service_shows_its_proposed_run_without_writing(api, service):
+    before = db_state()
     response = api.get(path(service))
+    assert db_state() == before
     assert response.status_code == 200
     body = response.json()
     assert {k: v for k, v in body.items() if k != "steps"} == {
@@ -55,10 +57,13 @@ def test_an_active_service_has_its_run_proposed(api, service):
         "status": "not-started",
         "teams_script_confirmed_at": None,
     }
-    assert [(s["name"], s["status"], s["message"]) for s in body["steps"]] == [
-        (name, "pending", "") for name in STEP_NAMES
+    assert [(s["name"], s["status"], s["message"], s["updated_at"]) for s in body["steps"]] == [
+        (name, "pending", "", None) for name in STEP_NAMES
     ]
-    assert body["steps"][0]["updated_at"] == "2026-06-15T10:00:00Z"
+    provisioning_propose(service=service)
+    saved = api.get(path(service)).json()
+    assert saved["subdomains"] == body["subdomains"]
+    assert saved["steps"][0]["updated_at"] == "2026-06-15T10:00:00Z"
 
 
 def test_a_service_not_active_has_no_run(api, customer):
@@ -90,8 +95,7 @@ def test_the_label_changes_until_the_domain_step_runs(api, service):
     ],
 )
 def test_a_label_dns_cannot_hold_is_422(api, service, label, message):
-    provisioning_propose(service=service)
-    before = db_state()
+    before = db_state()  # no run yet: the refusal leaves none behind either
     assert error(api.patch(path(service), {"subdomain_label": label})) == (
         422,
         "invalid_input",

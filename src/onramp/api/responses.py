@@ -198,7 +198,7 @@ class DirectRoutingStep(BaseModel):
     status: str = Field(description="`pending`, `running`, `waiting`, `done`, `failed`, `skipped`")
     message: str
     detail: dict
-    updated_at: str
+    updated_at: str | None = Field(description="Null while the run is only proposed.")
 
 
 class DirectRoutingRun(BaseModel):

@@ -14,8 +14,8 @@ from onramp.accounts.services import IssuedToken, scope_text
 from onramp.audit.models import AuditEvent
 from onramp.connections.expiry import days_until
 from onramp.connections.models import ValidationRun
-from onramp.directrouting.models import Provisioning, RunStatus
-from onramp.directrouting.selectors import service_run_status, service_subdomains
+from onramp.directrouting.models import Provisioning, ProvisioningStep, RunStatus
+from onramp.directrouting.selectors import run_subdomains, service_run_status, service_subdomains
 from onramp.health.models import Alert, ValidationJob
 from onramp.health.selectors import health_row
 from onramp.invitations.models import Invitation
@@ -207,10 +207,12 @@ def direct_routing_json(service: Service) -> dict[str, Any]:
     }
 
 
-def provisioning_json(service: Service, run: Provisioning | None) -> dict[str, Any]:
-    """A service's Direct Routing run (CONTRACT ``GET …/direct-routing``); before the service
-    is active there is none yet: no sub-domains, no steps."""
-    names = service_subdomains(service)
+def provisioning_json(
+    service: Service, run: Provisioning | None, steps: list[ProvisioningStep]
+) -> dict[str, Any]:
+    """A service's Direct Routing run (CONTRACT ``GET …/direct-routing``), or the one an active
+    service would be proposed; before the service is active: no sub-domains, no steps."""
+    names = run_subdomains(run) if run else []
     return {
         "service_id": str(service.pk),
         "subdomain": names[0] if names else None,
@@ -225,7 +227,7 @@ def provisioning_json(service: Service, run: Provisioning | None) -> dict[str, A
                 "detail": step.detail,
                 "updated_at": format_utc(step.updated_at),
             }
-            for step in (run.steps.all() if run else [])
+            for step in steps
         ],
         "teams_script_confirmed_at": format_utc(run.teams_script_confirmed_at) if run else None,
     }

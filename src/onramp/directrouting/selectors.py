@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from onramp.accounts.models import Operator
 from onramp.accounts.scoping import scoped
 from onramp.core.errors import InvalidState
-from onramp.directrouting.labels import subdomains
+from onramp.directrouting.labels import derive_label, subdomains
 from onramp.directrouting.models import (
     Provisioning,
     ProvisioningStep,
@@ -20,7 +20,7 @@ from onramp.directrouting.models import (
     StepStatus,
 )
 from onramp.directrouting.teams_script import TeamsVoicePlan, teams_voice_script
-from onramp.services.models import Service
+from onramp.services.models import Service, ServiceStatus
 from onramp.services.selectors import connection_of
 
 NO_SCRIPT = "The Teams voice script is made for an active service with a working connection."
@@ -42,7 +42,11 @@ def run_of(service: Service) -> Provisioning | None:
 def service_subdomains(service: Service) -> list[str]:
     """``label.<SBC domain>`` for each SBC domain of the provider; [] before a run exists."""
     run = run_of(service)
-    return subdomains(run.label, list(service.provider.sbc_domains)) if run else []
+    return run_subdomains(run) if run else []
+
+
+def run_subdomains(run: Provisioning) -> list[str]:
+    return subdomains(run.label, list(run.service.provider.sbc_domains))
 
 
 def service_run_status(service: Service) -> str:
@@ -53,7 +57,7 @@ def service_run_status(service: Service) -> str:
 def teams_script_for(service: Service) -> str:
     """The ``teams_voice`` step's PowerShell for this service (CONTRACT
     ``GET …/direct-routing/teams-script``): its tenant, its sub-domains as they are now."""
-    run = run_of(service)
+    run, _ = run_or_proposal(service)
     connection = connection_of(service)
     if run is None or connection is None or not connection.tenant_id:
         raise InvalidState(NO_SCRIPT)
@@ -61,14 +65,14 @@ def teams_script_for(service: Service) -> str:
         TeamsVoicePlan(
             tenant_id=connection.tenant_id,
             label=run.label,
-            subdomains=service_subdomains(service),
+            subdomains=run_subdomains(run),
             service_name=service.short_name,
         )
     )
 
 
 def teams_script_filename(service: Service) -> str:
-    run = run_of(service)
+    run, _ = run_or_proposal(service)
     return f"onramp-teams-voice-{run.label if run else 'service'}.ps1"
 
 
@@ -84,12 +88,35 @@ class StepView:
         return self.step.status in (StepStatus.RUNNING, StepStatus.WAITING, StepStatus.FAILED)
 
 
-def provisioning_view(run: Provisioning, now: datetime) -> dict[str, Any]:
-    """The run as the Direct Routing tab shows it: each step with its actions (``retry``,
+def run_or_proposal(service: Service) -> tuple[Provisioning | None, list[ProvisioningStep]]:
+    """The service's run and its steps; for an active service without one yet, the run that
+    would be proposed (label derived, every step pending), unsaved: a read writes nothing, and
+    the first write (label, start) proposes it for real."""
+    run = run_of(service)
+    if run is not None:
+        return run, list(run.steps.all())
+    if service.status != ServiceStatus.ACTIVE:
+        return None, []
+    taken = Provisioning.objects.filter(provider_id=service.provider_id).values_list(
+        "label", flat=True
+    )
+    sbc_domains = service.provider.sbc_domains
+    proposal = Provisioning(
+        service=service,
+        provider_id=service.provider_id,
+        label=derive_label(service.short_name, taken=set(taken), sbc_domains=sbc_domains),
+    )
+    steps = [
+        ProvisioningStep(provisioning=proposal, name=name, position=i)
+        for i, name in enumerate(StepName)
+    ]
+    return proposal, steps
+
+
+def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str, Any]:
+    """The run's steps as the Direct Routing tab shows them: each with its actions (``retry``,
     ``label``, ``confirm_sku``, ``script``, ``confirm_activation``, ``confirm_script``), whether
-    anything is
-    moving (the page then refreshes itself) and whether the label may still change."""
-    steps = list(run.steps.all())
+    anything is moving (the page then refreshes itself) and whether the label may still change."""
     status = {step.name: step.status for step in steps}
     done = {name for name, state in status.items() if state == StepStatus.DONE}
     domain = next(step for step in steps if step.name == StepName.DOMAIN)
@@ -125,9 +152,4 @@ def provisioning_view(run: Provisioning, now: datetime) -> dict[str, Any]:
         )
         for step in steps
     )
-    return {
-        "steps": rows,
-        "moving": moving,
-        "label_editable": label_editable,
-        "startable": run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED),
-    }
+    return {"steps": rows, "moving": moving, "label_editable": label_editable}

@@ -24,6 +24,7 @@ ACTIVATION_NOT_YET = (
 )
 SKU_FIXED = "The activation user has its license already: the SKU can no longer change."
 SKU_MAX = 64
+NO_PROPOSAL = "Preflight has not proposed a license yet: start provisioning first."
 SKU_RULE = "Enter a SKU part number such as ENTERPRISEPACK (at most 64 characters)."
 SCRIPT_NOT_YET = (
     "The Teams voice script can be confirmed once Teams has activated the sub-domains (the Teams "
@@ -80,13 +81,14 @@ def _propose(service: Service) -> Provisioning | None:
 
 def provisioning_label_set(*, actor: Actor, service: Service, label: str) -> Provisioning:
     """The operator's label, until the domain step has run (409 after); 422 for a label DNS
-    cannot hold, one another service of the provider uses, or one too long for Entra ID."""
+    cannot hold, one another service of the provider uses, or one too long for Entra ID. The
+    run is proposed in the same transaction: a refused label leaves none behind."""
     require_actor(actor, "direct_routing.manage")
-    run = provisioning_propose(service=service)
-    if run is None:
-        raise InvalidState(NOT_ACTIVE)
     label = label.strip()
     with transaction.atomic():
+        run = provisioning_propose(service=service)
+        if run is None:
+            raise InvalidState(NOT_ACTIVE)
         run = Provisioning.objects.select_for_update().select_related("provider").get(pk=run.pk)
         domain = run.steps.get(name=StepName.DOMAIN)
         if domain.status != StepStatus.PENDING or domain.attempts:
@@ -156,9 +158,7 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
     waiting for it, runs again at once. Refused (409) once the activation user has its license."""
     require_actor(actor, "direct_routing.manage")
     sku = _sku_checked(sku)
-    run = provisioning_propose(service=service)
-    if run is None:
-        raise InvalidState(NOT_ACTIVE)
+    run = _started_run(service, NO_PROPOSAL)
     now = timezone.now()
     with transaction.atomic():
         run = Provisioning.objects.select_for_update().get(pk=run.pk)
@@ -174,6 +174,14 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
             customer_id=service.customer_id,
             new={"activation_sku": sku},
         )
+    return run
+
+
+def _started_run(service: Service, refusal: str) -> Provisioning:
+    """The service's run, for what only a run under way can take (409 without one)."""
+    run = Provisioning.objects.filter(service=service).first()
+    if run is None:
+        raise InvalidState(refusal)
     return run
 
 
@@ -251,9 +259,7 @@ def _confirm(
     """An operator's confirmation that ``step`` waits for, accepted once ``after`` is done:
     recorded and audited once, the step made due now."""
     require_actor(actor, "direct_routing.manage")
-    run = provisioning_propose(service=service)
-    if run is None:
-        raise InvalidState(NOT_ACTIVE)
+    run = _started_run(service, refusal)
     now = timezone.now()
     with transaction.atomic():
         run = Provisioning.objects.select_for_update().get(pk=run.pk)

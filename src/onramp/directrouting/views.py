@@ -19,15 +19,16 @@ from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import operator_page, posted, render_page
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, SbcDomainsForm
+from onramp.directrouting.models import RunStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
-    service_subdomains,
+    run_or_proposal,
+    run_subdomains,
     teams_script_filename,
     teams_script_for,
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
-    provisioning_propose,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
@@ -123,17 +124,18 @@ def provider_dns_test(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 def _tab(request: HttpRequest, service_id: str, label_form: LabelForm | None = None):
     service = service_get(request.user, service_id)
-    run = provisioning_propose(service=service)
+    run, steps = run_or_proposal(service)
     context: dict[str, Any] = {
         "service": service,
         "run": run,
         "tab": "direct-routing",
         "crumb": "Direct Routing",
-        "subdomains": service_subdomains(service),
     }
     if run is not None:
-        context.update(provisioning_view(run, timezone.now()))
+        context.update(provisioning_view(steps, timezone.now()))
+        context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
+        context["startable"] = run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED)
     return render_page(
         request,
         "directrouting/service.html",

@@ -28,14 +28,15 @@ from onramp.api.serializers import direct_routing_csv, direct_routing_json, prov
 from onramp.core.csv_export import csv_response
 from onramp.core.lookup import get_or_not_found
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
+from onramp.directrouting.models import Provisioning
 from onramp.directrouting.selectors import (
     direct_routing_rows,
+    run_or_proposal,
     teams_script_filename,
     teams_script_for,
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
-    provisioning_propose,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
@@ -94,11 +95,15 @@ def list_direct_routing(request: HttpRequest, params: Query[Listing]):
 RUN = "/services/{id}/direct-routing"
 
 
+def _json(service, run: Provisioning):
+    return provisioning_json(service, run, list(run.steps.all()))
+
+
 @router.get(RUN, response={200: DirectRoutingRun, **errors(404)})
 def get_run(request: HttpRequest, id: str):
     """The run and its steps; proposed (every step pending) as soon as the service is active."""
     service = service_get(operator_of(request), id)
-    return provisioning_json(service, provisioning_propose(service=service))
+    return provisioning_json(service, *run_or_proposal(service))
 
 
 @router.patch(RUN, response={200: DirectRoutingRun, **errors(403, 404, 409, 422)})
@@ -108,7 +113,7 @@ def patch_run(request: HttpRequest, id: str, payload: LabelChange):
     run = provisioning_label_set(
         actor=actor_of(request), service=service, label=payload.subdomain_label
     )
-    return provisioning_json(service, run)
+    return _json(service, run)
 
 
 @router.post(RUN, response={202: DirectRoutingRun, **errors(403, 404, 409, 422)})
@@ -122,7 +127,7 @@ def start_run(request: HttpRequest, id: str, payload: DirectRoutingStart):
         confirm_sku=True,
         activation_sku=payload.activation_sku,
     )
-    return Status(202, provisioning_json(service, run))
+    return Status(202, _json(service, run))
 
 
 @router.post(
@@ -135,7 +140,7 @@ def confirm_activation(request: HttpRequest, id: str, payload: ActivationConfirm
     run = provisioning_teams_activation_confirm(
         actor=actor_of(request), service=service, reclaim_license=payload.reclaim_license
     )
-    return provisioning_json(service, run)
+    return _json(service, run)
 
 
 @router.get(
@@ -156,4 +161,4 @@ def confirm_script(request: HttpRequest, id: str):
     """The operator confirms the Teams voice script ran (once Teams activation is done)."""
     service = service_get(operator_of(request), id)
     run = provisioning_teams_script_confirm(actor=actor_of(request), service=service)
-    return provisioning_json(service, run)
+    return _json(service, run)

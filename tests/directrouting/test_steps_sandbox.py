@@ -1,0 +1,302 @@
+"""The steps in the customer's tenant against the real sandbox over HTTPS and the real Knot
+server: a run from ``plan`` to ``teams_voice``, each step idempotent, and each failure the
+issue lists leaving a step an operator understands and can retry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from onramp.audit.models import AuditEvent
+from onramp.core.actors import Actor
+from onramp.directrouting import machine
+from onramp.directrouting.dns_settings import dns_settings_set
+from onramp.directrouting.machine import provisioning_step_run
+from onramp.directrouting.models import Provisioning, StepStatus
+from onramp.directrouting.services import (
+    provisioning_propose,
+    provisioning_sku_confirm,
+    provisioning_start,
+    provisioning_teams_activation_confirm,
+    provisioning_teams_script_confirm,
+)
+from tests.api.helpers import db_state
+from tests.directrouting.conftest import KEY_NAME, KEY_SECRET, ZONE
+from tests.factories import OperatorFactory, ProviderFactory, ServiceFactory
+from tests.m365.conftest import ALL_PERMISSIONS, make_tenant
+
+pytestmark = pytest.mark.django_db
+
+TEAMS_READ = "TeamsUserConfiguration.Read.All"
+E3 = {"sku_part_number": "ENTERPRISEPACK", "prepaid_units": 5, "service_plans": ["TEAMS1"]}
+PHONE = {"sku_part_number": "MCOEV", "prepaid_units": 2, "service_plans": ["MCOEV"]}
+SUBDOMAIN = f"contoso-01.{ZONE}"
+USER = f"teams-activation@{SUBDOMAIN}"
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: calls.append(args))
+    return calls
+
+
+@pytest.fixture
+def world(sandbox, microsoft_settings, knot, enqueued):
+    """A customer tenant whose app may do every step, licenses with Teams, the provider's zone
+    in Knot (where the sandbox looks for verification records) and an active service."""
+    tenant = make_tenant(sandbox, permissions=[*ALL_PERMISSIONS, TEAMS_READ])
+    sandbox.admin.set_skus(tenant.tenant_id, [E3, PHONE])
+    sandbox.admin.set_dns(f"{knot.host}:{knot.port}")
+    provider = ProviderFactory(sbc_domain=ZONE, sbc_domains=[ZONE])
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=provider,
+        backend="rfc2136",
+        settings={
+            "server": knot.host,
+            "port": knot.port,
+            "zone": ZONE,
+            "key_name": KEY_NAME,
+            "key_secret": KEY_SECRET,
+        },
+    )
+    service = ServiceFactory(
+        connected=True,
+        tenant=tenant,
+        short_name="Contoso-01",
+        licensed_users=3,
+        customer__provider=provider,
+        customer__country="GB",
+    )
+    ops = Actor.for_operator(OperatorFactory(role="operator", scope="provider", provider=provider))
+    yield sandbox, tenant, service, ops
+    sandbox.admin.set_dns(None)
+
+
+def run_due(run: Provisioning, name: str):  # the clock ticks on from PINNED
+    """Make the step due now and run it, as a worker would."""
+    run.steps.filter(name=name).update(next_attempt_at=run.created_at)
+    step = provisioning_step_run(provisioning_id=str(run.pk), name=name)
+    assert step is not None, name
+    return step
+
+
+def test_a_run_from_plan_to_teams_voice(world, knot):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service)
+    assert run_due(run, "plan").status == "done"
+
+    preflight = run_due(run, "preflight")
+    assert (preflight.status, preflight.message) == (
+        "waiting",
+        "Confirm the license for the activation user: Onramp proposes ENTERPRISEPACK (5 free). "
+        "It takes a paid seat.",
+    )
+    assert preflight.detail["proposed"] == "ENTERPRISEPACK"
+    assert preflight.detail["teams_phone_units"] == 2
+    assert preflight.detail["warnings"] == [
+        "The tenant has 2 Teams Phone licenses for 3 licensed users: 1 more are needed before "
+        "every user can have a number."
+    ]
+    provisioning_sku_confirm(actor=ops, service=service, sku="ENTERPRISEPACK")
+    preflight = run_due(run, "preflight")
+    assert preflight.status == "done"
+    assert preflight.message.startswith("Activation user's license: ENTERPRISEPACK (5 free).")
+
+    assert run_due(run, "domain").message == f"Added to the tenant: {SUBDOMAIN}."
+    record = run_due(run, "dns_record")
+    assert record.status == "done"
+    [published] = record.detail["records"]
+    assert published["name"] == SUBDOMAIN and published["value"].startswith("MS=ms")
+    assert f'{SUBDOMAIN}. 3600 IN TXT "{published["value"]}"' in knot.records()
+
+    assert run_due(run, "domain_verified").message == f"Verified: {SUBDOMAIN}."
+    user = run_due(run, "activation_user")
+    assert user.message == f"Activation users with ENTERPRISEPACK: {USER}."
+    assert run_due(run, "teams_activation").message == f"Teams activated: {USER}."
+
+    voice = run_due(run, "teams_voice")
+    assert voice.status == "waiting"
+    provisioning_teams_script_confirm(actor=ops, service=service)
+    assert run_due(run, "teams_voice").status == "done"
+
+    seen = sandbox.admin.tenant(tenant.tenant_id)
+    assert {"id": SUBDOMAIN, "is_verified": True} in seen["domains"]
+    users = [u for u in seen["users"] if u["user_principal_name"] == USER]
+    assert [u["assigned_licenses"] for u in users] == [["ENTERPRISEPACK"]]
+    done = AuditEvent.objects.filter(action="direct_routing.step_done")
+    assert sorted(e.changes["new"]["step"] for e in done) == sorted(
+        [
+            "plan",
+            "preflight",
+            "domain",
+            "dns_record",
+            "domain_verified",
+            "activation_user",
+            "teams_activation",
+            "teams_voice",
+        ]
+    )
+
+
+def advance(run, *names):
+    for name in names:
+        step = run_due(run, name)
+        assert step.status == "done", (name, step.message)
+
+
+def test_every_step_run_again_creates_nothing_twice(world, knot):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    names = ["plan", "preflight", "domain", "dns_record", "domain_verified", "activation_user"]
+    advance(run, *names)
+    first = sandbox.admin.tenant(tenant.tenant_id)
+    records = knot.records()
+    run.steps.filter(name__in=names).update(status="pending")
+    advance(run, *names)
+    again = sandbox.admin.tenant(tenant.tenant_id)
+    assert (again["domains"], again["users"]) == (first["domains"], first["users"])
+    assert [r for r in knot.records() if " SOA " not in r] == [
+        r for r in records if " SOA " not in r
+    ]
+    assert run.steps.get(name="domain").message == f"Already in the tenant: {SUBDOMAIN}."
+
+
+def test_a_domain_verified_in_another_tenant_stops_the_domain_step(world):
+    sandbox, tenant, service, ops = world
+    sandbox.admin.create_tenant("Fabrikam", domains=["fabrikam.example", SUBDOMAIN])
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight")
+    before = sandbox.admin.tenant(tenant.tenant_id)["domains"]
+    step = run_due(run, "domain")
+    assert (step.status, step.message) == (
+        "failed",
+        f"The domain {SUBDOMAIN} is already verified in another Microsoft 365 tenant. Remove it "
+        "from that tenant (or ask Microsoft support to release it), then retry.",
+    )
+    assert sandbox.admin.tenant(tenant.tenant_id)["domains"] == before
+    assert run.steps.get(name="domain_verified").status == "pending"
+
+
+def test_no_free_teams_license_stops_preflight(world):
+    sandbox, tenant, service, ops = world
+    sandbox.admin.set_skus(tenant.tenant_id, [{**E3, "prepaid_units": 0}, PHONE])
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan")
+    step = run_due(run, "preflight")
+    assert (step.status, step.message) == (
+        "failed",
+        "No license with Microsoft Teams has a free unit in the customer's tenant, and the "
+        "activation user needs one: free or buy one (Microsoft 365 admin center → Billing → "
+        "Licenses), then retry.",
+    )
+    assert step.detail["candidates"] == []
+
+
+def test_no_country_on_the_customer_stops_the_activation_user(world):
+    sandbox, tenant, service, ops = world
+    service.customer.country = ""
+    service.customer.save()
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified")
+    before = sandbox.admin.tenant(tenant.tenant_id)["users"]
+    step = run_due(run, "activation_user")
+    assert (step.status, step.message) == (
+        "failed",
+        f"The customer {service.customer.name} has no country: set it on the customer (Microsoft "
+        "needs it as the usage location to license a user), then retry.",
+    )
+    assert sandbox.admin.tenant(tenant.tenant_id)["users"] == before
+
+
+def test_the_dns_server_refusing_names_the_reason(world, knot):
+    sandbox, tenant, service, ops = world
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=service.provider,
+        backend="rfc2136",
+        settings={
+            "server": knot.host,
+            "port": knot.port,
+            "zone": ZONE,
+            "key_name": KEY_NAME,
+            "key_secret": "d3JvbmctMzItYnl0ZS1zZWNyZXQtZm9yLXRzaWcta2V5IQ==",
+        },
+    )
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain")
+    step = run_due(run, "dns_record")
+    assert step.status == "failed"
+    assert "TSIG" in step.message
+    assert [r for r in knot.records() if " TXT " in r] == []
+
+
+def test_verification_waits_while_dns_propagates_then_gives_up(world, clock, settings):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain")
+    run.steps.filter(name="dns_record").update(
+        status="done", attempts=1, finished_at=run.created_at
+    )  # published nowhere
+    step = run_due(run, "domain_verified")
+    assert (step.status, step.message) == (
+        "waiting",
+        f"Waiting for DNS to propagate: Microsoft has not found the record of {SUBDOMAIN} yet.",
+    )
+    assert timedelta(minutes=2) <= step.next_attempt_at - run.created_at < timedelta(minutes=3)
+    clock.advance(timedelta(hours=settings.DOMAIN_VERIFY_HOURS))
+    step = run_due(run, "domain_verified")
+    assert (step.status, step.message) == (
+        "failed",
+        f"Microsoft has not found the verification record of {SUBDOMAIN} in 24 hours: check "
+        "that the TXT record is published in the public DNS, then retry.",
+    )
+
+
+def test_teams_activation_waits_then_the_operator_marks_it_done(world):
+    sandbox, tenant, service, ops = world
+    sandbox.admin.set_teams_activation(tenant.tenant_id, 3600)
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified", "activation_user")
+    step = run_due(run, "teams_activation")
+    assert (step.status, step.message) == (
+        "waiting",
+        f"Teams has not activated {USER} yet; Microsoft can take up to 48 hours. Onramp keeps "
+        "checking; you may also mark it done.",
+    )
+    provisioning_teams_activation_confirm(actor=ops, service=service, reclaim_license=True)
+    step = run_due(run, "teams_activation")
+    assert step.status == "done"
+    assert step.message.endswith("The activation users' ENTERPRISEPACK licenses were removed.")
+    users = sandbox.admin.tenant(tenant.tenant_id)["users"]
+    assert [u["assigned_licenses"] for u in users if u["user_principal_name"] == USER] == [[]]
+
+
+def test_throttling_is_retried_with_retry_after(world):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan")
+    sandbox.admin.set_faults(status=429, rate=1.0, retry_after=120, paths="graph")
+    try:
+        step = run_due(run, "preflight")
+    finally:
+        sandbox.admin.clear_faults()
+    assert step.status == StepStatus.PENDING
+    assert timedelta(seconds=120) <= step.next_attempt_at - run.created_at < timedelta(minutes=3)
+    assert step.message.startswith("Microsoft is throttling requests")
+
+
+def test_a_worker_killed_mid_step_leaves_it_retryable(world):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight")
+    domain = run.steps.get(name="domain")
+    domain.status, domain.attempts = "running", 1
+    domain.next_attempt_at = run.created_at - timedelta(seconds=1)  # its lease ran out
+    domain.save()
+    before = db_state()
+    step = provisioning_step_run(provisioning_id=str(run.pk), name="domain")
+    assert db_state() != before
+    assert (step.status, step.attempts) == ("done", 2)
