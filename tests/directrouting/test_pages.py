@@ -346,3 +346,49 @@ def test_the_services_list_shows_the_provisioning_state(ops_client, service, cus
     run.save()
     text = visible_text(ops_client.get("/services/"))
     assert "Contoso-01" in text and "Waiting" in text
+
+
+def test_the_operator_confirms_the_proposed_license(ops_client, service, monkeypatch):
+    from onramp.directrouting import machine
+
+    enqueued = []
+    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: enqueued.append(args))
+    run = provisioning_propose(service=service)
+    finish(run, "plan")
+    candidates = [
+        {"sku_part_number": "SPE_E3", "sku_id": "05e9a617-0261-4cee-bb44-138d3ef5d965", "free": 4},
+        {
+            "sku_part_number": "ENTERPRISEPACK",
+            "sku_id": "6fd2c87f-b296-42f0-b197-1e91e994b900",
+            "free": 1,
+        },
+    ]
+    warning = "The tenant has 0 Teams Phone licenses for 25 licensed users: 25 more are needed."
+    run.steps.filter(name="preflight").update(
+        status="waiting",
+        attempts=1,
+        message="Confirm the license for the activation user: Onramp proposes SPE_E3 (4 free).",
+        detail={"proposed": "SPE_E3", "candidates": candidates, "warnings": [warning]},
+    )
+    page = ops_client.get(tab_url(service))
+    body = page.content.decode()
+    assert '<option value="SPE_E3" selected>SPE_E3 (4 free)</option>' in body
+    assert '<option value="ENTERPRISEPACK">ENTERPRISEPACK (1 free)</option>' in body
+    assert warning in visible_text(page)
+
+    before = db_state()
+    empty = ops_client.post(tab_url(service, "sku/"), {"activation_sku": " "})
+    assert empty.status_code == 302
+    assert db_state() == before
+    assert "Enter a SKU part number" in visible_text(ops_client.get(tab_url(service)))
+
+    assert (
+        ops_client.post(tab_url(service, "sku/"), {"activation_sku": "ENTERPRISEPACK"}).status_code
+        == 302
+    )
+    run.refresh_from_db()
+    assert (run.activation_sku, run.activation_sku_confirmed) == ("ENTERPRISEPACK", True)
+    assert enqueued == [(machine.STEP_TASK, str(run.pk), "preflight")]
+    assert AuditEvent.objects.get(action="direct_routing.sku_confirmed").changes == {
+        "new": {"activation_sku": "ENTERPRISEPACK"}
+    }
