@@ -160,6 +160,12 @@ ROWS = [
     ),
     Row("get", "/services/{active}/direct-routing/teams-script", READ),
     Row(
+        "put",
+        "/services/{active}/direct-routing/numbers",
+        expect(403, writers=409, other_provider=404),
+        [{"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"}],  # type: ignore[arg-type]
+    ),
+    Row(
         "post",
         "/services/{active}/direct-routing/teams-confirmation",
         expect(403, writers=409, other_provider=404),

@@ -246,6 +246,13 @@ def test_openapi_document_describes_the_whole_api(db):
         ("PUT", "/providers/{id}/dns"),
         ("POST", "/providers/{id}/dns/test"),
         ("GET", "/direct-routing"),
+        ("GET", "/services/{id}/direct-routing"),
+        ("PATCH", "/services/{id}/direct-routing"),
+        ("POST", "/services/{id}/direct-routing"),
+        ("POST", "/services/{id}/direct-routing/teams-activation-confirmation"),
+        ("GET", "/services/{id}/direct-routing/teams-script"),
+        ("POST", "/services/{id}/direct-routing/teams-confirmation"),
+        ("PUT", "/services/{id}/direct-routing/numbers"),
     }
     schemas = document["components"]["schemas"]
     assert set(schemas["Service"]["properties"]) == {

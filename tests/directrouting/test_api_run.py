@@ -214,3 +214,53 @@ def test_unknown_fields_are_400(api, service):
     before = db_state()
     assert error(api.post(path(service), {"sku": "X"}))[:2] == (400, "malformed_request")
     assert db_state() == before
+
+
+def test_numbers_are_checked_row_by_row_and_kept(api, service, enqueued):
+    run = provisioning_propose(service=service)
+    before = db_state()
+    refused = api.put(
+        path(service, "/numbers"),
+        [
+            {"user_principal_name": "alice@contoso.example", "phone_number": "442071234567"},
+            {"user_principal_name": "bob", "phone_number": "+442071234568"},
+            {"user_principal_name": "carol@contoso.example", "phone_number": "+442071234568"},
+        ],
+    )
+    assert error(refused) == (
+        422,
+        "invalid_input",
+        {
+            "numbers": [
+                "Row 1: '442071234567' is not an E.164 number (+, country code, number).",
+                "Row 2: 'bob' is not a user principal name.",
+                "Row 3: +442071234568 is also in row 2.",
+            ]
+        },
+    )
+    assert db_state() == before
+    accepted = api.put(
+        path(service, "/numbers"),
+        [{"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"}],
+    )
+    assert accepted.status_code == 202
+    run.refresh_from_db()
+    assert run.numbers == [
+        {"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"}
+    ]
+    assert enqueued == []  # Teams voice routing is not done yet: the step waits its turn
+
+
+def test_numbers_must_be_a_json_array(api, service):
+    provisioning_propose(service=service)
+    before = db_state()
+    status, code, _errors = error(api.put(path(service, "/numbers"), {"rows": []}))
+    assert (status, code) == (400, "malformed_request")
+    assert db_state() == before
+
+
+def test_numbers_before_provisioning_started_is_409(api, service):
+    before = db_state()
+    rows = [{"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"}]
+    assert error(api.put(path(service, "/numbers"), rows)) == (409, "invalid_state", None)
+    assert db_state() == before

@@ -89,7 +89,7 @@ def test_the_sweep_proposes_and_enqueues_due_steps(service, enqueued):
     assert provisioning_sweep() == 0
     run = Provisioning.objects.get(service=service)
     run.steps.filter(name="plan").update(next_attempt_at=PINNED - timedelta(seconds=1))
-    run.steps.filter(name="numbers").update(next_attempt_at=PINNED)  # no code yet: not enqueued
+    run.steps.filter(name="domain").update(next_attempt_at=PINNED + timedelta(hours=1))  # not due
     assert provisioning_sweep() == 1
     assert enqueued == [(machine.STEP_TASK, str(run.pk), "plan")]
 

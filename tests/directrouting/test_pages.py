@@ -392,3 +392,45 @@ def test_the_operator_confirms_the_proposed_license(ops_client, service, monkeyp
     assert AuditEvent.objects.get(action="direct_routing.sku_confirmed").changes == {
         "new": {"activation_sku": "ENTERPRISEPACK"}
     }
+
+
+def test_numbers_are_entered_on_the_tab_with_errors_per_row(ops_client, service):
+    run = provisioning_propose(service=service)
+    before = db_state()
+    refused = ops_client.post(
+        tab_url(service, "numbers/"), {"numbers": "alice@contoso.example, 020 7123 4567"}
+    )
+    assert refused.status_code == 422
+    assert field_errors(refused, "numbers") == [
+        "Row 1: '020 7123 4567' is not an E.164 number (+, country code, number)."
+    ]
+    assert db_state() == before
+    saved = ops_client.post(
+        tab_url(service, "numbers/"),
+        {"numbers": "alice@contoso.example, +442071234567\n\nbob@contoso.example,+442071234568"},
+    )
+    assert saved.status_code == 302
+    run.refresh_from_db()
+    assert run.numbers == [
+        {"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"},
+        {"user_principal_name": "bob@contoso.example", "phone_number": "+442071234568"},
+    ]
+    run.steps.filter(name="numbers").update(
+        status="failed",
+        attempts=1,
+        detail={
+            "rows": [
+                {
+                    "user_principal_name": "bob@contoso.example",
+                    "phone_number": "+442071234568",
+                    "status": "failed",
+                    "message": "+442071234568 is already assigned to another user.",
+                }
+            ]
+        },
+    )
+    text = visible_text(ops_client.get(tab_url(service)))
+    assert (
+        "bob@contoso.example +442071234568 Failed +442071234568 is already assigned to another "
+        "user." in text
+    )

@@ -15,6 +15,7 @@ from onramp.directrouting.dns_settings import dns_settings_set
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.models import Provisioning, StepStatus
 from onramp.directrouting.services import (
+    provisioning_numbers_set,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
@@ -298,3 +299,64 @@ def test_a_worker_killed_mid_step_leaves_it_retryable(world):
     assert (step.status, step.attempts) == ("done", 2)
     domains = [d["id"] for d in sandbox.admin.tenant(tenant.tenant_id)["domains"]]
     assert domains.count(SUBDOMAIN) == 1
+
+
+NUMBERS_READ = "TeamsTelephoneNumber.ReadWrite.All"
+
+
+def reach_numbers(world, rows):
+    sandbox, tenant, service, ops = world
+    sandbox.admin.update_application(
+        tenant.tenant_id,
+        tenant.app_id,
+        permissions=[*ALL_PERMISSIONS, TEAMS_READ, NUMBERS_READ],
+    )
+    sandbox.admin.set_skus(tenant.tenant_id, [{**E3, "service_plans": ["TEAMS1", "MCOEV"]}, PHONE])
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified")
+    advance(run, "activation_user", "teams_activation")
+    provisioning_teams_script_confirm(actor=ops, service=service)
+    advance(run, "teams_voice")
+    provisioning_numbers_set(actor=ops, service=service, rows=rows)
+    return run
+
+
+def test_numbers_are_assigned_and_checked_row_by_row(world):
+    sandbox, tenant, service, ops = world
+    unlicensed = f"nophone@{tenant.default_domain}"
+    sandbox.admin.create_user(tenant.tenant_id, unlicensed, "Passw0rd!2026", usage_location="GB")
+    rows = [
+        {"user_principal_name": USER, "phone_number": "+442071234567"},
+        {"user_principal_name": f"ghost@{tenant.default_domain}", "phone_number": "+442071234568"},
+        {"user_principal_name": unlicensed, "phone_number": "+442071234569"},
+    ]
+    run = reach_numbers(world, rows)
+    step = run_due(run, "numbers")
+    assert step.status == "failed"
+    assert [(r["status"], r["message"]) for r in step.detail["rows"]] == [
+        ("assigned", f"+442071234567 is assigned to {USER}."),
+        ("failed", f"There is no user ghost@{tenant.default_domain} in the customer's tenant."),
+        (
+            "failed",
+            f"{unlicensed} has no Teams Phone license, which a Direct Routing number needs.",
+        ),
+    ]
+    assert step.message.startswith("2 of 3 numbers were not assigned; the first: There is no")
+
+    provisioning_numbers_set(actor=ops, service=service, rows=rows[:1])  # corrected list
+    step = run_due(run, "numbers")
+    assert (step.status, step.message) == ("done", "Assigned 1 numbers.")
+    run.refresh_from_db()
+    assert run.status == "done"
+
+
+def test_no_numbers_skips_the_step_and_the_run_is_done(world):
+    _sandbox, _tenant, _service, _ops = world
+    run = reach_numbers(world, [])
+    step = run_due(run, "numbers")
+    assert (step.status, step.message) == (
+        "skipped",
+        "No numbers to assign: this step is optional.",
+    )
+    run.refresh_from_db()
+    assert run.status == "done"

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    TypeAdapter,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -156,6 +157,14 @@ class DirectRoutingStart(Body):
 
 class ActivationConfirmation(Body):
     reclaim_license: bool = Field(False, description="Remove the activation users' licenses.")
+
+
+class NumberRow(Body):
+    user_principal_name: Text
+    phone_number: Text = Field(description="E.164, such as +442071234567.")
+
+
+NUMBER_ROWS = TypeAdapter(list[NumberRow])
 
 
 class DnsChange(Body):

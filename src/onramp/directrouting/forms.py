@@ -116,3 +116,25 @@ class LabelForm(PageForm):
         "under each SBC domain.",
         widget=forms.TextInput(attrs=TEXT),
     )
+
+
+class NumbersForm(PageForm):
+    """Rows as a CSV would hold them: ``user principal name, phone number`` per line."""
+
+    required_fields = ("numbers",)
+
+    numbers = forms.CharField(
+        label="Numbers to assign",
+        required=False,
+        help_text="One row per line: user principal name, E.164 phone number "
+        "(alice@contoso.com, +442071234567). Replaces the list sent before.",
+        widget=forms.Textarea(attrs={"rows": 4, **TEXT}),
+    )
+
+    def rows(self) -> list[dict[str, str]]:
+        rows = []
+        for line in self.cleaned_data["numbers"].splitlines():
+            if line.strip():
+                upn, _, number = line.partition(",")
+                rows.append({"user_principal_name": upn, "phone_number": number})
+        return rows

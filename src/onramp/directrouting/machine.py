@@ -94,8 +94,8 @@ def _apply(run: Provisioning, taken: ProvisioningStep, outcome: Outcome) -> Prov
         if step.status != StepStatus.RUNNING or step.attempts != taken.attempts:
             return None  # another worker took it over after our lease ran out
         step.message, step.detail, step.updated_at = outcome.message, outcome.detail, now
-        if outcome.status == StepStatus.DONE:
-            step.status, step.finished_at, step.next_attempt_at = StepStatus.DONE, now, None
+        if outcome.status in (StepStatus.DONE, StepStatus.SKIPPED):
+            step.status, step.finished_at, step.next_attempt_at = outcome.status, now, None
         elif outcome.status == StepStatus.WAITING:
             step.status, step.next_attempt_at = StepStatus.WAITING, now + outcome.retry_in
         elif outcome.transient and step.attempts < MAX_ATTEMPTS:
@@ -108,9 +108,9 @@ def _apply(run: Provisioning, taken: ProvisioningStep, outcome: Outcome) -> Prov
                 step.message = f"{outcome.message} Gave up after {step.attempts} attempts."
         step.save()
         _refresh_status(run, now)
-        if step.status in (StepStatus.DONE, StepStatus.FAILED):
+        if step.status in (StepStatus.DONE, StepStatus.SKIPPED, StepStatus.FAILED):
             _audit(run, step)
-        if step.status == StepStatus.DONE:
+        if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
             _start_next(run, step, now)
     return step
 
@@ -144,7 +144,7 @@ def _refresh_status(run: Provisioning, now) -> None:
 def _audit(run: Provisioning, step: ProvisioningStep) -> None:
     audit_record(
         actor=Actor.system(),
-        action=f"direct_routing.step_{'done' if step.status == StepStatus.DONE else 'failed'}",
+        action=f"direct_routing.step_{'failed' if step.status == StepStatus.FAILED else 'done'}",
         target=run.service,
         provider_id=run.provider_id,
         customer_id=run.service.customer_id,

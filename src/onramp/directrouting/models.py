@@ -63,7 +63,8 @@ class Provisioning(UUIDModel):
     without a SKU, it accepts the one ``preflight`` proposes);
     the two ``…_confirmed_at`` record the operator's word that Teams activated the domain and
     that the Teams voice script ran; ``reclaim_license``: the activation users' licenses are
-    removed once Teams has activated the domain."""
+    removed once Teams has activated the domain; ``numbers``: the rows ``{user_principal_name,
+    phone_number}`` the ``numbers`` step assigns (optional)."""
 
     service = models.OneToOneField(
         "services.Service", on_delete=models.CASCADE, related_name="provisioning"
@@ -77,6 +78,7 @@ class Provisioning(UUIDModel):
     activation_sku_confirmed = models.BooleanField(default=False)
     teams_activation_confirmed_at = models.DateTimeField(null=True, blank=True)
     reclaim_license = models.BooleanField(default=False)
+    numbers = models.JSONField(default=list)
     teams_script_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()

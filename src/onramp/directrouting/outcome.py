@@ -36,6 +36,10 @@ class Outcome:
         return cls(StepStatus.DONE, message, detail)
 
     @classmethod
+    def skipped(cls, message: str) -> Outcome:
+        return cls(StepStatus.SKIPPED, message)
+
+    @classmethod
     def waiting(cls, message: str, retry_in: timedelta, **detail: Any) -> Outcome:
         return cls(StepStatus.WAITING, message, detail, retry_in=retry_in)
 

@@ -115,8 +115,9 @@ def run_or_proposal(service: Service) -> tuple[Provisioning | None, list[Provisi
 
 def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str, Any]:
     """The run's steps as the Direct Routing tab shows them: each with its actions (``retry``,
-    ``label``, ``confirm_sku``, ``script``, ``confirm_activation``, ``confirm_script``), whether
-    anything is moving (the page then refreshes itself) and whether the label may still change."""
+    ``label``, ``confirm_sku``, ``script``, ``numbers``, ``confirm_activation``,
+    ``confirm_script``), whether anything is moving (the page then refreshes itself) and whether
+    the label may still change."""
     status = {step.name: step.status for step in steps}
     done = {name for name, state in status.items() if state == StepStatus.DONE}
     domain = next(step for step in steps if step.name == StepName.DOMAIN)
@@ -138,6 +139,8 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
         if step.name == StepName.TEAMS_ACTIVATION and step.status != StepStatus.DONE:
             if StepName.ACTIVATION_USER in done:
                 actions.add("confirm_activation")
+        if step.name == StepName.NUMBERS:
+            actions.add("numbers")
         if step.name == StepName.TEAMS_VOICE:
             actions.add("script")
             if step.status != StepStatus.DONE and StepName.TEAMS_ACTIVATION in done:

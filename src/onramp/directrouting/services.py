@@ -13,6 +13,7 @@ from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
 from onramp.directrouting.machine import due, step_enqueue
 from onramp.directrouting.models import Provisioning, ProvisioningStep, StepName, StepStatus
+from onramp.directrouting.numbers import number_rows_errors
 from onramp.directrouting.steps import STEPS
 from onramp.services.models import Service, ServiceStatus
 
@@ -24,6 +25,7 @@ ACTIVATION_NOT_YET = (
 )
 SKU_FIXED = "The activation user has its license already: the SKU can no longer change."
 SKU_MAX = 64
+NO_NUMBERS_YET = "Start provisioning first: numbers are assigned after Teams voice routing."
 NO_PROPOSAL = "Preflight has not proposed a license yet: start provisioning first."
 SKU_RULE = "Enter a SKU part number such as ENTERPRISEPACK (at most 64 characters)."
 SCRIPT_NOT_YET = (
@@ -280,6 +282,45 @@ def _confirm(
             provider_id=run.provider_id,
             customer_id=service.customer_id,
             new={"step": str(step), **(extra or {})},
+        )
+    return run
+
+
+def provisioning_numbers_set(
+    *, actor: Actor, service: Service, rows: list[dict[str, str]]
+) -> Provisioning:
+    """The Direct Routing numbers to assign (user principal name → E.164 number), replacing the
+    list; the ``numbers`` step runs (again) once Teams voice routing is done. 422 naming each
+    bad row; nothing is kept then."""
+    require_actor(actor, "direct_routing.manage")
+    cleaned = [
+        {
+            "user_principal_name": row["user_principal_name"].strip(),
+            "phone_number": row["phone_number"].strip(),
+        }
+        for row in rows
+    ]
+    if problems := number_rows_errors(cleaned):
+        raise InvalidInput({"numbers": problems})
+    run = _started_run(service, NO_NUMBERS_YET)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run.numbers, run.updated_at = cleaned, now
+        run.save(update_fields=["numbers", "updated_at"])
+        step = run.steps.get(name=StepName.NUMBERS)
+        if run.steps.get(name=StepName.TEAMS_VOICE).status == StepStatus.DONE:
+            if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
+                step.status, step.attempts, step.finished_at = StepStatus.PENDING, 0, None
+                step.save(update_fields=["status", "attempts", "finished_at"])
+            _make_due(run, StepName.NUMBERS, now)
+        audit_record(
+            actor=actor,
+            action="direct_routing.numbers_set",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"rows": len(cleaned)},
         )
     return run
 

@@ -1,7 +1,7 @@
 """The steps, as data: a table from step name to a small function ``step(ctx) -> Outcome`` that
 first reads what exists, then acts. The driver (``machine``) is written once; a step not in the
-table yet waits for its code (``numbers``). The steps that talk to the customer's tenant are in
-``tenant_steps``."""
+table would wait for its code. The steps that talk to the customer's tenant are in
+``tenant_steps`` and ``numbers``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from onramp.directrouting.labels import label_errors, subdomains
 from onramp.directrouting.models import StepName
+from onramp.directrouting.numbers import numbers
 from onramp.directrouting.outcome import Outcome, StepContext
 from onramp.directrouting.tenant_steps import (
     activation_user,
@@ -66,4 +67,5 @@ STEPS: dict[str, Callable[[StepContext], Outcome]] = {
     StepName.ACTIVATION_USER: activation_user,
     StepName.TEAMS_ACTIVATION: teams_activation,
     StepName.TEAMS_VOICE: teams_voice,
+    StepName.NUMBERS: numbers,
 }

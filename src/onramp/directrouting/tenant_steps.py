@@ -53,7 +53,7 @@ NEEDED = {
 TEAMS_READ = "TeamsUserConfiguration.Read.All"
 
 
-def _graph(ctx: StepContext) -> tuple[TenantGraph, list[str]]:
+def tenant_graph(ctx: StepContext) -> tuple[TenantGraph, list[str]]:
     connection = connection_of(ctx.run.service)
     if connection is None:
         raise GraphWriteError("refused", "The service has no connection to its tenant.")
@@ -81,7 +81,7 @@ def _listed(names: list[str]) -> str:
 def preflight(ctx: StepContext) -> Outcome:
     """The permissions the coming steps need; the activation user's license (Teams, a free
     unit), proposed and confirmed by the operator; Teams Phone units against licensed users."""
-    graph, roles = _graph(ctx)
+    graph, roles = tenant_graph(ctx)
     missing = [name for name, allowing in NEEDED.items() if not allowing & set(roles)]
     if missing:
         return Outcome.fail(
@@ -151,7 +151,7 @@ def preflight(ctx: StepContext) -> Outcome:
 
 def domain(ctx: StepContext) -> Outcome:
     """Each sub-domain in the tenant: added, or adopted when it is there already."""
-    graph, _ = _graph(ctx)
+    graph, _ = tenant_graph(ctx)
     added, adopted = [], []
     for name in _names(ctx):
         if graph.domain_get(name) is not None:
@@ -179,7 +179,7 @@ def domain(ctx: StepContext) -> Outcome:
 def dns_record(ctx: StepContext) -> Outcome:
     """Each unverified sub-domain's TXT record, published through the provider's DNS backend
     (the manual backend: shown, then looked up until it answers)."""
-    graph, _ = _graph(ctx)
+    graph, _ = tenant_graph(ctx)
     backend = dns_backend_for(ctx.provider)
     records, waiting = [], []
     for name in _names(ctx):
@@ -214,7 +214,7 @@ def dns_record(ctx: StepContext) -> Outcome:
 def domain_verified(ctx: StepContext) -> Outcome:
     """Microsoft verifies each sub-domain; while DNS propagates the step waits, backing off,
     for up to ``ONRAMP_DOMAIN_VERIFY_HOURS`` after the record was published."""
-    graph, _ = _graph(ctx)
+    graph, _ = tenant_graph(ctx)
     pending = []
     for name in _names(ctx):
         found = graph.domain_get(name)
@@ -256,7 +256,7 @@ def activation_user(ctx: StepContext) -> Outcome:
             f"The customer {customer.name} has no country: set it on the customer (Microsoft "
             "needs it as the usage location to license a user), then retry."
         )
-    graph, _ = _graph(ctx)
+    graph, _ = tenant_graph(ctx)
     part_number = ctx.run.activation_sku
     sku = next((s for s in graph.subscribed_skus() if s.part_number == part_number), None)
     if sku is None:
@@ -305,7 +305,7 @@ def teams_activation(ctx: StepContext) -> Outcome:
     """Waits until Teams shows every activation user (which can take up to 48 hours), or the
     operator marks activation done."""
     users = ctx.run.steps.get(name=StepName.ACTIVATION_USER).detail.get("users") or {}
-    graph, roles = _graph(ctx)
+    graph, roles = tenant_graph(ctx)
     confirmed = ctx.run.teams_activation_confirmed_at
     if confirmed is not None:
         return _activated(

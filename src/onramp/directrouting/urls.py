@@ -31,6 +31,11 @@ urlpatterns = [
     path("services/<uuid:service_id>/direct-routing/start/", views.service_start, name="start"),
     path("services/<uuid:service_id>/direct-routing/sku/", views.service_sku_confirm, name="sku"),
     path(
+        "services/<uuid:service_id>/direct-routing/numbers/",
+        views.service_numbers,
+        name="numbers",
+    ),
+    path(
         "services/<uuid:service_id>/direct-routing/teams-activation/",
         views.service_activation_confirm,
         name="activation-confirm",

@@ -18,7 +18,7 @@ from onramp.core.errors import InvalidInput
 from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import operator_page, posted, render_page
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
-from onramp.directrouting.forms import DnsForm, LabelForm, SbcDomainsForm
+from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
 from onramp.directrouting.models import RunStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
@@ -29,6 +29,7 @@ from onramp.directrouting.selectors import (
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
+    provisioning_numbers_set,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
@@ -122,7 +123,12 @@ def provider_dns_test(request: HttpRequest, provider_id: str) -> HttpResponse:
 # --- a service's Direct Routing tab ------------------------------------------------------------
 
 
-def _tab(request: HttpRequest, service_id: str, label_form: LabelForm | None = None):
+def _tab(
+    request: HttpRequest,
+    service_id: str,
+    label_form: LabelForm | None = None,
+    numbers_form: NumbersForm | None = None,
+):
     service = service_get(request.user, service_id)
     run, steps = run_or_proposal(service)
     context: dict[str, Any] = {
@@ -136,11 +142,19 @@ def _tab(request: HttpRequest, service_id: str, label_form: LabelForm | None = N
         context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
         context["startable"] = run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED)
+        context["numbers_form"] = numbers_form or NumbersForm(
+            initial={
+                "numbers": "\n".join(
+                    f"{row['user_principal_name']}, {row['phone_number']}" for row in run.numbers
+                )
+            }
+        )
+    bound = label_form or numbers_form
     return render_page(
         request,
         "directrouting/service.html",
         context,
-        status=label_form.status if label_form else 200,
+        status=bound.status if bound else 200,
         section="services",
         title=f"Direct Routing · {service.short_name}",
     )
@@ -165,6 +179,20 @@ def service_label(request: HttpRequest, service_id: str) -> HttpResponse:
         messages.success(request, f"The sub-domain label is now {run.label}.")
         return redirect("directrouting:service", service.pk)
     return _tab(request, service_id, label_form=form)
+
+
+@operator_page
+@require_POST
+def service_numbers(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    form = NumbersForm(posted(request))
+    actor = Actor.for_operator(request.user)
+    if form.submit(
+        lambda: provisioning_numbers_set(actor=actor, service=service, rows=form.rows())
+    ):
+        messages.success(request, "The numbers were saved; they are assigned after Teams voice.")
+        return redirect("directrouting:service", service.pk)
+    return _tab(request, service_id, numbers_form=form)
 
 
 @operator_page

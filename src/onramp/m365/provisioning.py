@@ -9,6 +9,7 @@ No Django here: the caller hands over the tenant, the application and its creden
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from onramp.m365.attempt import _NoTokenCache
 from onramp.m365.config import GRAPH_SCOPE
 from onramp.m365.credentials import Credential
 from onramp.m365.errors import from_token_error
-from onramp.m365.graph_writes import GraphWriteError, GraphWriter
-from onramp.m365.transport import AttemptHttpClient, MicrosoftTransport, TransportError
+from onramp.m365.graph_writes import GraphWriteError, GraphWriter, _refusal
+from onramp.m365.transport import AttemptHttpClient, MicrosoftTransport, TransportError, header
 
 TEAMS_PLAN = "TEAMS1"  # Microsoft Teams: what activates a domain for Teams (research §D.3)
 PHONE_PLAN_PREFIX = "MCOEV"  # Teams Phone (Phone System) and its variants
@@ -34,6 +35,7 @@ _CONFLICT = "A conflicting object with one or more of the specified property val
 VERIFY_NOT_FOUND = "Could not find the DNS record for this domain"
 NO_UNITS = "does not have any available licenses"
 BAD_LOCATION = "invalid usage location"
+NUMBERS = "/admin/teams/telephoneNumberManagement"
 
 
 def app_token(
@@ -93,9 +95,27 @@ class Sku:
 
     @property
     def has_phone(self) -> bool:
-        return any(
-            plan.startswith(PHONE_PLAN_PREFIX) and plan != VIRTUAL_USER_PLAN for plan in self.plans
+        return any(_phone_plan(plan) for plan in self.plans)
+
+
+def _phone_plan(name: str) -> bool:
+    return name.startswith(PHONE_PLAN_PREFIX) and name != VIRTUAL_USER_PLAN
+
+
+def _app_words(exc: GraphWriteError, action: str) -> GraphWriteError:
+    """A refusal in app-only words: it names the application's permissions, not a signed-in
+    user's roles; an expired token is simply fetched again (transient)."""
+    if exc.kind == "forbidden":
+        return GraphWriteError(
+            "forbidden",
+            f"Microsoft refused to {action}: the app registration lacks the permission for it "
+            f"({exc.code or 'Forbidden'}). Add it under API permissions, Grant admin consent, "
+            "then retry.",
+            code=exc.code,
         )
+    if exc.kind == "signed_out":
+        return GraphWriteError("transient", exc.message, code=exc.code)
+    return exc
 
 
 def activation_password() -> str:
@@ -119,17 +139,30 @@ class TenantGraph(GraphWriter):
         try:
             return super()._call(method, path, action, payload, allow=allow)
         except GraphWriteError as exc:
-            if exc.kind == "forbidden":
-                raise GraphWriteError(
-                    "forbidden",
-                    f"Microsoft refused to {action}: the app registration lacks the permission "
-                    f"for it ({exc.code or 'Forbidden'}). Add it under API permissions, Grant "
-                    "admin consent, then retry.",
-                    code=exc.code,
-                ) from None
-            if exc.kind == "signed_out":
-                raise GraphWriteError("transient", exc.message, code=exc.code) from None
-            raise
+            raise _app_words(exc, action) from None
+
+    def _accepted(self, path: str, action: str, payload: Any) -> str:
+        """A POST Graph answers with 202 and the Location of a long-running operation."""
+        try:
+            response = self.transport.request(
+                "POST",
+                f"{self.transport.config.graph}/v1.0{path}",
+                body=json.dumps(payload).encode(),
+                headers={
+                    "Authorization": f"Bearer {self._token}",
+                    "Content-Type": "application/json",
+                },
+            )
+        except TransportError as exc:
+            raise GraphWriteError(
+                "transient", f"Microsoft could not be reached to {action} ({exc.detail})."
+            ) from None
+        if response.status_code >= 400:
+            raise _app_words(_refusal(response, action), action)
+        location = header(response.headers, "Location")
+        if not location:
+            raise GraphWriteError("refused", f"Microsoft did not say where to follow {action}.")
+        return location
 
     # --- domains ---------------------------------------------------------------------------
 
@@ -230,6 +263,17 @@ class TenantGraph(GraphWriter):
             {"addLicenses": [], "removeLicenses": [sku_id]},
         )
 
+    def user_has_phone(self, user_id: str) -> bool:
+        """Whether one of the user's licenses brings Teams Phone (a plan starting MCOEV)."""
+        found = self._call(
+            "GET", f"/users/{quote(user_id)}/licenseDetails", "read the user's licenses"
+        )
+        return any(
+            _phone_plan(str(plan.get("servicePlanName") or ""))
+            for item in found.get("value") or []
+            for plan in item.get("servicePlans") or []
+        )
+
     # --- Teams -------------------------------------------------------------------------------
 
     def teams_user(self, user_id: str) -> dict[str, Any] | None:
@@ -240,3 +284,32 @@ class TenantGraph(GraphWriter):
             "read the user's Teams configuration",
             allow=404,
         )
+
+    def number_holder(self, number: str) -> str | None:
+        """The id of the user a number is assigned to (None: nobody)."""
+        found = self._call(
+            "GET",
+            f"{NUMBERS}/numberAssignments?$filter=telephoneNumber eq '{quote(number)}'",
+            f"read the assignment of {number}",
+        )
+        for item in found.get("value") or []:
+            return str(item.get("assignmentTargetId") or "") or None
+        return None
+
+    def number_assign(self, number: str, user_id: str) -> str:
+        """``assignNumber`` as a Direct Routing primary number; the operation to follow."""
+        return self._accepted(
+            f"{NUMBERS}/numberAssignments/assignNumber",
+            f"assign {number}",
+            {
+                "telephoneNumber": number,
+                "assignmentTargetId": user_id,
+                "numberType": "directRouting",
+                "assignmentCategory": "primary",
+            },
+        )
+
+    def operation(self, location: str) -> dict[str, Any]:
+        """A long-running operation: ``status`` notStarted, running, succeeded, failed…"""
+        path = location.removeprefix(f"{self.transport.config.graph}/v1.0")
+        return self._call("GET", path, "follow the number assignment")

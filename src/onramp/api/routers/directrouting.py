@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
+from pydantic import ValidationError
 
 from onramp.api.auth import actor_of, operator_of
+from onramp.api.errors import MalformedRequest
 from onramp.api.exports import csv_openapi
 from onramp.api.pagination import every_row, page
 from onramp.api.responses import (
@@ -18,11 +20,13 @@ from onramp.api.responses import (
     errors,
 )
 from onramp.api.schemas import (
+    NUMBER_ROWS,
     ActivationConfirmation,
     DirectRoutingStart,
     DnsChange,
     LabelChange,
     Listing,
+    NumberRow,
 )
 from onramp.api.serializers import direct_routing_csv, direct_routing_json, provisioning_json
 from onramp.core.csv_export import csv_response
@@ -37,6 +41,7 @@ from onramp.directrouting.selectors import (
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
+    provisioning_numbers_set,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
@@ -93,6 +98,7 @@ def list_direct_routing(request: HttpRequest, params: Query[Listing]):
 
 
 RUN = "/services/{id}/direct-routing"
+NUMBER_ROW_SCHEMA = NumberRow.model_json_schema()
 
 
 def _json(service, run: Provisioning):
@@ -162,3 +168,39 @@ def confirm_script(request: HttpRequest, id: str):
     service = service_get(operator_of(request), id)
     run = provisioning_teams_script_confirm(actor=actor_of(request), service=service)
     return _json(service, run)
+
+
+def number_rows(raw: bytes) -> list[dict[str, str]]:
+    """``PUT …/direct-routing/numbers`` takes a JSON array (CONTRACT §4), which the API's
+    object-only parser does not: parsed here, any fault a ``MalformedRequest`` (400)."""
+    try:
+        rows = NUMBER_ROWS.validate_json(raw)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        raise MalformedRequest({where: [problem["msg"]]}) from None
+    return [row.model_dump() for row in rows]
+
+
+@router.put(
+    f"{RUN}/numbers",
+    response={202: DirectRoutingRun, **errors(403, 404, 409, 422)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": NUMBER_ROW_SCHEMA}}
+            },
+        }
+    },
+)
+def put_numbers(request: HttpRequest, id: str):
+    """`[{user_principal_name, phone_number}]` (E.164): the numbers to assign, replacing the
+    list; results per row in the `numbers` step's `detail`."""
+    service = service_get(operator_of(request), id)
+    if request.content_type != "application/json":
+        raise MalformedRequest({"body": ["Send the rows as a JSON array (application/json)."]})
+    run = provisioning_numbers_set(
+        actor=actor_of(request), service=service, rows=number_rows(request.body)
+    )
+    return Status(202, _json(service, run))

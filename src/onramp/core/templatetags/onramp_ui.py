@@ -15,7 +15,7 @@ from django.utils.timezone import template_localtime
 register = template.Library()
 
 BADGE_COLOURS = {
-    **dict.fromkeys(("active", "completed", "ok", "valid", "passed", "done"), "green"),
+    **dict.fromkeys(("active", "completed", "ok", "valid", "passed", "done", "assigned"), "green"),
     **dict.fromkeys(("authenticated", "running"), "blue"),
     **dict.fromkeys(("pending", "awaiting-authentication", "warning", "waiting"), "amber"),
     **dict.fromkeys(
