@@ -21,8 +21,13 @@ import dns.tsig
 import dns.zone
 import pytest
 
+from onramp.core.actors import Actor
+from onramp.directrouting import machine
 from onramp.directrouting.dns import Rfc2136Settings
-from tests.conftest import free_port
+from onramp.directrouting.dns_settings import dns_settings_set
+from tests.conftest import PASSWORD, free_port
+from tests.factories import OperatorFactory, ProviderFactory, ServiceFactory
+from tests.m365.conftest import ALL_PERMISSIONS, make_tenant
 
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
@@ -277,3 +282,53 @@ def admin_api(provider):
     return api_as(
         email="admin@northwind.example", role="admin", scope="provider", provider=provider
     )
+
+
+# --- a customer tenant in the sandbox, ready for the steps ---------------------------------------
+
+TEAMS_READ = "TeamsUserConfiguration.Read.All"
+E3 = {"sku_part_number": "ENTERPRISEPACK", "prepaid_units": 5, "service_plans": ["TEAMS1"]}
+PHONE = {"sku_part_number": "MCOEV", "prepaid_units": 2, "service_plans": ["MCOEV"]}
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[tuple]:
+    calls: list[tuple] = []
+    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: calls.append(args))
+    return calls
+
+
+@pytest.fixture
+def world(sandbox, microsoft_settings, knot, enqueued):
+    """A customer tenant whose app may do every step, licenses with Teams, the provider's zone
+    in Knot (where the sandbox looks for verification records) and an active service."""
+    tenant = make_tenant(sandbox, permissions=[*ALL_PERMISSIONS, TEAMS_READ])
+    sandbox.admin.set_skus(tenant.tenant_id, [E3, PHONE])
+    sandbox.admin.set_dns(f"{knot.host}:{knot.port}")
+    provider = ProviderFactory(sbc_domain=ZONE, sbc_domains=[ZONE])
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=provider,
+        backend="rfc2136",
+        settings={
+            "server": knot.host,
+            "port": knot.port,
+            "zone": ZONE,
+            "key_name": KEY_NAME,
+            "key_secret": KEY_SECRET,
+        },
+    )
+    service = ServiceFactory(
+        connected=True,
+        tenant=tenant,
+        short_name="Contoso-01",
+        licensed_users=3,
+        customer__provider=provider,
+        customer__country="GB",
+    )
+    operator = OperatorFactory(role="operator", scope="provider", provider=provider)
+    operator.set_password(PASSWORD)
+    operator.save()
+    ops = Actor.for_operator(operator)
+    yield sandbox, tenant, service, ops
+    sandbox.admin.set_dns(None)

@@ -28,13 +28,6 @@ STEP_NAMES = [
 
 
 @pytest.fixture
-def enqueued(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: calls.append(args))
-    return calls
-
-
-@pytest.fixture
 def service(customer):
     return ServiceFactory(connected=True, short_name="Contoso-01", customer=customer)
 

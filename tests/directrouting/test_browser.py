@@ -8,9 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from onramp.accounts.models import Operator
+from onramp.directrouting.models import Provisioning
 from onramp.directrouting.services import provisioning_propose
 from tests.conftest import PASSWORD
 from tests.directrouting.conftest import KEY_NAME, KEY_SECRET, ZONE
+from tests.directrouting.test_steps_sandbox import run_due
 from tests.factories import ServiceFactory
 from tests.pages.browser import shoot
 from tests.signin import sign_in_browser
@@ -89,3 +91,49 @@ def test_operator_edits_the_label_and_downloads_the_script(
     text = open(download.value.path(), encoding="utf-8").read()
     assert "$Gateways = @('contoso.sbc.northwind.example')" in text
     shoot(page, "direct-routing-tab", width)
+
+
+def test_a_run_through_the_tab_against_the_sandbox(page: Page, live_server, world, width):
+    """The operator starts provisioning, confirms the license, downloads and confirms the
+    Teams script on the tab; the steps run in between as a worker would run them."""
+    _sandbox, _tenant, service, ops = world
+    operator = ops.operator
+    sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
+    tab = f"{live_server.url}/services/{service.pk}/direct-routing/"
+    page.goto(tab)
+    page.get_by_role("button", name="Start provisioning").click()
+    expect(page.locator(".dr-progress")).to_have_text(
+        "Provisioning is running; this page refreshes itself every few seconds."
+    )
+    run = Provisioning.objects.get(service=service)
+    for name in ("plan", "preflight"):
+        run_due(run, name)
+
+    page.goto(tab)
+    expect(page.locator("#step-preflight .badge")).to_have_text("Waiting")
+    expect(page.get_by_label("Activation user's license")).to_have_value("ENTERPRISEPACK")
+    page.get_by_role("button", name="Confirm license").click()
+    expect(page.get_by_role("status")).to_contain_text("The activation user's license is")
+    for name in ("preflight", "domain", "dns_record", "domain_verified", "activation_user"):
+        run_due(run, name)
+    for name in ("teams_activation", "teams_voice"):
+        run_due(run, name)
+
+    page.goto(tab)
+    expect(page.locator("#step-domain_verified .badge")).to_have_text("Done")
+    expect(page.locator("#step-teams_voice .badge")).to_have_text("Waiting")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download script").click()
+    assert download.value.suggested_filename == "onramp-teams-voice-contoso-01.ps1"
+    page.get_by_role("button", name="Confirm the script ran").click()
+    expect(page.get_by_role("status")).to_contain_text("The Teams voice script was confirmed")
+    run_due(run, "teams_voice")
+    run_due(run, "numbers")
+
+    page.goto(tab)
+    expect(page.locator(".dr-head .badge")).to_have_text("Done")
+    expect(page.locator("#step-numbers .badge")).to_have_text("Skipped")
+    shoot(page, "direct-routing-run-done", width)
+    page.goto(f"{live_server.url}/services/")
+    row = page.get_by_role("row").filter(has_text="Contoso-01")
+    expect(row.locator("td[data-label='Direct Routing'] .badge")).to_have_text("Done")

@@ -38,13 +38,6 @@ def ops(service):
     )
 
 
-@pytest.fixture
-def enqueued(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: calls.append(args))
-    return calls
-
-
 def script() -> str:
     return teams_voice_script(
         TeamsVoicePlan(

@@ -97,9 +97,10 @@ def preflight(ctx: StepContext) -> Outcome:
     phone = sum(sku.enabled for sku in skus if sku.has_phone)
     warnings = []
     if phone < users:
+        short = users - phone
         warnings.append(
-            f"The tenant has {phone} Teams Phone licenses for {users} licensed users: "
-            f"{users - phone} more are needed before every user can have a number."
+            f"The tenant has {phone} Teams Phone licenses for {users} licensed users: {short} "
+            f"more {'is' if short == 1 else 'are'} needed before every user can have a number."
         )
     if TEAMS_READ not in roles:
         warnings.append(
@@ -142,8 +143,9 @@ def preflight(ctx: StepContext) -> Outcome:
         )
     if not run.activation_sku:
         Provisioning.objects.filter(pk=run.pk, activation_sku="").update(activation_sku=chosen)
-    message = " ".join([f"Activation user's license: {chosen} ({sku.free} free).", *warnings])
-    return Outcome.done(message, **detail, activation_sku=chosen)
+    return Outcome.done(
+        f"Activation user's license: {chosen} ({sku.free} free).", **detail, activation_sku=chosen
+    )
 
 
 # --- the domain ----------------------------------------------------------------------------
