@@ -284,6 +284,23 @@ def admin_api(provider):
     )
 
 
+def use_knot(provider, knot: KnotServer, **overrides: Any) -> None:
+    """The provider's DNS backend: RFC 2136 to the Knot server (``overrides``: other settings)."""
+    settings = {
+        "server": knot.host,
+        "port": knot.port,
+        "zone": ZONE,
+        "key_name": KEY_NAME,
+        "key_secret": KEY_SECRET,
+    }
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=provider,
+        backend="rfc2136",
+        settings={**settings, **overrides},
+    )
+
+
 # --- a customer tenant in the sandbox, ready for the steps ---------------------------------------
 
 TEAMS_READ = "TeamsUserConfiguration.Read.All"
@@ -306,18 +323,7 @@ def world(sandbox, microsoft_settings, knot, enqueued):
     sandbox.admin.set_skus(tenant.tenant_id, [E3, PHONE])
     sandbox.admin.set_dns(f"{knot.host}:{knot.port}")
     provider = ProviderFactory(sbc_domain=ZONE, sbc_domains=[ZONE])
-    dns_settings_set(
-        actor=Actor.system(),
-        provider=provider,
-        backend="rfc2136",
-        settings={
-            "server": knot.host,
-            "port": knot.port,
-            "zone": ZONE,
-            "key_name": KEY_NAME,
-            "key_secret": KEY_SECRET,
-        },
-    )
+    use_knot(provider, knot)
     service = ServiceFactory(
         connected=True,
         tenant=tenant,

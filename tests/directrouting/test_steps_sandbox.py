@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
-from onramp.core.actors import Actor
-from onramp.directrouting.dns_settings import dns_settings_set
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.models import Provisioning, StepStatus
 from onramp.directrouting.services import (
@@ -20,7 +18,7 @@ from onramp.directrouting.services import (
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
 )
-from tests.directrouting.conftest import E3, KEY_NAME, PHONE, TEAMS_READ, ZONE
+from tests.directrouting.conftest import E3, PHONE, TEAMS_READ, ZONE, use_knot
 from tests.m365.conftest import ALL_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
@@ -167,18 +165,7 @@ def test_no_country_on_the_customer_stops_the_activation_user(world):
 
 def test_the_dns_server_refusing_names_the_reason(world, knot):
     _sandbox, _tenant, service, ops = world
-    dns_settings_set(
-        actor=Actor.system(),
-        provider=service.provider,
-        backend="rfc2136",
-        settings={
-            "server": knot.host,
-            "port": knot.port,
-            "zone": ZONE,
-            "key_name": KEY_NAME,
-            "key_secret": "d3JvbmctMzItYnl0ZS1zZWNyZXQtZm9yLXRzaWcta2V5IQ==",
-        },
-    )
+    use_knot(service.provider, knot, key_secret="d3JvbmctMzItYnl0ZS1zZWNyZXQtZm9yLXRzaWcta2V5IQ==")
     run = provisioning_start(actor=ops, service=service, confirm_sku=True)
     advance(run, "plan", "preflight", "domain")
     step = run_due(run, "dns_record")
