@@ -59,6 +59,13 @@ class Control:
                 ("tenants", "*", "conditional-access"),
                 lambda b, ids: (200, t.set_conditional_access(ids[0], b)),
             ),
+            ("PUT", ("tenants", "*", "skus"), lambda b, ids: (200, t.set_skus(ids[0], b))),
+            (
+                "PUT",
+                ("tenants", "*", "teams-activation"),
+                lambda b, ids: (200, t.set_teams_activation(ids[0], b)),
+            ),
+            ("PUT", ("dns",), lambda b, _: (200, w.set_dns(b))),
             ("PUT", ("faults",), lambda b, _: (200, w.set_faults(b))),
             ("GET", ("faults",), lambda b, _: (200, w.faults.public())),
             ("PUT", ("clock",), lambda b, _: (200, w.set_clock(b))),

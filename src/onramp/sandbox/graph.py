@@ -18,7 +18,10 @@ import jwt
 from onramp.sandbox.catalog import GRAPH_APP_ID
 from onramp.sandbox.certs import SigningKey
 from onramp.sandbox.errors import GRAPH_CONTENT_TYPE, GraphError, bad_request, graph_error_body
+from onramp.sandbox.graph_domains import DOMAIN_ROUTES
 from onramp.sandbox.graph_reads import READ_ROUTES
+from onramp.sandbox.graph_teams import TEAMS_ROUTES
+from onramp.sandbox.graph_users import USER_ROUTES
 from onramp.sandbox.graph_writes import WRITE_ROUTES
 from onramp.sandbox.model import Tenant
 from onramp.sandbox.odata import Query
@@ -48,7 +51,13 @@ class Call:
 
 
 Handler = Callable[..., tuple[int, dict | None]]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [*READ_ROUTES, *WRITE_ROUTES]
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    *READ_ROUTES,
+    *WRITE_ROUTES,
+    *DOMAIN_ROUTES,
+    *USER_ROUTES,
+    *TEAMS_ROUTES,
+]
 
 
 class Graph:
@@ -166,6 +175,8 @@ class Graph:
 
     @staticmethod
     def _json(raw: bytes) -> dict:
+        if not raw.strip():
+            return {}  # actions such as `verify` take no body
         try:
             body = json.loads(raw or b"null")
         except ValueError:

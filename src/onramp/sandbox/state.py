@@ -140,6 +140,7 @@ class World:
         self.requests_total = 0  # every request served, also those the bounded log forgot
         self.generation = 0  # bumped by every reset: requests begun before it are not logged
         self.pending: dict[str, Any] = {}  # sign-ins, codes, device codes: memory only
+        self.dns_resolver: tuple[str, int] | None = None  # where `verify` looks up TXT records
         if state_file is not None and state_file.exists():
             for item in json.loads(state_file.read_text())["tenants"]:
                 self._add_tenant(Tenant.load(item))
@@ -163,6 +164,21 @@ class World:
         """The tenant named by a GUID or one of its verified domains (case-insensitive)."""
         key = segment.lower()
         return self.tenants.get(key) or self.tenants.get(self._domains.get(key, ""))
+
+    def domain_owner(self, domain: str) -> str | None:
+        """The id of the tenant that has verified ``domain`` (None when no tenant has)."""
+        return self._domains.get(domain.lower())
+
+    def claim_domain(self, tenant: Tenant, domain: str) -> None:
+        """``domain`` is now verified in ``tenant``: tokens and sign-ins may name it."""
+        self._domains[domain.lower()] = tenant.tenant_id
+
+    def release_domain(self, domain: str) -> None:
+        self._domains.pop(domain.lower(), None)
+
+    def zone_txt(self, name: str) -> list[str]:
+        """TXT strings at ``name`` in the sandbox's own DNS zones."""
+        return []
 
     def multi_tenant_app(self, app_id: str) -> tuple[str, Application] | None:
         """(home tenant id, application) of a multi-tenant app registered anywhere."""
@@ -356,6 +372,23 @@ class World:
             DirectoryClock.set(moment)
         return {"now": iso_z(utcnow())}
 
+    def set_dns(self, body: Any) -> dict:
+        """Where `verify` resolves TXT records: a DNS server at HOST:PORT, or (null) the
+        sandbox's own zones."""
+        body = _fields(body if body is not None else {}, {"resolver"})
+        value = body.get("resolver")
+        resolver = None
+        if value is not None:
+            host, _, port = str(value).rpartition(":")
+            if not isinstance(value, str) or not host or not port.isdigit():
+                raise AdminError(400, "resolver must be null or HOST:PORT")
+            if not 0 < int(port) < 65536:
+                raise AdminError(400, "resolver must be null or HOST:PORT")
+            resolver = (host.strip("[]"), int(port))
+        with self.lock:
+            self.dns_resolver = resolver
+        return {"resolver": value}
+
     def record(self, method: str, path: str, status: int, generation: int) -> None:
         """Log a served request, unless a reset came while it was being served: a slow request
         of the previous test must not show in the next test's log."""
@@ -379,6 +412,7 @@ class World:
             self._domains.clear()
             self.faults = Faults()
             DirectoryClock.set(None)
+            self.dns_resolver = None
             self.pending.clear()
             self._requests.clear()
             self.requests_total = 0
