@@ -68,7 +68,11 @@ def test_add_read_verify_through_a_real_dns_server(graph, admin, tenant, knot) -
     context = f"{graph.url}/graph/v1.0/$metadata#"
     made = graph("POST", "/domains", {"id": SUBDOMAIN.upper()})
     assert made.status_code == 201
-    assert made.json() == {"@odata.context": f"{context}domains/$entity", "id": SUBDOMAIN, **UNVERIFIED}
+    assert made.json() == {
+        "@odata.context": f"{context}domains/$entity",
+        "id": SUBDOMAIN,
+        **UNVERIFIED,
+    }
 
     records = graph("GET", f"/domains/{SUBDOMAIN}/verificationDnsRecords")
     assert records.status_code == 200
