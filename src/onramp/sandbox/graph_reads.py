@@ -214,7 +214,7 @@ def me(call: Call) -> Reply:
     return _entity(call, people.user(found) if found else None, "me", "users", "user")
 
 
-def _route(method: str, pattern: str, handler: Callable[..., Reply]) -> tuple:
+def _route(method: str, pattern: str, handler: Callable[..., tuple]) -> tuple:
     return method, re.compile(f"^{pattern}$"), handler
 
 

@@ -63,7 +63,11 @@ def user_configuration(tenant: Tenant, user: User) -> dict:
         "isEnterpriseVoiceEnabled": phone,
         "featureTypes": ["Teams", "PhoneSystem"] if phone else ["Teams"],
         "effectivePolicyAssignments": [],
-        "telephoneNumbers": [],
+        "telephoneNumbers": [
+            {"telephoneNumber": number, "assignmentCategory": held["assignmentCategory"]}
+            for number, held in tenant.numbers.items()
+            if held["assignmentTargetId"] == user.user_id
+        ],
         "createdDateTime": created,
         "modifiedDateTime": created,
     }

@@ -285,6 +285,8 @@ class Tenant:
     skus: list[Sku] = field(default_factory=list)
     deleted_users: dict[str, User] = field(default_factory=dict)  # soft-deleted, by id
     teams_activation_delay: int = 0  # seconds from licensed user on verified domain to Teams
+    numbers: dict[str, dict] = field(default_factory=dict)  # "+E164" -> Teams number assignment
+    operations: dict[str, dict] = field(default_factory=dict)  # Teams number operations, by id
 
     @property
     def default_domain(self) -> str:
@@ -352,6 +354,8 @@ class Tenant:
             "skus": [sku.dump() for sku in self.skus],
             "deleted_users": [user.dump() for user in self.deleted_users.values()],
             "teams_activation_delay": self.teams_activation_delay,
+            "numbers": self.numbers,
+            "operations": self.operations,
         }
 
     @classmethod
@@ -377,4 +381,6 @@ class Tenant:
             [Sku.load(item) for item in data.get("skus", [])],
             {user.user_id: user for user in deleted},
             int(data.get("teams_activation_delay", 0)),
+            dict(data.get("numbers", {})),
+            dict(data.get("operations", {})),
         )
