@@ -7,11 +7,20 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_http.middleware.options.headers_inspection_handler_option import (
+    HeadersInspectionHandlerOption,
+)
+from msgraph.generated.admin.teams.telephone_number_management.number_assignments.microsoft_graph_teams_administration_assign_number.assign_number_post_request_body import (  # noqa: E501
+    AssignNumberPostRequestBody,
+)
 from msgraph.generated.models.assigned_license import AssignedLicense
 from msgraph.generated.models.domain import Domain
 from msgraph.generated.models.domain_dns_txt_record import DomainDnsTxtRecord
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.password_profile import PasswordProfile
+from msgraph.generated.models.teams_administration.assignment_category import AssignmentCategory
+from msgraph.generated.models.teams_administration.number_type import NumberType
 from msgraph.generated.models.user import User
 from msgraph.generated.users.item.assign_license.assign_license_post_request_body import (
     AssignLicensePostRequestBody,
@@ -39,7 +48,8 @@ def client(sandbox_server, admin: SandboxAdmin):
             }
         ],
     )
-    app = admin.create_application(tenant["tenant_id"], "provisioner", permissions=PROVISIONER)
+    permissions = [*PROVISIONER, "TeamsTelephoneNumber.ReadWrite.All"]
+    app = admin.create_application(tenant["tenant_id"], "provisioner", permissions=permissions)
     secret = admin.add_secret(tenant["tenant_id"], app["app_id"])["secret_text"]
     credential = _secret_credential(
         *sandbox_server,
@@ -92,6 +102,23 @@ def test_provisioning_with_msgraph(client, admin) -> None:
             )
         except ODataError as error:
             no_location = error
+        inspect = HeadersInspectionHandlerOption(inspect_request_headers=False)
+        numbers = client.admin.teams.telephone_number_management
+        await numbers.number_assignments.microsoft_graph_teams_administration_assign_number.post(
+            AssignNumberPostRequestBody(
+                telephone_number="+12065550100",
+                assignment_target_id=user.id,
+                number_type=NumberType.DirectRouting,
+                assignment_category=AssignmentCategory.Primary,
+            ),
+            RequestConfiguration(options=[inspect]),
+        )
+        location = next(iter(inspect.response_headers.get("location")))
+        operation_id = location.rsplit("('", 1)[1].removesuffix("')")
+        operation = await numbers.operations.by_telephone_number_long_running_operation_id(
+            operation_id
+        ).get()
+        assignments = await numbers.number_assignments.get()
         await client.users.by_user_id(user.id).delete()
         deleted = await client.directory.deleted_items.by_directory_object_id(user.id).get()
         await client.directory.deleted_items.by_directory_object_id(user.id).delete()
@@ -121,4 +148,15 @@ def test_provisioning_with_msgraph(client, admin) -> None:
         "Request_BadRequest",
         "License assignment cannot be done for user with invalid usage location.",
     )
+    assert (got["operation"].id, got["operation"].status.value) == (
+        got["operation_id"],
+        "succeeded",
+    )
+    assert got["operation"].numbers[0].status.value == "succeeded"
+    (number,) = got["assignments"].value
+    assert (number.telephone_number, number.assignment_target_id) == (
+        "+12065550100",
+        got["user"].id,
+    )
+    assert number.number_type == NumberType.DirectRouting
     assert isinstance(got["deleted"], User) and got["deleted"].deleted_date_time is not None

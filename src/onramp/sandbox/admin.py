@@ -115,9 +115,21 @@ class SandboxAdmin:
         path = f"/tenants/{tenant_id}/teams-activation"
         return self._call("PUT", path, {"delay_seconds": delay_seconds})
 
-    def set_dns(self, resolver: str | None) -> dict:
-        """Where `verify` resolves TXT records: "HOST:PORT", or None for the sandbox's zones."""
-        return self._call("PUT", "/dns", {"resolver": resolver})
+    def set_dns(self, resolver: str | None, api_key: str | None = None) -> dict:
+        """Where `verify` resolves TXT records: "HOST:PORT", or None for the sandbox's zones;
+        ``api_key`` for its DNS-hosting API (PowerDNS's X-API-Key; None: the default)."""
+        body: dict[str, Any] = {"resolver": resolver}
+        if api_key is not None:
+            body["api_key"] = api_key
+        return self._call("PUT", "/dns", body)
+
+    def create_zone(self, name: str) -> dict:
+        """Host a DNS zone (served by the PowerDNS-shaped API under /powerdns). Returns {name}."""
+        return self._call("POST", "/dns/zones", {"name": name})
+
+    def dns(self) -> dict:
+        """{resolver, zones: {"zone.": ["owner. ttl IN TYPE content", ...]}}."""
+        return self._call("GET", "/dns")
 
     def applications(self, tenant_id: str) -> list[dict]:
         """The application objects homed in the tenant, without secret values."""

@@ -222,5 +222,5 @@ DOMAIN_ROUTES = [
     _route("GET", f"domains/{_ID}", get_domain),
     _route("DELETE", f"domains/{_ID}", delete_domain),
     _route("GET", f"domains/{_ID}/verificationDnsRecords", verification_records),
-    _route("POST", f"domains/{_ID}/verify", verify_domain),
+    _route("POST", rf"domains/{_ID}/(?:microsoft\.graph\.)?verify", verify_domain),
 ]

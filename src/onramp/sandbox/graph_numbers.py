@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from onramp.sandbox.graph import Call
 
 ROOT = "admin/teams/telephoneNumberManagement"
+_ACTION = r"(?:microsoft\.graph\.teamsAdministration\.)?"  # the SDKs name actions in full
 Accepted = tuple[int, None, dict[str, str]]  # 202, no body, the Location to poll
 _E164 = re.compile(r"^\+?[1-9]\d{6,14}$")
 NUMBER_TYPES = ("directRouting", "callingPlan", "operatorConnect")
@@ -223,8 +224,8 @@ def number_assignment(call: Call, key: str) -> Reply:
 
 
 NUMBER_ROUTES = [
-    _route("POST", f"{ROOT}/numberAssignments/assignNumber", assign_number),
-    _route("POST", f"{ROOT}/numberAssignments/unassignNumber", unassign_number),
+    _route("POST", f"{ROOT}/numberAssignments/{_ACTION}assignNumber", assign_number),
+    _route("POST", f"{ROOT}/numberAssignments/{_ACTION}unassignNumber", unassign_number),
     _route("GET", f"{ROOT}/numberAssignments", number_assignments),
     _route("GET", f"{ROOT}/numberAssignments/{_ID}", number_assignment),
     _route("GET", f"{ROOT}/operations/{_ID}", operation),

@@ -335,7 +335,7 @@ USER_ROUTES = [
     _route("POST", "users", create_user),
     _route("PATCH", f"users/{_ID}", update_user),
     _route("DELETE", f"users/{_ID}", delete_user),
-    _route("POST", f"users/{_ID}/assignLicense", assign_license),
+    _route("POST", rf"users/{_ID}/(?:microsoft\.graph\.)?assignLicense", assign_license),
     _route("GET", f"users/{_ID}/licenseDetails", license_details),
     _route("GET", "directory/deletedItems/microsoft.graph.user", deleted_users),
     _route("GET", f"directory/deletedItems/{_ID}", deleted_item),
