@@ -27,7 +27,7 @@ class SandboxAdmin:
         self.session.trust_env = False
         self.session.verify = ca_path
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> Any:
+    def _call(self, method: str, path: str, body: dict | list | None = None) -> Any:
         response = self.session.request(
             method, f"{self.base_url}/_sandbox{path}", json=body, timeout=self.timeout
         )
@@ -103,6 +103,33 @@ class SandboxAdmin:
     def set_conditional_access(self, tenant_id: str, **fields: Any) -> dict:
         """Fields: block_device_code, block_sign_in."""
         return self._call("PUT", f"/tenants/{tenant_id}/conditional-access", fields)
+
+    def set_skus(self, tenant_id: str, skus: list[dict]) -> list[dict]:
+        """Replace the tenant's subscriptions: [{sku_part_number, prepaid_units, service_plans}].
+
+        Returns them with sku_id and consumed_units."""
+        return self._call("PUT", f"/tenants/{tenant_id}/skus", skus)
+
+    def set_teams_activation(self, tenant_id: str, delay_seconds: int) -> dict:
+        """How long after a licensed user appears on a verified domain Teams activates it."""
+        path = f"/tenants/{tenant_id}/teams-activation"
+        return self._call("PUT", path, {"delay_seconds": delay_seconds})
+
+    def set_dns(self, resolver: str | None, api_key: str | None = None) -> dict:
+        """Where `verify` resolves TXT records: "HOST:PORT", or None for the sandbox's zones;
+        ``api_key`` for its DNS-hosting API (PowerDNS's X-API-Key; None: the default)."""
+        body: dict[str, Any] = {"resolver": resolver}
+        if api_key is not None:
+            body["api_key"] = api_key
+        return self._call("PUT", "/dns", body)
+
+    def create_zone(self, name: str) -> dict:
+        """Host a DNS zone (served by the PowerDNS-shaped API under /powerdns). Returns {name}."""
+        return self._call("POST", "/dns/zones", {"name": name})
+
+    def dns(self) -> dict:
+        """{resolver, zones: {"zone.": ["owner. ttl IN TYPE content", ...]}}."""
+        return self._call("GET", "/dns")
 
     def applications(self, tenant_id: str) -> list[dict]:
         """The application objects homed in the tenant, without secret values."""

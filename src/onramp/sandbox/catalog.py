@@ -104,3 +104,31 @@ def needs_admin_consent(scope: str) -> bool:
     """Unknown Graph scopes are treated like the `*.All` ones: an admin must consent."""
     known = GRAPH_SCOPES.get(scope)
     return known[1] if known else True
+
+
+# Licensing: the published ids of the SKUs and service plans Direct Routing cares about
+# (research/provisioning.md §D.3); any other name gets a stable made-up id.
+SKU_IDS = {
+    "ENTERPRISEPREMIUM": "c7df2760-2c81-4ef7-b578-5b5392b571df",
+    "ENTERPRISEPACK": "6fd2c87f-b296-42f0-b197-1e91e994b900",
+    "STANDARDPACK": "18181a46-0d4e-45cd-891e-60aabd171b4e",
+    "SPE_E5": "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
+    "MCOEV": "e43b5b99-8dfb-405f-9987-dc307f34bcbd",
+    "PHONESYSTEM_VIRTUALUSER": "440eaaa8-b3e0-484b-a8be-62870b9ba70a",
+}
+SERVICE_PLAN_IDS = {
+    "TEAMS1": "57ff2da0-773e-42df-b2af-ffb7a2317929",
+    "MCOSTANDARD": "0feaeb32-d00e-4d66-bd5a-43b5b83db82c",
+    "MCOEV": "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+    "MCOEV_VIRTUALUSER": "f47330e9-c134-43b3-9993-e7f004506889",
+}
+TEAMS_PLAN = "TEAMS1"  # what makes a licensed user count for Teams activation
+PHONE_PLAN_PREFIX = "MCOEV"  # Teams Phone: "as long as the plan starts with MCOEV"
+
+
+def sku_id(part_number: str) -> str:
+    return SKU_IDS.get(part_number) or str(uuid.uuid5(_NAMESPACE, f"sku:{part_number}"))
+
+
+def service_plan_id(name: str) -> str:
+    return SERVICE_PLAN_IDS.get(name) or str(uuid.uuid5(_NAMESPACE, f"plan:{name}"))

@@ -6,7 +6,8 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from onramp.sandbox.state import AdminError, World
+from onramp.sandbox.powerdns import DnsApiError, PowerDns
+from onramp.sandbox.state import AdminError, World, _fields
 from onramp.sandbox.tenant_admin import TenantAdmin
 from onramp.sandbox.web import Request, Response, json_response
 
@@ -59,6 +60,15 @@ class Control:
                 ("tenants", "*", "conditional-access"),
                 lambda b, ids: (200, t.set_conditional_access(ids[0], b)),
             ),
+            ("PUT", ("tenants", "*", "skus"), lambda b, ids: (200, t.set_skus(ids[0], b))),
+            (
+                "PUT",
+                ("tenants", "*", "teams-activation"),
+                lambda b, ids: (200, t.set_teams_activation(ids[0], b)),
+            ),
+            ("PUT", ("dns",), lambda b, _: (200, w.set_dns(b))),
+            ("GET", ("dns",), lambda b, _: (200, w.dns_view())),
+            ("POST", ("dns", "zones"), self._create_zone),
             ("PUT", ("faults",), lambda b, _: (200, w.set_faults(b))),
             ("GET", ("faults",), lambda b, _: (200, w.faults.public())),
             ("PUT", ("clock",), lambda b, _: (200, w.set_clock(b))),
@@ -69,6 +79,14 @@ class Control:
     def _delete_secret(self, _: Any, ids: list[str]) -> tuple[int, None]:
         self.world.delete_secret(*ids)
         return 204, None
+
+    def _create_zone(self, body: Any, _: list[str]) -> tuple[int, dict]:
+        body = _fields(body, {"name"}, ("name",))
+        try:
+            zone = PowerDns(self.world).create_zone(body["name"])
+        except DnsApiError as error:
+            raise AdminError(409 if error.status == 409 else 400, str(error)) from None
+        return 201, {"name": zone["name"]}
 
     def _reset(self, *_: Any) -> tuple[int, dict]:
         self.world.reset()

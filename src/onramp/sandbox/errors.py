@@ -86,6 +86,17 @@ def bad_request(message: str) -> GraphError:
     return GraphError(400, "BadRequest", message)
 
 
+def directory_error(message: str) -> GraphError:
+    """A 400 from the directory behind Graph (users, domains, licenses): `Request_BadRequest`."""
+    return GraphError(400, "Request_BadRequest", message)
+
+
+def invalid_property(name: str, resource: str) -> GraphError:
+    return directory_error(
+        f"Invalid value specified for property '{name}' of resource '{resource}'."
+    )
+
+
 def not_found(identifier: str) -> GraphError:
     return GraphError(
         404,

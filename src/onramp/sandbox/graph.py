@@ -18,7 +18,11 @@ import jwt
 from onramp.sandbox.catalog import GRAPH_APP_ID
 from onramp.sandbox.certs import SigningKey
 from onramp.sandbox.errors import GRAPH_CONTENT_TYPE, GraphError, bad_request, graph_error_body
+from onramp.sandbox.graph_domains import DOMAIN_ROUTES
+from onramp.sandbox.graph_numbers import NUMBER_ROUTES
 from onramp.sandbox.graph_reads import READ_ROUTES
+from onramp.sandbox.graph_teams import TEAMS_ROUTES
+from onramp.sandbox.graph_users import USER_ROUTES
 from onramp.sandbox.graph_writes import WRITE_ROUTES
 from onramp.sandbox.model import Tenant
 from onramp.sandbox.odata import Query
@@ -47,8 +51,16 @@ class Call:
         return f"{self.base}/$metadata#"
 
 
-Handler = Callable[..., tuple[int, dict | None]]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [*READ_ROUTES, *WRITE_ROUTES]
+Handler = Callable[..., tuple]  # (status, body) or (status, body, extra headers)
+Reply = tuple[int, dict | None, dict[str, str]]
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    *READ_ROUTES,
+    *WRITE_ROUTES,
+    *DOMAIN_ROUTES,
+    *USER_ROUTES,
+    *TEAMS_ROUTES,
+    *NUMBER_ROUTES,
+]
 
 
 class Graph:
@@ -60,14 +72,14 @@ class Graph:
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or request_id
         headers = {"request-id": request_id, "client-request-id": client_request_id}
-        reply: tuple[int, dict | None]
+        reply: Reply
         try:
             claims = self._authenticate(request)
             path = request.path.removeprefix("/graph")
             if path.rstrip("/") == "/v1.0/$batch":
                 if request.method != "POST":
                     raise self._method_not_allowed()
-                reply = 200, self._batch(request, claims)
+                reply = 200, self._batch(request, claims), {}
             else:
                 reply = self._dispatch(
                     request.method,
@@ -80,7 +92,8 @@ class Graph:
                 )
         except GraphError as error:
             return self.error_response(error, request_id, client_request_id)
-        status, body = reply
+        status, body, extra = reply
+        headers.update(extra)
         if body is None:
             return Response(status, b"", headers)
         return json_response(status, body, headers, content_type=GRAPH_CONTENT_TYPE)
@@ -137,7 +150,7 @@ class Graph:
         raw: bytes,
         claims: dict,
         base: str,
-    ) -> tuple[int, dict | None]:
+    ) -> Reply:
         """Answer one Graph call; raises GraphError for failures."""
         version, _, resource = path.lstrip("/").partition("/")
         if version != "v1.0":
@@ -159,13 +172,16 @@ class Graph:
                 call = Call(
                     self.world, tenant, claims, query, headers, body, f"{base}/graph/v1.0", resource
                 )
-                return handler(call, *match.groups())
+                status, body, *extra = handler(call, *match.groups())
+                return status, body, extra[0] if extra else {}
         if allowed:
             raise self._method_not_allowed()
         raise bad_request(f"Resource not found for the segment '{resource.split('/')[0]}'.")
 
     @staticmethod
     def _json(raw: bytes) -> dict:
+        if not raw.strip():
+            return {}  # actions such as `verify` take no body
         try:
             body = json.loads(raw or b"null")
         except ValueError:
@@ -206,7 +222,7 @@ class Graph:
                 raise bad_request("Invalid request URL: batch URLs must be relative.")
             sub_body = item.get("body")
             raw = json.dumps(sub_body).encode() if sub_body is not None else b""
-            status, body = self._dispatch(
+            status, body, extra = self._dispatch(
                 item["method"].upper(),
                 "/v1.0/" + path.lstrip("/"),
                 parse_query(query),
@@ -215,6 +231,7 @@ class Graph:
                 claims,
                 request.base_url,
             )
+            headers.update(extra)
         except GraphError as error:
             status = error.status
             headers.update(error.headers)

@@ -186,7 +186,8 @@ def role_assignments(call: Call) -> Reply:
 
 def users(call: Call) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_USERS)
-    items = [people.user(u) for u in call.tenant.users.values()]
+    full = "$select" in call.query
+    items = [people.user(u, full) for u in call.tenant.users.values()]
     return listed(
         call,
         items,
@@ -201,7 +202,8 @@ def users(call: Call) -> Reply:
 def user(call: Call, key: str) -> Reply:
     perm.check(call.tenant, call.claims, perm.READ_USERS)
     found = call.tenant.find_user(key)
-    return _entity(call, people.user(found) if found else None, key, "users", "user")
+    view = people.user(found, "$select" in call.query) if found else None
+    return _entity(call, view, key, "users", "user")
 
 
 def me(call: Call) -> Reply:
@@ -212,7 +214,7 @@ def me(call: Call) -> Reply:
     return _entity(call, people.user(found) if found else None, "me", "users", "user")
 
 
-def _route(method: str, pattern: str, handler: Callable[..., Reply]) -> tuple:
+def _route(method: str, pattern: str, handler: Callable[..., tuple]) -> tuple:
     return method, re.compile(f"^{pattern}$"), handler
 
 

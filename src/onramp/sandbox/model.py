@@ -166,6 +166,14 @@ class User:
     eligible_roles: list[str]
     usage_location: str | None
     created: datetime
+    licenses: list[str] = field(default_factory=list)  # sku ids, in assignment order
+    licensed_at: datetime | None = None  # when the last license was added (Teams activation)
+    deleted_at: datetime | None = None  # soft-deleted: in `Tenant.deleted_users` until purged
+    graph: dict = field(default_factory=dict)  # Graph properties set by POST/PATCH as sent
+
+    @property
+    def domain(self) -> str:
+        return self.user_principal_name.rpartition("@")[2].lower()
 
     def dump(self) -> dict:
         return {
@@ -176,6 +184,10 @@ class User:
             "eligible_roles": list(self.eligible_roles),
             "usage_location": self.usage_location,
             "created": iso_z(self.created),
+            "licenses": list(self.licenses),
+            "licensed_at": opt_iso(self.licensed_at),
+            "deleted_at": opt_iso(self.deleted_at),
+            "graph": self.graph,
         }
 
     @classmethod
@@ -188,6 +200,37 @@ class User:
             list(data["eligible_roles"]),
             data["usage_location"],
             parse_iso(data["created"]),
+            list(data.get("licenses", [])),
+            opt_parse(data.get("licensed_at")),
+            opt_parse(data.get("deleted_at")),
+            dict(data.get("graph", {})),
+        )
+
+
+@dataclass
+class Sku:
+    """A subscription the tenant bought: `prepaid_units` seats of a SKU and its service plans."""
+
+    sku_id: str
+    sku_part_number: str
+    prepaid_units: int
+    service_plans: list[str]  # plan names, e.g. TEAMS1, MCOEV
+
+    def dump(self) -> dict:
+        return {
+            "sku_id": self.sku_id,
+            "sku_part_number": self.sku_part_number,
+            "prepaid_units": self.prepaid_units,
+            "service_plans": list(self.service_plans),
+        }
+
+    @classmethod
+    def load(cls, data: dict) -> Sku:
+        return cls(
+            data["sku_id"],
+            data["sku_part_number"],
+            int(data["prepaid_units"]),
+            list(data["service_plans"]),
         )
 
 
@@ -237,6 +280,13 @@ class Tenant:
     grants: list[PermissionGrant] = field(default_factory=list)
     policy: dict = field(default_factory=dict)  # passwords_allowed, max_password_lifetime_days
     conditional_access: dict = field(default_factory=dict)  # block_device_code, block_sign_in
+    unverified: list[str] = field(default_factory=list)  # added through Graph, not yet verified
+    verified_at: dict[str, datetime] = field(default_factory=dict)  # verified through Graph
+    skus: list[Sku] = field(default_factory=list)
+    deleted_users: dict[str, User] = field(default_factory=dict)  # soft-deleted, by id
+    teams_activation_delay: int = 0  # seconds from licensed user on verified domain to Teams
+    numbers: dict[str, dict] = field(default_factory=dict)  # "+E164" -> Teams number assignment
+    operations: dict[str, dict] = field(default_factory=dict)  # Teams number operations, by id
 
     @property
     def default_domain(self) -> str:
@@ -268,6 +318,17 @@ class Tenant:
             return app if app.service_principal_id else None
         return self.foreign.get(app_id.lower())
 
+    def all_domains(self) -> list[str]:
+        """Verified domains, then the ones added but not yet verified."""
+        return [*self.domains, *self.unverified]
+
+    def sku(self, sku_id: str) -> Sku | None:
+        return next((s for s in self.skus if s.sku_id == sku_id.lower()), None)
+
+    def consumed_units(self, sku_id: str) -> int:
+        """Seats taken: licenses of users not deleted (a soft delete frees the seat)."""
+        return sum(sku_id in u.licenses for u in self.users.values())
+
     def find_user(self, name: str) -> User | None:
         key = name.lower()
         return next(
@@ -288,6 +349,13 @@ class Tenant:
             "grants": [grant.dump() for grant in self.grants],
             "policy": self.policy,
             "conditional_access": self.conditional_access,
+            "unverified": list(self.unverified),
+            "verified_at": {name: iso_z(moment) for name, moment in self.verified_at.items()},
+            "skus": [sku.dump() for sku in self.skus],
+            "deleted_users": [user.dump() for user in self.deleted_users.values()],
+            "teams_activation_delay": self.teams_activation_delay,
+            "numbers": self.numbers,
+            "operations": self.operations,
         }
 
     @classmethod
@@ -295,6 +363,7 @@ class Tenant:
         apps = [Application.load(item) for item in data["applications"]]
         users = [User.load(item) for item in data.get("users", [])]
         foreign = [ServicePrincipal.load(item) for item in data.get("foreign", [])]
+        deleted = [User.load(item) for item in data.get("deleted_users", [])]
         return cls(
             data["tenant_id"],
             data["display_name"],
@@ -307,4 +376,11 @@ class Tenant:
             [PermissionGrant.load(item) for item in data.get("grants", [])],
             dict(data.get("policy", {})),
             dict(data.get("conditional_access", {})),
+            list(data.get("unverified", [])),
+            {name: parse_iso(text) for name, text in data.get("verified_at", {}).items()},
+            [Sku.load(item) for item in data.get("skus", [])],
+            {user.user_id: user for user in deleted},
+            int(data.get("teams_activation_delay", 0)),
+            dict(data.get("numbers", {})),
+            dict(data.get("operations", {})),
         )

@@ -3,27 +3,40 @@
 from __future__ import annotations
 
 from onramp.sandbox.catalog import DIRECTORY_ROLES
+from onramp.sandbox.credentials import iso_z, opt_iso, utcnow
 from onramp.sandbox.model import PermissionGrant, Tenant, User, stable_id
 
 
-def user(item: User) -> dict:
-    """The default property set Graph returns for a user."""
-    return {
+def user(item: User, full: bool = False) -> dict:
+    """The default property set Graph returns for a user; ``full`` adds those `$select` may
+    name (usage location, licenses, ...)."""
+    graph = item.graph
+    view = {
         "id": item.user_id,
-        "businessPhones": [],
-        "displayName": item.user_principal_name.partition("@")[0],
-        "givenName": None,
-        "jobTitle": None,
+        "businessPhones": list(graph.get("businessPhones", [])),
+        "displayName": graph.get("displayName") or item.user_principal_name.partition("@")[0],
+        "givenName": graph.get("givenName"),
+        "jobTitle": graph.get("jobTitle"),
         "mail": None,
-        "mobilePhone": None,
-        "officeLocation": None,
-        "preferredLanguage": None,
-        "surname": None,
+        "mobilePhone": graph.get("mobilePhone"),
+        "officeLocation": graph.get("officeLocation"),
+        "preferredLanguage": graph.get("preferredLanguage"),
+        "surname": graph.get("surname"),
         "userPrincipalName": item.user_principal_name,
     }
+    if full:
+        view.update(
+            accountEnabled=graph.get("accountEnabled", True),
+            assignedLicenses=[{"disabledPlans": [], "skuId": sku} for sku in item.licenses],
+            createdDateTime=iso_z(item.created),
+            deletedDateTime=opt_iso(item.deleted_at),
+            mailNickname=graph.get("mailNickname") or item.user_principal_name.partition("@")[0],
+            usageLocation=item.usage_location,
+        )
+    return view
 
 
-USER_FIELDS = tuple(user(User("", "", "", [], [], None, None)))  # type: ignore[arg-type]
+USER_FIELDS = tuple(user(User("", "", "", [], [], None, utcnow()), full=True))
 
 
 def grant(item: PermissionGrant) -> dict:

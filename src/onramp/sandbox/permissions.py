@@ -113,3 +113,71 @@ READ_USERS = rule(
     {"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", *_DIRECTORY_READ},
 )
 READ_ME = rule(set(), {"User.Read", "User.ReadWrite", "User.Read.All", "Directory.Read.All"})
+
+# Direct Routing provisioning (research/provisioning.md §D.2).
+_ACCESS_AS_USER = "Directory.AccessAsUser.All"
+READ_DOMAINS = rule(
+    {"Domain.Read.All", "Domain.ReadWrite.All", *_DIRECTORY_READ},
+    {"Domain.Read.All", "Domain.ReadWrite.All", *_DIRECTORY_READ, _ACCESS_AS_USER},
+)
+WRITE_DOMAINS = rule(
+    {"Domain.ReadWrite.All"},
+    {"Domain.ReadWrite.All", _ACCESS_AS_USER},
+    {_GA, "Domain Name Administrator"},
+)
+READ_SKUS = rule(
+    {
+        "LicenseAssignment.Read.All",
+        "LicenseAssignment.ReadWrite.All",
+        "Organization.Read.All",
+        "Organization.ReadWrite.All",
+        *_DIRECTORY_READ,
+    },
+    {
+        "LicenseAssignment.Read.All",
+        "LicenseAssignment.ReadWrite.All",
+        "Organization.Read.All",
+        *_DIRECTORY_READ,
+        _ACCESS_AS_USER,
+    },
+)
+WRITE_USERS = rule(
+    {"User.ReadWrite.All", "Directory.ReadWrite.All"},
+    {"User.ReadWrite.All", "Directory.ReadWrite.All", _ACCESS_AS_USER},
+    {_GA, "User Administrator"},
+)
+DELETE_USERS = rule(
+    {"User.ReadWrite.All", "User.DeleteRestore.All"},
+    {"User.ReadWrite.All", "User.DeleteRestore.All", _ACCESS_AS_USER},
+    {_GA, "User Administrator"},
+)
+READ_DELETED_USERS = rule(
+    {"User.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All", *_DIRECTORY_READ},
+    {"User.Read.All", "User.ReadWrite.All", "User.DeleteRestore.All", *_DIRECTORY_READ},
+)
+ASSIGN_LICENSES = rule(
+    {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"},
+    {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"},
+    {_GA, "User Administrator", "License Administrator", "Directory Writers"},
+)
+_TEAMS_ADMINS = {
+    _GA,
+    "Teams Administrator",
+    "Teams Communications Administrator",
+    "Teams Telephony Administrator",
+}
+READ_TEAMS_USERS = rule(
+    {"TeamsUserConfiguration.Read.All"},
+    {"TeamsUserConfiguration.Read.All"},
+    {*_TEAMS_ADMINS, "Global Reader"},
+)
+READ_NUMBERS = rule(
+    {"TeamsTelephoneNumber.Read.All", "TeamsTelephoneNumber.ReadWrite.All"},
+    {"TeamsTelephoneNumber.Read.All", "TeamsTelephoneNumber.ReadWrite.All"},
+    {*_TEAMS_ADMINS, "Global Reader"},
+)
+WRITE_NUMBERS = rule(
+    {"TeamsTelephoneNumber.ReadWrite.All"},
+    {"TeamsTelephoneNumber.ReadWrite.All"},
+    _TEAMS_ADMINS,
+)

@@ -24,6 +24,8 @@ from onramp.sandbox.control import Control
 from onramp.sandbox.errors import aad_fault, graph_fault
 from onramp.sandbox.graph import Graph
 from onramp.sandbox.identity import Identity
+from onramp.sandbox.powerdns import PREFIX as POWERDNS_PREFIX
+from onramp.sandbox.powerdns import PowerDns
 from onramp.sandbox.state import World
 from onramp.sandbox.web import Request, Response, json_response, parse_query
 
@@ -47,15 +49,19 @@ class Sandbox:
         self.identity = Identity(world, key)
         self.graph = Graph(world, key)
         self.control = Control(world)
+        self.powerdns = PowerDns(world)
 
     def dispatch(self, request: Request) -> Response:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return self.control.handle(request)  # not logged: the log is about client traffic
         is_graph = request.path == "/graph" or request.path.startswith("/graph/")
+        is_dns = request.path.startswith(f"{POWERDNS_PREFIX}/")
         generation = self.world.generation
         try:
-            response = self._faulted(request, is_graph)
-            if response is None:
+            response = None if is_dns else self._faulted(request, is_graph)
+            if is_dns:
+                response = self.powerdns.handle(request)
+            elif response is None:
                 handler = self.graph if is_graph else self.identity
                 response = handler.handle(request)
         except Exception:
@@ -99,6 +105,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: every request is in the sandbox's request log instead."""
 
     def _serve(self) -> None:
+        plain = not isinstance(self.connection, ssl.SSLSocket)
+        if plain and not self.path.startswith(f"{POWERDNS_PREFIX}/"):
+            self.close_connection = True
+            message = f"this port speaks HTTPS; plain HTTP serves only {POWERDNS_PREFIX}/"
+            self._write(json_response(400, {"error": message}))
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -111,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw_path, _, query = self.path.partition("?")
         host = self.headers.get("Host", "")
         base_url = f"https://{host}" if host and "/" not in host else self.server.base_url
+        if plain:
+            base_url = base_url.replace("https://", "http://", 1)
         request = Request(
             method=self.command,
             path=unquote(raw_path) if "%" in raw_path else raw_path,
@@ -133,8 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
+_TLS_HANDSHAKE = b"\x16"  # the first byte of a TLS ClientHello
+
+
 class SandboxServer(ThreadingHTTPServer):
-    """Threaded HTTPS server; the TLS handshake runs in the worker thread, not the accept loop."""
+    """Threaded HTTPS server; the TLS handshake runs in the worker thread, not the accept loop.
+
+    A connection that does not open with a TLS handshake is served as plain HTTP, for the
+    DNS-hosting API alone (PowerDNS serves its API without TLS; lexicon then needs no CA)."""
 
     daemon_threads = True
     request_queue_size = 256
@@ -150,6 +170,13 @@ class SandboxServer(ThreadingHTTPServer):
 
     def finish_request(self, request: socket.socket, client_address: tuple) -> None:  # type: ignore[override]
         request.settimeout(10)  # bound the handshake; the handler sets its own idle timeout
+        try:
+            first = request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        if first and first != _TLS_HANDSHAKE:
+            _Handler(request, client_address, self)  # plain HTTP, as PowerDNS's API is served
+            return
         try:
             connection = self.context.wrap_socket(request, server_side=True)
         except (OSError, ssl.SSLError):

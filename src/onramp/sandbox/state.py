@@ -28,6 +28,7 @@ _REDIRECT = re.compile(
     r"^(https://|http://localhost(:\d+)?(/|$)|http://127\.0\.0\.1(:\d+)?(/|$))\S*$"
 )
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "~._-"
+DEFAULT_POWERDNS_KEY = "onramp-sandbox-powerdns"  # the hosted DNS API's X-API-Key (a stand-in)
 REQUEST_LOG_SIZE = 10_000  # bounded so a long benchmark cannot eat the memory
 
 
@@ -140,9 +141,14 @@ class World:
         self.requests_total = 0  # every request served, also those the bounded log forgot
         self.generation = 0  # bumped by every reset: requests begun before it are not logged
         self.pending: dict[str, Any] = {}  # sign-ins, codes, device codes: memory only
+        self.dns_resolver: tuple[str, int] | None = None  # where `verify` looks up TXT records
+        self.dns_zones: dict[str, dict] = {}  # the hosted zones (powerdns.py), by "name."
+        self.powerdns_key = DEFAULT_POWERDNS_KEY
         if state_file is not None and state_file.exists():
-            for item in json.loads(state_file.read_text())["tenants"]:
+            saved = json.loads(state_file.read_text())
+            for item in saved["tenants"]:
                 self._add_tenant(Tenant.load(item))
+            self.dns_zones = dict(saved.get("dns_zones", {}))
 
     def _add_tenant(self, tenant: Tenant) -> None:
         self.tenants[tenant.tenant_id] = tenant
@@ -153,7 +159,10 @@ class World:
         """Persist after a change; callers hold the lock."""
         if self._state_file is None:
             return
-        payload = {"tenants": [tenant.dump() for tenant in self.tenants.values()]}
+        payload = {
+            "tenants": [tenant.dump() for tenant in self.tenants.values()],
+            "dns_zones": self.dns_zones,
+        }
         temporary = self._state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(payload, indent=1))  # holds secret values: owner only
         temporary.chmod(0o600)
@@ -163,6 +172,17 @@ class World:
         """The tenant named by a GUID or one of its verified domains (case-insensitive)."""
         key = segment.lower()
         return self.tenants.get(key) or self.tenants.get(self._domains.get(key, ""))
+
+    def domain_owner(self, domain: str) -> str | None:
+        """The id of the tenant that has verified ``domain`` (None when no tenant has)."""
+        return self._domains.get(domain.lower())
+
+    def claim_domain(self, tenant: Tenant, domain: str) -> None:
+        """``domain`` is now verified in ``tenant``: tokens and sign-ins may name it."""
+        self._domains[domain.lower()] = tenant.tenant_id
+
+    def release_domain(self, domain: str) -> None:
+        self._domains.pop(domain.lower(), None)
 
     def multi_tenant_app(self, app_id: str) -> tuple[str, Application] | None:
         """(home tenant id, application) of a multi-tenant app registered anywhere."""
@@ -356,6 +376,41 @@ class World:
             DirectoryClock.set(moment)
         return {"now": iso_z(utcnow())}
 
+    def set_dns(self, body: Any) -> dict:
+        """Where `verify` resolves TXT records: a DNS server at HOST:PORT, or (null) the
+        sandbox's own zones; and the key of its DNS-hosting API (default when left out)."""
+        body = _fields(body if body is not None else {}, {"resolver", "api_key"})
+        key = _text(body, "api_key") if "api_key" in body else DEFAULT_POWERDNS_KEY
+        value = body.get("resolver")
+        resolver = None
+        if value is not None:
+            host, _, port = str(value).rpartition(":")
+            if not isinstance(value, str) or not host or not port.isdigit():
+                raise AdminError(400, "resolver must be null or HOST:PORT")
+            if not 0 < int(port) < 65536:
+                raise AdminError(400, "resolver must be null or HOST:PORT")
+            resolver = (host.strip("[]"), int(port))
+        with self.lock:
+            self.dns_resolver = resolver
+            self.powerdns_key = key
+        return {"resolver": value}
+
+    def dns_view(self) -> dict:
+        """The DNS settings and every hosted record, zone-file style, for tests to inspect."""
+        with self.lock:
+            host_port = (
+                f"{self.dns_resolver[0]}:{self.dns_resolver[1]}" if self.dns_resolver else None
+            )
+            zones = {
+                name: sorted(
+                    f"{r['name']} {r['ttl']} IN {r['type']} {content}"
+                    for r in zone["rrsets"]
+                    for content in r["records"]
+                )
+                for name, zone in sorted(self.dns_zones.items())
+            }
+        return {"resolver": host_port, "zones": zones}
+
     def record(self, method: str, path: str, status: int, generation: int) -> None:
         """Log a served request, unless a reset came while it was being served: a slow request
         of the previous test must not show in the next test's log."""
@@ -379,6 +434,9 @@ class World:
             self._domains.clear()
             self.faults = Faults()
             DirectoryClock.set(None)
+            self.dns_resolver = None
+            self.dns_zones.clear()
+            self.powerdns_key = DEFAULT_POWERDNS_KEY
             self.pending.clear()
             self._requests.clear()
             self.requests_total = 0

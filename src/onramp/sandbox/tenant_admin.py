@@ -11,13 +11,29 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from onramp.sandbox.catalog import DIRECTORY_ROLES
+from onramp.sandbox.catalog import DIRECTORY_ROLES, sku_id
 from onramp.sandbox.credentials import KeyCredential, iso_z, utcnow
-from onramp.sandbox.model import Application, Tenant, User
+from onramp.sandbox.model import Application, Sku, Tenant, User
 from onramp.sandbox.state import AdminError, World, _fields, _flag, _names, _text
 
 _UPN = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@([a-z0-9.-]+)$", re.I)
 _LOCATION = re.compile(r"^[A-Z]{2}$")
+_PART = re.compile(r"^[A-Z0-9][A-Z0-9_]{0,63}$", re.I)
+MAX_ACTIVATION_DELAY = 7 * 24 * 3600  # a week: Microsoft speaks of up to 48 hours
+
+
+def _sku(item: Any) -> Sku:
+    body = _fields(
+        item, {"sku_part_number", "prepaid_units", "service_plans"}, ("sku_part_number",)
+    )
+    part = body["sku_part_number"]
+    if not isinstance(part, str) or not _PART.match(part):
+        raise AdminError(400, "sku_part_number must be a SKU part number such as ENTERPRISEPACK")
+    units = body.get("prepaid_units", 0)
+    if isinstance(units, bool) or not isinstance(units, int) or units < 0:
+        raise AdminError(400, "prepaid_units must be a whole number, 0 or more")
+    plans = _names(body, "service_plans", _PART.match) if "service_plans" in body else []
+    return Sku(sku_id(part), part, units, plans)
 
 
 def key_credential(der: bytes, display_name: str | None = None) -> KeyCredential:
@@ -118,17 +134,58 @@ class TenantAdmin:
             return {
                 "tenant_id": tenant.tenant_id,
                 "display_name": tenant.display_name,
-                "domains": [{"id": domain, "is_verified": True} for domain in tenant.domains],
+                "domains": [
+                    {"id": domain, "is_verified": domain in tenant.domains}
+                    for domain in tenant.all_domains()
+                ],
                 "users": [
                     {
                         "id": u.user_id,
                         "user_principal_name": u.user_principal_name,
-                        "assigned_licenses": [],
+                        "assigned_licenses": [
+                            sku.sku_part_number
+                            for sku_id in u.licenses
+                            if (sku := tenant.sku(sku_id))
+                        ],
                     }
                     for u in tenant.users.values()
                 ],
                 "applications": [application_view(app) for app in tenant.applications.values()],
             }
+
+    def set_skus(self, tenant_id: str, body: Any) -> list[dict]:
+        """Replace the tenant's subscriptions; licenses of SKUs left out are removed from users."""
+        if not isinstance(body, list):
+            raise AdminError(400, "the body must be a JSON list of SKUs")
+        skus = [_sku(item) for item in body]
+        if len({sku.sku_id for sku in skus}) != len(skus):
+            raise AdminError(400, "each sku_part_number may appear once")
+        with self.world.lock:
+            tenant = self.world.tenant(tenant_id)
+            tenant.skus = skus
+            kept = {sku.sku_id for sku in skus}
+            for user in [*tenant.users.values(), *tenant.deleted_users.values()]:
+                user.licenses = [s for s in user.licenses if s in kept]
+            self.world.save()
+            return [
+                {**sku.dump(), "consumed_units": tenant.consumed_units(sku.sku_id)} for sku in skus
+            ]
+
+    def set_teams_activation(self, tenant_id: str, body: Any) -> dict:
+        body = _fields(body, {"delay_seconds"}, ("delay_seconds",))
+        delay = body["delay_seconds"]
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, int)
+            or not 0 <= delay <= MAX_ACTIVATION_DELAY
+        ):
+            raise AdminError(
+                400, f"delay_seconds must be a whole number from 0 to {MAX_ACTIVATION_DELAY}"
+            )
+        with self.world.lock:
+            self.world.tenant(tenant_id).teams_activation_delay = delay
+            self.world.save()
+        return {"delay_seconds": delay}
 
     def set_policy(self, tenant_id: str, body: Any) -> dict:
         body = _fields(body, {"passwords_allowed", "max_password_lifetime_days"})
