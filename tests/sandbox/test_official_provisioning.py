@@ -120,6 +120,7 @@ def test_provisioning_with_msgraph(client, admin) -> None:
         ).get()
         assignments = await numbers.number_assignments.get()
         await client.users.by_user_id(user.id).delete()
+        after_delete = await numbers.number_assignments.get()
         deleted = await client.directory.deleted_items.by_directory_object_id(user.id).get()
         await client.directory.deleted_items.by_directory_object_id(user.id).delete()
         await client.domains.by_domain_id(DOMAIN).delete()
@@ -159,4 +160,5 @@ def test_provisioning_with_msgraph(client, admin) -> None:
         got["user"].id,
     )
     assert number.number_type == NumberType.DirectRouting
+    assert got["after_delete"].value == []  # a deleted user's numbers are released
     assert isinstance(got["deleted"], User) and got["deleted"].deleted_date_time is not None

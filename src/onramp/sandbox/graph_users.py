@@ -2,8 +2,8 @@
 steps 5-7): `subscribedSkus`, `POST/PATCH/DELETE /users`, `assignLicense`, and the soft delete's
 `directory/deletedItems`, with the directory's own error messages.
 
-A deleted user moves to `Tenant.deleted_users` (it can no longer sign in and frees its seats) and
-still blocks its domain's removal until it is deleted for good.
+A deleted user moves to `Tenant.deleted_users` (it can no longer sign in, frees its seats and its
+Teams numbers) and still blocks its domain's removal until it is deleted for good.
 """
 
 from __future__ import annotations
@@ -156,6 +156,9 @@ def delete_user(call: Call, key: str) -> Reply:
     perm.check(call.tenant, call.claims, perm.DELETE_USERS)
     found = _user(call, key)
     del call.tenant.users[found.user_id]
+    for number, held in list(call.tenant.numbers.items()):  # Teams lets a deleted user's go
+        if held["assignmentTargetId"] == found.user_id:
+            del call.tenant.numbers[number]
     found.deleted_at = utcnow()
     call.tenant.deleted_users[found.user_id] = found
     call.world.save()

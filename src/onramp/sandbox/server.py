@@ -221,4 +221,5 @@ def main(argv: list[str] | None = None) -> int:
         pass
     server.shutdown()
     server.server_close()
+    app.world.flush()
     return 0
