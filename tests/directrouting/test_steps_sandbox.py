@@ -302,3 +302,18 @@ def test_no_numbers_skips_the_step_and_the_run_is_done(world):
     )
     run.refresh_from_db()
     assert run.status == "done"
+
+
+def test_the_license_is_reclaimed_after_teams_activated_on_its_own(world):
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified")
+    advance(run, "activation_user", "teams_activation")
+    provisioning_teams_activation_confirm(actor=ops, service=service, reclaim_license=True)
+    step = run_due(run, "teams_activation")
+    assert step.status == "done"
+    assert step.message.endswith("The activation users' ENTERPRISEPACK licenses were removed.")
+    users = sandbox.admin.tenant(tenant.tenant_id)["users"]
+    assert [u["assigned_licenses"] for u in users if u["user_principal_name"] == USER] == [[]]
+    run.refresh_from_db()
+    assert (run.reclaim_license, run.teams_activation_confirmed_at is not None) == (True, True)

@@ -259,21 +259,28 @@ def _confirm(
     action: str,
 ) -> Provisioning:
     """An operator's confirmation that ``step`` waits for, accepted once ``after`` is done:
-    recorded and audited once, the step made due now."""
+    recorded and audited once, the step made due now. A flag of ``extra`` asked for later (the
+    license reclaimed after Teams activation was seen) runs a finished step once more."""
     require_actor(actor, "direct_routing.manage")
     run = _started_run(service, refusal)
     now = timezone.now()
     with transaction.atomic():
         run = Provisioning.objects.select_for_update().get(pk=run.pk)
-        if getattr(run, field) is not None:
+        asked = {name: True for name, value in (extra or {}).items() if value}
+        new = {name: value for name, value in asked.items() if getattr(run, name) != value}
+        if getattr(run, field) is not None and not new:
             return run
         if run.steps.get(name=after).status != StepStatus.DONE:
             raise InvalidState(refusal)
-        changes = {field: now, **(extra or {})}
+        changes = {field: getattr(run, field) or now, **new}
         for name, value in changes.items():
             setattr(run, name, value)
         run.updated_at = now
         run.save(update_fields=[*changes, "updated_at"])
+        if new:
+            run.steps.filter(name=step, status=StepStatus.DONE).update(
+                status=StepStatus.PENDING, attempts=0, finished_at=None
+            )
         _make_due(run, step, now)
         audit_record(
             actor=actor,
