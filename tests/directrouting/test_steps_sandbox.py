@@ -9,6 +9,9 @@ from datetime import timedelta
 import pytest
 
 from onramp.audit.models import AuditEvent
+from onramp.core.actors import Actor
+from onramp.directrouting.dns import Rfc2136Backend, TxtRecord
+from onramp.directrouting.dns_settings import dns_settings_set
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.models import Provisioning, StepStatus
 from onramp.directrouting.services import (
@@ -317,3 +320,29 @@ def test_the_license_is_reclaimed_after_teams_activated_on_its_own(world):
     assert [u["assigned_licenses"] for u in users if u["user_principal_name"] == USER] == [[]]
     run.refresh_from_db()
     assert (run.reclaim_license, run.teams_activation_confirmed_at is not None) == (True, True)
+
+
+def test_the_manual_backend_shows_the_record_then_waits_for_it(world, knot):
+    _sandbox, _tenant, service, ops = world
+    dns_settings_set(
+        actor=Actor.system(),
+        provider=service.provider,
+        backend="manual",
+        settings={"zone": ZONE, "resolver": f"{knot.host}:{knot.port}"},
+    )
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain")
+    step = run_due(run, "dns_record")
+    [record] = step.detail["records"]
+    assert (step.status, step.message) == (
+        "waiting",
+        "Publish these records in your DNS; Onramp looks for them every few minutes: "
+        f'{SUBDOMAIN}. 3600 IN TXT "{record["value"]}"',
+    )
+    Rfc2136Backend(knot.settings()).publish(TxtRecord(SUBDOMAIN, record["value"]))  # by hand
+    step = run_due(run, "dns_record")
+    assert (step.status, step.message) == (
+        "done",
+        f"Published: {SUBDOMAIN} TXT {record['value']}.",
+    )
+    assert run_due(run, "domain_verified").status == "done"
