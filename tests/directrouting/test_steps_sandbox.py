@@ -346,3 +346,22 @@ def test_the_manual_backend_shows_the_record_then_waits_for_it(world, knot):
         f"Published: {SUBDOMAIN} TXT {record['value']}.",
     )
     assert run_due(run, "domain_verified").status == "done"
+
+
+def test_the_activation_password_is_never_kept(world, monkeypatch, caplog):
+    import logging
+
+    from tests.security.scan import every_stored_value
+
+    caplog.set_level(logging.DEBUG)
+    made = []
+    monkeypatch.setattr(
+        "onramp.m365.provisioning.activation_password",
+        lambda: made.append(1) or "Known-Activation-Pa55!",
+    )
+    _sandbox, _tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified")
+    advance(run, "activation_user")
+    assert made == [1]  # the user was created with it
+    assert "Known-Activation-Pa55!" not in every_stored_value() + caplog.text
