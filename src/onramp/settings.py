@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "onramp.notifications",
     "onramp.health",
     "onramp.directrouting",
+    "onramp.createdapp",
     "onramp.ops",
 ]
 
@@ -189,6 +190,21 @@ REQUIRED_GRAPH_PERMISSIONS = env_csv(
     "Organization.Read.All,Application.Read.All,User.ReadWrite.All,Domain.ReadWrite.All",
 )
 REQUIRED_DIRECTORY_ROLES = env_csv("ONRAMP_REQUIRED_DIRECTORY_ROLES", "Teams Administrator")
+OPTIONAL_GRAPH_PERMISSIONS = env_csv(
+    "ONRAMP_OPTIONAL_GRAPH_PERMISSIONS",
+    "TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All",
+)
+# The installation's multi-tenant app for the admin's delegated sign-in (CONTRACT §3): the
+# wizard's sign-in methods are offered only when it is set. Its credential: a secret, or the
+# path of a PEM file holding its certificate and private key (one of the two).
+SIGN_IN_CLIENT_ID = os.environ.get("ONRAMP_SIGN_IN_CLIENT_ID", "").strip() or None
+SIGN_IN_CLIENT_SECRET = os.environ.get("ONRAMP_SIGN_IN_CLIENT_SECRET") or None
+SIGN_IN_CLIENT_CERTIFICATE = os.environ.get("ONRAMP_SIGN_IN_CLIENT_CERTIFICATE") or None
+if SIGN_IN_CLIENT_ID and bool(SIGN_IN_CLIENT_SECRET) == bool(SIGN_IN_CLIENT_CERTIFICATE):
+    raise ImproperlyConfigured(
+        "ONRAMP_SIGN_IN_CLIENT_ID needs exactly one of ONRAMP_SIGN_IN_CLIENT_SECRET and "
+        "ONRAMP_SIGN_IN_CLIENT_CERTIFICATE"
+    )
 WIZARD_RATE_LIMITS = os.environ.get(
     "ONRAMP_WIZARD_RATE_LIMITS", "10/10m per link, 30/10m per client"
 )

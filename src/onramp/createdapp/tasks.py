@@ -1,0 +1,9 @@
+"""Worker tasks: thin, they take ids (never tokens) and call one service."""
+
+from __future__ import annotations
+
+from onramp.createdapp.machine import creation_step_run
+
+
+def run_step(creation_id: str, name: str) -> None:
+    creation_step_run(creation_id=creation_id, name=name)
