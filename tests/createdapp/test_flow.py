@@ -15,7 +15,7 @@ from .conftest import REQUIRED, grants_of, microsoft_sign_in
 
 pytestmark = pytest.mark.django_db
 
-NAME = "Northwind Teams Direct Routing – Contoso-01"
+NAME = "Northwind Teams Direct Routing \u2013 Contoso-01"
 
 
 def _start(client, link, name: str = NAME, **extra: str):
@@ -48,7 +48,7 @@ def test_the_name_page(client, link, tenant, provider):
     page = client.get(f"{link.path}?method=created-app")
     assert page.status_code == 200
     (field,) = find(page, "input", name="app_name")
-    assert field["attrs"]["value"] == f"{provider.name} Teams Direct Routing – Contoso-01"
+    assert field["attrs"]["value"] == f"{provider.name} Teams Direct Routing \u2013 Contoso-01"
     (button,) = find(page, "button", type="submit")
     assert text(button["text"]) == "Sign in with Microsoft"
     (device,) = find(page, "a", href="?method=created-app&sign_in=device")
@@ -57,8 +57,11 @@ def test_the_name_page(client, link, tenant, provider):
 
 @pytest.mark.parametrize(
     ("name", "message"),
-    [("", "Enter a name for the app registration."), ("x" * 121, "Use at most 120"),
-     ("tab\there", "Use printable characters only")],
+    [
+        ("", "Enter a name for the app registration."),
+        ("x" * 121, "Use at most 120"),
+        ("tab\there", "Use printable characters only"),
+    ],
 )
 def test_a_bad_name_is_refused_before_anything(client, link, tenant, name, message):
     response = client.post(link.path, {"method": "created-app", "app_name": name})

@@ -12,7 +12,7 @@ class AppNameForm(forms.Form):
         label="Name of the app registration",
         min_length=1,
         max_length=120,
-        help_text="As it will appear under App registrations in your tenant (1–120 characters).",
+        help_text="As it will appear under App registrations in your tenant (1 to 120 characters).",
         error_messages={
             "required": "Enter a name for the app registration.",
             "max_length": "Use at most 120 characters.",

@@ -80,7 +80,7 @@ def sign_in_offered() -> bool:
 
 def default_app_name(invitation: Invitation) -> str:
     service = invitation.service
-    return f"{service.provider.name} Teams Direct Routing – {service.short_name}"[:NAME_MAX]
+    return f"{service.provider.name} Teams Direct Routing \u2013 {service.short_name}"[:NAME_MAX]
 
 
 def permissions_wanted() -> list[str]:
