@@ -96,7 +96,8 @@ def microsoft_sign_in(
     """Sign in and answer the consent page as the admin; the callback's query parameters."""
     page = sign_in(browser, browser.get(auth_uri), upn)
     if page.status_code == 200 and "Permissions requested" in page.text:
-        page = answer_consent(browser, page, accept=accept)
+        org = "Consent on behalf of your organization" in page.text
+        page = answer_consent(browser, page, accept=accept, org=org)
     assert page.headers["Location"].startswith(f"{django_settings.PUBLIC_URL}/invite/callback?")
     return redirect_params(page)
 

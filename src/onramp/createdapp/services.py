@@ -170,7 +170,7 @@ def sign_in_start(
         creation.message = ""
         creation.session_hash = _hash(binding)
         creation.flow_kind = "device" if device else "code"
-        creation.flow_sealed = _seal_json(flow)
+        creation.flow_sealed = _seal_json({"tenant": tenant, "flow": flow})
         creation.state_hash = "" if device else _hash(flow["state"])
         creation.device_user_code = flow.get("user_code", "") if device else ""
         creation.device_verification_uri = flow.get("verification_uri", "") if device else ""
@@ -208,14 +208,13 @@ def sign_in_callback(*, params: dict[str, str], binding: str | None) -> AppCreat
     _require_open(creation.invitation)
     if not creation.flow_sealed:
         raise _already_used()
-    flow = _open_json(creation.flow_sealed)
+    held = _open_json(creation.flow_sealed)
     if not AppCreation.objects.filter(pk=creation.pk, flow_sealed=creation.flow_sealed).update(
         flow_sealed=""
     ):
         raise _already_used()
-    tenant = _expected_tenant(creation, creation.invitation)
     try:
-        signed = _client().auth_code_finish(tenant, flow, params, timezone.now())
+        signed = _client().auth_code_finish(held["tenant"], held["flow"], params, timezone.now())
     except SignInError as exc:
         raise _stopped(creation, exc) from None
     return _signed_in(creation, signed)
@@ -241,16 +240,15 @@ def device_poll(*, creation: AppCreation, binding: str | None) -> AppCreation:
     _require_open(creation.invitation)
     if creation.flow_kind != "device" or not creation.flow_sealed:
         return creation
-    flow = _open_json(creation.flow_sealed)
-    tenant = _expected_tenant(creation, creation.invitation)
+    held = _open_json(creation.flow_sealed)
     try:
-        signed = _client().device_poll(tenant, flow, timezone.now())
+        signed = _client().device_poll(held["tenant"], held["flow"], timezone.now())
     except SignInError as exc:
         AppCreation.objects.filter(pk=creation.pk).update(flow_sealed="")
         raise _stopped(creation, exc) from None
     if signed is None:  # the flow learnt the polling interval: keep what it learnt
         AppCreation.objects.filter(pk=creation.pk, flow_sealed=creation.flow_sealed).update(
-            flow_sealed=_seal_json(flow)
+            flow_sealed=_seal_json(held)
         )
         return creation
     if not AppCreation.objects.filter(pk=creation.pk, flow_sealed=creation.flow_sealed).update(

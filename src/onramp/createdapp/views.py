@@ -127,13 +127,22 @@ def submit(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     return HttpResponseRedirect(auth_uri or _creation_url(creation))
 
 
-def _stopped(request: HttpRequest, invitation: Invitation | None, exc: SignInStopped):
+def _stopped(
+    request: HttpRequest, creation: AppCreation | None, exc: SignInStopped
+) -> HttpResponse:
     return _page(
         request,
         "createdapp/stopped.html",
-        {"step": 2, "steps": STEPS, "title": exc.title, "text": exc.message},
+        {
+            "step": 2,
+            "steps": STEPS,
+            "title": exc.title,
+            "text": exc.message,
+            "creation": creation,
+            "rows": [],
+        },
         status=exc.status,
-        invitation=invitation,
+        invitation=creation.invitation if creation else None,
     )
 
 
@@ -173,9 +182,9 @@ def creation_page(request: HttpRequest, creation_id: str) -> HttpResponse:
     except InvitationClosed as exc:
         return _gone(request, exc.status)
     except SignInStopped as exc:
-        return _stopped(request, invitation, exc)
+        return _stopped(request, creation, exc)
     except InvalidState as exc:
-        return _stopped(request, invitation, SignInStopped("This cannot be done now", str(exc)))
+        return _stopped(request, creation, SignInStopped("This cannot be done now", str(exc)))
     creation.refresh_from_db()
     return _creation_state(request, creation)
 
@@ -198,6 +207,7 @@ def _creation_state(request: HttpRequest, creation: AppCreation) -> HttpResponse
         context.update(step=3, result=_done_result(creation))
         return _page(request, "invitations/wizard/done.html", context, invitation=invitation)
     if creation.status == CreationStatus.STOPPED:
+        context.update(title="", text="")
         return _page(request, "createdapp/stopped.html", context, invitation=invitation)
     context["done_count"] = sum(row["status"] == StepStatus.DONE for row in context["rows"])
     return _page(request, "createdapp/progress.html", context, invitation=invitation)
