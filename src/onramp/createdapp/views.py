@@ -172,7 +172,6 @@ def creation_page(request: HttpRequest, creation_id: str) -> HttpResponse:
     )
     if creation is None or not bound_to(creation, _binding(request)):
         return _not_found(request)
-    invitation = creation.invitation
     try:
         if request.method == "POST":
             creation_approve(creation_id=creation.pk, binding=_binding(request))
