@@ -135,3 +135,47 @@ def test_a_global_administrator_creates_the_app(
     assert service.connection.method == "created-app"
     assert service.connection.signed_in_upn == tenant.users["ga"]
     assert service.connection.application_object_id == app["object_id"]
+
+
+def test_the_operator_sees_the_method_who_signed_in_and_the_app(
+    client, link, tenant, admin_browser, run_steps, sandbox, actor, operator
+):
+    from django.test import Client
+
+    from tests.api.helpers import Api, token_for
+    from tests.signin import sign_in
+
+    params = microsoft_sign_in(admin_browser, _start(client, link), tenant.users["ga"])
+    page_url = _callback(client, params)["Location"]
+    client.post(page_url)
+    creation = run_steps(AppCreation.objects.get())
+    entra = (
+        "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/"
+        f"Overview/appId/{creation.application_app_id}"
+    )
+    ops = Client()
+    sign_in(ops, operator)
+    pending = ops.get("/invitations/")
+    assert pending.status_code == 200
+    (row,) = find(pending, "tr", data_invitation=str(link.invitation.pk))
+    assert "App registration created by Onramp" in text(row["text"])
+    assert tenant.users["ga"] in text(row["text"])
+    (anchor,) = find(pending, "a", href=entra)
+    assert text(anchor["text"]) == creation.application_object_id
+
+    api = Api(token_for(operator), operator)
+    body = api.get(f"/invitations/{link.invitation.pk}").json()
+    assert body["authenticated_method"] == "created-app"
+    assert body["signed_in_upn"] == tenant.users["ga"]
+    assert body["application_object_id"] == creation.application_object_id
+
+    service_activate(actor=actor, invitation=link.reload())
+    m365 = api.get(f"/services/{link.service.pk}/m365").json()
+    assert m365["method"] == "created-app" and m365["credential_kind"] == "certificate"
+    assert m365["signed_in_upn"] == tenant.users["ga"]
+    assert m365["application_object_id"] == creation.application_object_id
+    assert m365["application_id"] == creation.application_app_id
+    page = ops.get(f"/services/{link.service.pk}/m365/")
+    (method,) = find(page, "dd", id="m365-method")
+    assert text(method["text"]) == "App registration created by Onramp"
+    assert find(page, "a", href=entra)
