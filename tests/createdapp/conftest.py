@@ -44,11 +44,11 @@ class CustomerTenant:
     reader: dict[str, str] = field(default_factory=dict)
 
 
-@pytest.fixture
-def tenant(sandbox, microsoft_settings, settings) -> CustomerTenant:
-    """The sign-in app (multi-tenant, confidential, device code allowed) configured as the
-    installation's, and a customer tenant with a Global Administrator, an Application
-    Administrator, an admin whose role is only eligible, and an app that may read grants."""
+def make_tenant(sandbox, settings) -> CustomerTenant:
+    """The sign-in app (multi-tenant, confidential, device code allowed, redirect URI under
+    ``settings.PUBLIC_URL``) configured as the installation's, and a customer tenant with a
+    Global Administrator, an Application Administrator, an admin whose role is only eligible,
+    and an app that may read grants."""
     admin = sandbox.admin
     provider = admin.create_tenant("Northwind Voice")
     app = admin.create_application(
@@ -56,7 +56,7 @@ def tenant(sandbox, microsoft_settings, settings) -> CustomerTenant:
         "Onramp sign-in",
         sign_in_audience="AzureADMultipleOrgs",
         public_client=True,
-        redirect_uris=[f"{django_settings.PUBLIC_URL}/invite/callback"],
+        redirect_uris=[f"{settings.PUBLIC_URL}/invite/callback"],
     )
     secret = admin.add_secret(provider["tenant_id"], app["app_id"])["secret_text"]
     settings.SIGN_IN_CLIENT_ID = app["app_id"]
@@ -77,8 +77,13 @@ def tenant(sandbox, microsoft_settings, settings) -> CustomerTenant:
         "Contoso",
         app["app_id"],
         users,
-        {"app_id": reader["app_id"], "secret": reader_secret},
+        {"app_id": reader["app_id"], "secret": reader_secret, "sign_in_secret": secret},
     )
+
+
+@pytest.fixture
+def tenant(sandbox, microsoft_settings, settings) -> CustomerTenant:
+    return make_tenant(sandbox, settings)
 
 
 @pytest.fixture
