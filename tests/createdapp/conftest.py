@@ -107,13 +107,25 @@ def microsoft_sign_in(
     return redirect_params(page)
 
 
+class Queue(list):
+    """Tasks waiting (``run_steps`` takes them), and ``history``: every task ever queued."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[tuple] = []
+
+    def put(self, *args: Any) -> None:
+        self.append(args)
+        self.history.append(args)
+
+
 @pytest.fixture
-def queued(monkeypatch) -> list[tuple]:
+def queued(monkeypatch) -> Queue:
     """The steps' tasks, collected instead of sent to a worker (``run_steps`` runs them)."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: calls.append(args))
-    monkeypatch.setattr(machine, "enqueue_on_commit", lambda *args: calls.append(args))
-    return calls
+    queue = Queue()
+    monkeypatch.setattr(services, "enqueue_on_commit", queue.put)
+    monkeypatch.setattr(machine, "enqueue_on_commit", queue.put)
+    return queue
 
 
 @pytest.fixture

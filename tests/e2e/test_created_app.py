@@ -83,16 +83,18 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
     page.get_by_role("button", name="Accept").click()
 
     # 3. Back on Onramp: the tenant and what will be created; approve; progress; done.
-    expect(page.get_by_role("heading", name="Create the app registration in Contoso")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Create the app registration in Contoso")
+    ).to_be_visible()
     expect(page.get_by_text(tenant.default_domain).first).to_be_visible()
     assert sandbox.admin.applications(tenant.tenant_id) == before
     shot(page, "created-5-review")
     page.get_by_role("button", name="Create the app registration").click()
     expect(page.get_by_role("status").first).to_be_visible()
     shot(page, "created-6-progress")
-    expect(
-        page.get_by_role("heading", name="The application registration is valid")
-    ).to_be_visible(timeout=90_000)
+    expect(page.get_by_role("heading", name="The application registration is valid")).to_be_visible(
+        timeout=90_000
+    )
     shot(page, "created-7-done")
 
     ours = [a for a in sandbox.admin.applications(tenant.tenant_id) if a not in before]
