@@ -40,6 +40,8 @@ class CustomerTenant:
     default_domain: str
     display_name: str
     sign_in_client_id: str
+    sign_in_secret: str
+    provider_tenant_id: str
     users: dict[str, str] = field(default_factory=dict)
     reader: dict[str, str] = field(default_factory=dict)
 
@@ -76,8 +78,10 @@ def make_tenant(sandbox, settings) -> CustomerTenant:
         customer["default_domain"],
         "Contoso",
         app["app_id"],
+        secret,
+        provider["tenant_id"],
         users,
-        {"app_id": reader["app_id"], "secret": reader_secret, "sign_in_secret": secret},
+        {"app_id": reader["app_id"], "secret": reader_secret},
     )
 
 

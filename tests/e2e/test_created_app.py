@@ -57,7 +57,7 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
             "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
             "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
             "ONRAMP_SIGN_IN_CLIENT_ID": tenant.sign_in_client_id,
-            "ONRAMP_SIGN_IN_CLIENT_SECRET": tenant.reader["sign_in_secret"],
+            "ONRAMP_SIGN_IN_CLIENT_SECRET": tenant.sign_in_secret,
         },
         name="worker",
     )
