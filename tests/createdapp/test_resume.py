@@ -117,3 +117,27 @@ def test_a_policy_forbidding_secrets_does_not_stop_the_certificate(
     assert creation.status == CreationStatus.DONE, creation.message
     (app,) = _ours(sandbox, tenant)
     assert app["password_credentials"] == [] and len(app["key_credentials"]) == 1
+
+
+def test_a_revoked_invitation_stops_the_steps(
+    approved, queued, client, link, sandbox, tenant, actor
+):
+    from onramp.services.onboarding import invitation_revoke
+
+    creation, page_url = approved
+    _run(queued, 2)  # roles, application
+    invitation_revoke(actor=actor, invitation=link.invitation)
+    _run(queued)
+    creation.refresh_from_db()
+    assert creation.status == CreationStatus.STOPPED and creation.token_sealed == ""
+    assert (
+        creation.message == "The invitation is revoked, so nothing more is created in the tenant."
+    )
+    assert creation.steps.get(name="service_principal").attempts == 0
+    (app,) = _ours(sandbox, tenant)
+    assert (app["service_principal_id"], app["permissions"], app["key_credentials"]) == (
+        None,
+        [],
+        [],
+    )
+    assert client.get(page_url).status_code == 410

@@ -24,6 +24,7 @@ from onramp.core.tasks import enqueue_on_commit
 from onramp.createdapp.models import AppCreation, CreationStatus, CreationStep, StepStatus
 from onramp.createdapp.services import STEP_TASK
 from onramp.createdapp.steps import STEPS, Outcome
+from onramp.invitations.models import OPEN_STATUSES
 
 LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
 MAX_ATTEMPTS = 15
@@ -50,11 +51,18 @@ def creation_step_run(*, creation_id: str, name: str) -> CreationStep | None:
         return None
     now = timezone.now()
     with transaction.atomic():
-        creation = AppCreation.objects.select_for_update().get(pk=creation_id)
+        creation = (
+            AppCreation.objects.select_for_update().select_related("invitation").get(pk=creation_id)
+        )
         if creation.status != CreationStatus.RUNNING:
             return None
         step = creation.steps.filter(due(now), name=name).first()
         if step is None:
+            return None
+        status = creation.invitation.effective_status(now)
+        if status not in OPEN_STATUSES:
+            message = f"The invitation is {status}, so nothing more is created in the tenant."
+            _end(creation, CreationStatus.STOPPED, message, now)
             return None
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
         step.next_attempt_at, step.updated_at = now + LEASE, now

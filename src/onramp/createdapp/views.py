@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,7 +35,7 @@ from onramp.createdapp.services import (
     sign_in_callback,
     sign_in_start,
 )
-from onramp.invitations.models import Invitation
+from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.views import (
     STEPS,
     _gone,
@@ -72,7 +73,11 @@ def name_page(
     to its own page instead."""
     creation = creation_of(invitation)
     if form is None and creation is not None and bound_to(creation, _binding(request)):
-        if creation.status in (CreationStatus.RUNNING, CreationStatus.DONE):
+        if creation.status in (
+            CreationStatus.SIGNED_IN,
+            CreationStatus.RUNNING,
+            CreationStatus.DONE,
+        ):
             return HttpResponseRedirect(_creation_url(creation))
     if form is None:
         name = creation.app_name if creation else default_app_name(invitation)
@@ -172,6 +177,9 @@ def creation_page(request: HttpRequest, creation_id: str) -> HttpResponse:
     )
     if creation is None or not bound_to(creation, _binding(request)):
         return _not_found(request)
+    status = creation.invitation.effective_status(timezone.now())
+    if status not in OPEN_STATUSES and creation.status != CreationStatus.DONE:
+        return _gone(request, status)
     try:
         if request.method == "POST":
             creation_approve(creation_id=creation.pk, binding=_binding(request))
