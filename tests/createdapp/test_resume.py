@@ -141,3 +141,19 @@ def test_a_revoked_invitation_stops_the_steps(
         [],
     )
     assert client.get(page_url).status_code == 410
+
+
+def test_an_approval_after_the_sign_in_expired_asks_for_a_new_sign_in(
+    client, link, tenant, admin_browser, sandbox, clock
+):
+    params = microsoft_sign_in(admin_browser, _start(client, link), tenant.users["ga"])
+    page_url = _callback(client, params)["Location"]
+    assert client.get(f"{link.path}?method=created-app")["Location"] == page_url  # resumes
+    clock.advance(timedelta(hours=2))
+    refused = client.post(page_url)
+    (alert,) = find(refused, role="alert")
+    assert "The Microsoft sign-in has expired or was not finished" in text(alert["text"])
+    assert AppCreation.objects.get().status == CreationStatus.SIGNED_IN
+    assert not AppCreation.objects.get().steps.exists()
+    assert client.get(f"{link.path}?method=created-app").status_code == 200  # the name page
+    assert _ours(sandbox, tenant) == []

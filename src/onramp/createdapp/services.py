@@ -347,6 +347,17 @@ def _signed_in(creation: AppCreation, signed: SignedIn) -> AppCreation:
     return creation
 
 
+def signed_in(creation: AppCreation) -> bool:
+    """Signed in, approval pending, and the delegated token still valid."""
+    expires = creation.token_expires_at
+    return (
+        creation.status == CreationStatus.SIGNED_IN
+        and bool(creation.token_sealed)
+        and expires is not None
+        and expires > timezone.now()
+    )
+
+
 def creation_approve(*, creation_id: Any, binding: str | None) -> AppCreation:
     """Create the app registration: the steps start (failed ones are tried again)."""
     now = timezone.now()
@@ -361,8 +372,11 @@ def creation_approve(*, creation_id: Any, binding: str | None) -> AppCreation:
             raise InvalidState("This sign-in belongs to another browser session.")
         if creation.status == CreationStatus.RUNNING:
             return creation
-        if creation.status != CreationStatus.SIGNED_IN or not creation.token_sealed:
-            raise InvalidState("Sign in with Microsoft first.")
+        if not signed_in(creation):
+            raise InvalidState(
+                "The Microsoft sign-in has expired or was not finished. Open the invitation "
+                "link again and sign in."
+            )
         for position, name in enumerate(StepName):
             CreationStep.objects.get_or_create(
                 creation=creation,

@@ -34,6 +34,7 @@ from onramp.createdapp.services import (
     permissions_wanted,
     sign_in_callback,
     sign_in_start,
+    signed_in,
 )
 from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.views import (
@@ -73,11 +74,7 @@ def name_page(
     to its own page instead."""
     creation = creation_of(invitation)
     if form is None and creation is not None and bound_to(creation, _binding(request)):
-        if creation.status in (
-            CreationStatus.SIGNED_IN,
-            CreationStatus.RUNNING,
-            CreationStatus.DONE,
-        ):
+        if creation.status in (CreationStatus.RUNNING, CreationStatus.DONE) or signed_in(creation):
             return HttpResponseRedirect(_creation_url(creation))
     if form is None:
         name = creation.app_name if creation else default_app_name(invitation)
