@@ -5,18 +5,21 @@ Next. Screenshots of each step go to test-results/screenshots/."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from onramp.createdapp.models import AppCreation
 from onramp.services.models import Service
+from tests.cli.conftest import Background
 from tests.clock import Clock
 from tests.conftest import PASSWORD as OPERATOR_PASSWORD
-from tests.createdapp.conftest import REQUIRED, grants_of, make_tenant
+from tests.createdapp.conftest import REQUIRED, CustomerTenant, grants_of, make_tenant
 from tests.e2e.test_seed_flow import shot
 from tests.sandbox.flows import PASSWORD
 from tests.signin import sign_in_browser
-from tests.wizard.conftest import make_link  # noqa: F401 - the invitation link fixture
+from tests.wizard.conftest import Link, make_link  # noqa: F401 - the invitation link fixture
 
 NAME = "Contoso voice connector"
 
@@ -33,18 +36,22 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "ignore_https_errors": True}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
-    page: Page,
-    live_server,
-    settings,
-    sandbox,
-    microsoft_settings,
-    make_link,  # noqa: F811
-    operator,
-    database,
-    background,
-):
+@dataclass
+class World:
+    tenant: CustomerTenant
+    link: Link
+    before: list[dict]
+    worker: Background
+
+    def ours(self, sandbox) -> list[dict]:
+        return [
+            a for a in sandbox.admin.applications(self.tenant.tenant_id) if a not in self.before
+        ]
+
+
+@pytest.fixture
+def world(live_server, settings, sandbox, microsoft_settings, make_link, database, background):  # noqa: F811
+    """The sign-in app and the customer tenant, a worker pointed at the sandbox, a link."""
     sandbox.admin.set_clock(None)
     settings.PUBLIC_URL = live_server.url
     tenant = make_tenant(sandbox, settings)
@@ -62,7 +69,26 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
         name="worker",
     )
     link = make_link(short_name="Contoso-HQ", full_name="Contoso head office")
-    before = sandbox.admin.applications(tenant.tenant_id)
+    return World(tenant, link, sandbox.admin.applications(tenant.tenant_id), worker)
+
+
+def assert_exactly_one_app(world: World, sandbox) -> None:
+    ours = world.ours(sandbox)
+    assert len(ours) == 1, ours
+    (app,) = ours
+    assert app["display_name"] == NAME
+    assert sorted(app["permissions"]) == sorted(REQUIRED)
+    assert app["roles"] == ["Teams Administrator"]
+    assert len(app["key_credentials"]) == 1 and app["password_credentials"] == []
+    assert grants_of(sandbox, world.tenant) == []
+    assert AppCreation.objects.get().token_sealed == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
+    page: Page, live_server, sandbox, operator, world
+):
+    tenant, link, before, worker = world.tenant, world.link, world.before, world.worker
 
     # 1. The admin opens the link and chooses Create the app registration for me.
     page.goto(f"{live_server.url}{link.path}")
@@ -97,15 +123,7 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
     )
     shot(page, "created-7-done")
 
-    ours = [a for a in sandbox.admin.applications(tenant.tenant_id) if a not in before]
-    assert len(ours) == 1, ours
-    (app,) = ours
-    assert app["display_name"] == NAME
-    assert sorted(app["permissions"]) == sorted(REQUIRED)
-    assert app["roles"] == ["Teams Administrator"]
-    assert len(app["key_credentials"]) == 1 and app["password_credentials"] == []
-    assert grants_of(sandbox, tenant) == []
-    assert AppCreation.objects.get().token_sealed == ""
+    assert_exactly_one_app(world, sandbox)
 
     # 4. The operator sees Device Authenticated: Yes, clicks Add and Next.
     page.context.clear_cookies()
@@ -123,3 +141,40 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
     assert Service.objects.get().status == "active"
     assert len([a for a in sandbox.admin.applications(tenant.tenant_id) if a not in before]) == 1
     assert worker.stop() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_global_administrator_creates_the_app_signing_in_on_another_device(
+    page: Page, live_server, sandbox, world
+):
+    page.goto(f"{live_server.url}{world.link.path}?method=created-app")
+    page.get_by_role("link", name="Sign in on another device").click()
+    page.get_by_label("Name of the app registration").fill(NAME)
+    page.get_by_role("button", name="Sign in on another device").click()
+    code = page.locator(".wz-code").inner_text().strip()
+    expect(page.get_by_role("status")).to_contain_text("Waiting for you to sign in")
+    shot(page, "created-device-1-code")
+
+    # The other device: Microsoft's device login page (the sandbox's).
+    device = page.context.browser.new_context(ignore_https_errors=True).new_page()
+    device.goto(f"{sandbox.url}/devicelogin")
+    device.locator("input[name='otc']").fill(code)
+    device.get_by_role("button", name="Next").click()
+    device.locator("input[name='loginfmt']").fill(world.tenant.users["ga"])
+    device.get_by_role("button", name="Next").click()
+    device.locator("input[name='passwd']").fill(PASSWORD)
+    device.get_by_role("button", name="Sign in").click()
+    device.get_by_label("Consent on behalf of your organization").check()
+    device.get_by_role("button", name="Accept").click()
+    shot(device, "created-device-2-other-device")
+
+    # Back on the first device, the page refreshed itself into the review.
+    button = page.get_by_role("button", name="Create the app registration")
+    expect(button).to_be_visible(timeout=30_000)
+    button.click()
+    expect(page.get_by_role("heading", name="The application registration is valid")).to_be_visible(
+        timeout=90_000
+    )
+    shot(page, "created-device-3-done")
+    assert_exactly_one_app(world, sandbox)
+    assert world.worker.stop() == 0
