@@ -192,3 +192,31 @@ def test_the_device_code_flow_creates_the_app(client, link, tenant, sandbox, run
     names = [app["display_name"] for app in sandbox.admin.applications(tenant.tenant_id)]
     assert names.count(NAME) == 1
     assert link.reload().authenticated_method == "created-app"
+
+
+def test_microsoft_down_when_the_device_code_is_asked_for(client, link, tenant, sandbox, unchanged):
+    sandbox.admin.set_faults(status=503, paths="all")
+    response = client.post(
+        link.path, {"method": "created-app", "app_name": NAME, "sign_in": "device"}
+    )
+    assert response.status_code == 422
+    assert _alert(response) == (
+        "Microsoft sign-in could not start Microsoft did not complete the sign-in just now; "
+        "try again in a minute."
+    )
+    assert not AppCreation.objects.exists()
+    sandbox.admin.clear_faults()
+    unchanged()
+
+
+def test_microsoft_down_when_the_code_is_redeemed(
+    client, link, tenant, admin_browser, sandbox, unchanged
+):
+    params = microsoft_sign_in(admin_browser, _start(client, link), tenant.users["ga"])
+    sandbox.admin.set_faults(status=503, paths="token")
+    response = _callback(client, params)
+    assert response.status_code == 422
+    assert _alert(response).startswith("Microsoft could not be reached")
+    assert AppCreation.objects.get().status == CreationStatus.STOPPED
+    sandbox.admin.clear_faults()
+    unchanged()

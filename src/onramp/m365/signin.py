@@ -11,6 +11,7 @@ appears in a ``repr`` or an exception message.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -180,15 +181,20 @@ class SignInClient:
             self.app.client_id, client_credential=self.app.credential.msal_credential(), **common
         )
 
-    def _ask(self, http: AttemptHttpClient, call: Any) -> dict[str, Any]:
+    def _ask(
+        self, tenant: str | None, call: Callable[[Any], dict[str, Any]], *, public: bool = False
+    ) -> tuple[dict[str, Any], AttemptHttpClient]:
+        """``call`` with a fresh MSAL application (building one reads the discovery document,
+        so it is inside the guard too); the answer and the HTTP client that saw the statuses."""
+        http = AttemptHttpClient(self.transport)
         try:
-            return call()
+            return call(self._msal(tenant, http, public=public)), http
         except TransportError as exc:
             raise SignInError(
                 "transient", f"Microsoft could not be reached for the sign-in ({exc.detail})."
             ) from None
         except (ValueError, msal.exceptions.MsalServiceError) as exc:
-            if http.last_status and http.last_status >= 500:
+            if http.last_status and (http.last_status >= 500 or http.last_status == 429):
                 raise SignInError(
                     "transient", "Microsoft did not answer the sign-in just now; try again."
                 ) from None
@@ -198,14 +204,13 @@ class SignInClient:
         self, tenant: str | None, redirect_uri: str, *, login_hint: str | None = None
     ) -> dict[str, Any]:
         """The flow to seal; its ``auth_uri`` is where the browser goes, ``state`` comes back."""
-        http = AttemptHttpClient(self.transport)
-        app = self._msal(tenant, http)
-        return self._ask(
-            http,
-            lambda: app.initiate_auth_code_flow(
+        flow, _ = self._ask(
+            tenant,
+            lambda app: app.initiate_auth_code_flow(
                 list(SIGN_IN_SCOPES), redirect_uri=redirect_uri, login_hint=login_hint
             ),
         )
+        return flow
 
     def auth_code_finish(
         self, tenant: str | None, flow: dict[str, Any], params: dict[str, str], now: datetime
@@ -213,18 +218,18 @@ class SignInClient:
         """Redeem the code Microsoft sent back (PKCE verifier and nonce from ``flow``)."""
         if params.get("error"):
             raise _failure(params, None)
-        http = AttemptHttpClient(self.transport)
-        app = self._msal(tenant, http)
-        result = self._ask(http, lambda: app.acquire_token_by_auth_code_flow(flow, params))
+        result, http = self._ask(
+            tenant, lambda app: app.acquire_token_by_auth_code_flow(flow, params)
+        )
         if "access_token" not in result:
             raise _failure(result, http.last_status)
         return SignedIn.from_result(result, now)
 
     def device_start(self, tenant: str | None) -> dict[str, Any]:
         """The device flow: ``user_code`` and ``verification_uri`` to show, the rest to seal."""
-        http = AttemptHttpClient(self.transport)
-        app = self._msal(tenant, http, public=True)
-        flow = self._ask(http, lambda: app.initiate_device_flow(scopes=list(SIGN_IN_SCOPES)))
+        flow, http = self._ask(
+            tenant, lambda app: app.initiate_device_flow(scopes=list(SIGN_IN_SCOPES)), public=True
+        )
         if "user_code" not in flow:
             raise _failure(flow, http.last_status)
         return flow
@@ -233,10 +238,10 @@ class SignInClient:
         self, tenant: str | None, flow: dict[str, Any], now: datetime
     ) -> SignedIn | None:
         """Ask once; None while the admin has not finished on the other device."""
-        http = AttemptHttpClient(self.transport)
-        app = self._msal(tenant, http, public=True)
-        result = self._ask(
-            http, lambda: app.acquire_token_by_device_flow(flow, exit_condition=lambda _: True)
+        result, http = self._ask(
+            tenant,
+            lambda app: app.acquire_token_by_device_flow(flow, exit_condition=lambda _: True),
+            public=True,
         )
         if "access_token" in result:
             return SignedIn.from_result(result, now)
