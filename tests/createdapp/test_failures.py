@@ -9,7 +9,7 @@ from django.test import Client
 from onramp.createdapp.models import AppCreation, CreationStatus
 from onramp.invitations.models import InvitationStatus
 from onramp.services.onboarding import invitation_revoke
-from tests.wizard.conftest import find, snapshot, text
+from tests.wizard.conftest import expire, find, snapshot, text
 
 from .conftest import microsoft_sign_in
 from .test_flow import NAME, _callback, _start, page_text
@@ -132,6 +132,19 @@ def test_a_callback_for_a_revoked_invitation(client, link, tenant, admin_browser
     assert "This invitation was withdrawn" in page_text(response)
     assert AppCreation.objects.get().token_sealed == ""
     assert sandbox.admin.applications(tenant.tenant_id) == apps
+
+
+def test_a_callback_for_an_expired_invitation(client, link, tenant, admin_browser, sandbox):
+    apps = sandbox.admin.applications(tenant.tenant_id)
+    params = microsoft_sign_in(admin_browser, _start(client, link), tenant.users["ga"])
+    expire(link.invitation)
+    response = _callback(client, params)
+    assert response.status_code == 410
+    assert "This invitation has expired" in page_text(response)
+    creation = AppCreation.objects.get()
+    assert creation.flow_sealed and creation.token_sealed == ""  # the code was not redeemed
+    assert sandbox.admin.applications(tenant.tenant_id) == apps
+    assert link.reload().status == InvitationStatus.PENDING and not link.invitation.tenant_id
 
 
 def test_a_sign_in_to_another_tenant_than_the_recorded_one_is_refused(
