@@ -233,3 +233,10 @@ def test_microsoft_down_when_the_code_is_redeemed(
     assert AppCreation.objects.get().status == CreationStatus.STOPPED
     sandbox.admin.clear_faults()
     unchanged()
+
+
+def test_approvals_are_rate_limited(client, link, tenant, admin_browser, settings, queued):
+    settings.WIZARD_RATE_LIMITS = "5/10m per link, 30/10m per client"
+    params = microsoft_sign_in(admin_browser, _start(client, link), tenant.users["ga"])
+    page_url = _callback(client, params)["Location"]
+    assert [client.post(page_url).status_code for _ in range(6)] == [302] * 5 + [429]

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.core.errors import InvalidState
+from onramp.core.ratelimit import link_attempt_wait
 from onramp.createdapp.forms import CREATED_APP, AppNameForm
 from onramp.createdapp.models import AppCreation, CreationStatus, StepStatus
 from onramp.createdapp.services import (
@@ -40,6 +41,7 @@ from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.views import (
     STEPS,
     _gone,
+    _refused,
     _not_found,
     _page,
     wizard_csrf_protect,
@@ -177,6 +179,10 @@ def creation_page(request: HttpRequest, creation_id: str) -> HttpResponse:
     status = creation.invitation.effective_status(timezone.now())
     if status not in OPEN_STATUSES and creation.status != CreationStatus.DONE:
         return _gone(request, status)
+    if request.method == "POST":
+        wait = link_attempt_wait(request, "wizard", str(creation.pk))
+        if wait is not None:
+            return _refused(request, 429, wait)
     try:
         if request.method == "POST":
             creation_approve(creation_id=creation.pk, binding=_binding(request))
