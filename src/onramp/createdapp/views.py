@@ -41,9 +41,9 @@ from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.views import (
     STEPS,
     _gone,
-    _refused,
     _not_found,
     _page,
+    _refused,
     wizard_csrf_protect,
     wizard_response,
 )
