@@ -199,11 +199,21 @@ def creation_page(request: HttpRequest, creation_id: str) -> HttpResponse:
     return _creation_state(request, creation)
 
 
+def _refreshing(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The page reloads itself without JavaScript (the ``Refresh`` header) unless the admin
+    stopped it (``?refresh=off``, WCAG 2.2.1)."""
+    if request.GET.get("refresh") != "off":
+        response["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
 def _creation_state(request: HttpRequest, creation: AppCreation) -> HttpResponse:
     invitation = creation.invitation
-    context = {"creation": creation, "step": 2, "steps": STEPS, "refresh": REFRESH_SECONDS}
+    refresh = request.GET.get("refresh") != "off"
+    context = {"creation": creation, "step": 2, "steps": STEPS, "refresh": refresh}
     if creation.status == CreationStatus.SIGNING_IN:
-        return _page(request, "createdapp/device.html", context, invitation=invitation)
+        page = _page(request, "createdapp/device.html", context, invitation=invitation)
+        return _refreshing(request, page)
     if creation.status == CreationStatus.SIGNED_IN:
         context["permissions"] = permissions_wanted()
         context["roles"] = settings.REQUIRED_DIRECTORY_ROLES
@@ -220,7 +230,8 @@ def _creation_state(request: HttpRequest, creation: AppCreation) -> HttpResponse
         context.update(title="", text="")
         return _page(request, "createdapp/stopped.html", context, invitation=invitation)
     context["done_count"] = sum(row["status"] == StepStatus.DONE for row in context["rows"])
-    return _page(request, "createdapp/progress.html", context, invitation=invitation)
+    page = _page(request, "createdapp/progress.html", context, invitation=invitation)
+    return _refreshing(request, page)
 
 
 def _done_result(creation: AppCreation) -> dict:
