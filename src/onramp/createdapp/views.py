@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from onramp.core.errors import InvalidState
 from onramp.core.ratelimit import link_attempt_wait
+from onramp.core.security import STRICT
 from onramp.createdapp.forms import CREATED_APP, AppNameForm
 from onramp.createdapp.models import AppCreation, CreationStatus, StepStatus
 from onramp.createdapp.services import (
@@ -107,8 +108,6 @@ def name_page(
 
 
 def _csp_with_form_target(origin: str) -> str:
-    from onramp.core.security import STRICT
-
     return STRICT.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
