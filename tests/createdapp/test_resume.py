@@ -36,7 +36,9 @@ def _run(queued, count: int = 1) -> None:
         machine.creation_step_run(creation_id=creation_id, name=name)
 
 
-def test_microsoft_failing_mid_way_is_waited_out(approved, queued, run_steps, sandbox, tenant):
+def test_microsoft_failing_mid_way_is_waited_out(
+    approved, queued, run_steps, sandbox, tenant, client, link
+):
     creation, _ = approved
     _run(queued, 2)  # roles, application
     assert len(_ours(sandbox, tenant)) == 1
@@ -48,6 +50,9 @@ def test_microsoft_failing_mid_way_is_waited_out(approved, queued, run_steps, sa
         "Microsoft could not look up a service principal just now (503 serviceNotAvailable)"
     )
     assert "Trying again at" in step.message
+    # The admin closed the tab and opens the link again: back to the progress, nothing redone.
+    _, page_url = approved
+    assert client.get(f"{link.path}?method=created-app")["Location"] == page_url
     sandbox.admin.clear_faults()
     creation = run_steps(creation)
     assert creation.status == CreationStatus.DONE, creation.message
