@@ -162,3 +162,19 @@ def test_an_approval_after_the_sign_in_expired_asks_for_a_new_sign_in(
     assert not AppCreation.objects.get().steps.exists()
     assert client.get(f"{link.path}?method=created-app").status_code == 200  # the name page
     assert _ours(sandbox, tenant) == []
+
+
+def test_the_sweep_resumes_a_step_whose_backoff_elapsed_with_no_page_open(
+    approved, queued, sandbox, clock
+):
+    from onramp.createdapp.services import STEP_TASK, creation_sweep
+
+    creation, _ = approved
+    _run(queued)  # roles
+    sandbox.admin.set_faults(status=503, paths="graph")
+    _run(queued)  # application: Microsoft answers 503, due again after the backoff
+    assert queued == [] and creation_sweep() == 0  # not due yet
+    step = creation.steps.get(name="application")
+    clock.set(step.next_attempt_at)
+    assert creation_sweep() == 1
+    assert queued == [(STEP_TASK, str(creation.pk), "application")]

@@ -1,7 +1,8 @@
 """Create the app registration for me, in a real browser: the live server, the real worker
 running the steps, the sandbox's sign-in pages over HTTPS. A Global Administrator signs in
-through the redirect, approves, watches the progress page; the operator then completes Add →
-Next. Screenshots of each step go to test-results/screenshots/."""
+through the redirect, approves, watches the progress page (Microsoft's replicas taking 20 s to
+accept the new app); the operator then completes Add → Next. Another signs in on another
+device. Screenshots of each step go to test-results/screenshots/."""
 
 from __future__ import annotations
 
@@ -116,6 +117,7 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
     expect(page.get_by_text(tenant.default_domain).first).to_be_visible()
     assert sandbox.admin.applications(tenant.tenant_id) == before
     shot(page, "created-5-review")
+    sandbox.admin.set_faults(replication_delay_ms=20_000)  # Microsoft's replicas take 20 s
     page.get_by_role("button", name="Create the app registration").click()
     expect(page.get_by_role("status").first).to_be_visible()
     shot(page, "created-6-progress")

@@ -397,11 +397,22 @@ def creation_approve(*, creation_id: Any, binding: str | None) -> AppCreation:
 
 
 def creation_kick(creation: AppCreation) -> None:
-    """Enqueue the steps that are due (a refreshed progress page, a reopened link): backoff
-    and a worker that died are waited out here as well as by the worker."""
+    """Enqueue this creation's steps that are due (a refreshed progress page, a reopened link)."""
+    if creation.status == CreationStatus.RUNNING:
+        _enqueue_due(creation.steps.all())
+
+
+def creation_sweep() -> int:
+    """The periodic safety net, also when nobody watches the progress page: every due step of
+    a running creation is enqueued (a backoff elapsed, a dead worker's lease ran out). Returns
+    how many."""
+    return _enqueue_due(CreationStep.objects.filter(creation__status=CreationStatus.RUNNING))
+
+
+def _enqueue_due(steps: Any) -> int:
     from onramp.createdapp.machine import due
 
-    if creation.status != CreationStatus.RUNNING:
-        return
-    for name in creation.steps.filter(due(timezone.now())).values_list("name", flat=True):
-        enqueue_on_commit(STEP_TASK, str(creation.pk), name)
+    found = list(steps.filter(due(timezone.now())).values_list("creation_id", "name"))
+    for creation_id, name in found:
+        enqueue_on_commit(STEP_TASK, str(creation_id), name)
+    return len(found)
