@@ -125,6 +125,8 @@ def test_a_global_administrator_creates_the_app_and_the_operator_adds_it(
         timeout=90_000
     )
     shot(page, "created-7-done")
+    waited = AppCreation.objects.get().steps.get(name="replication")
+    assert waited.attempts > 1 and waited.status == "done"  # waited out, not a failure
 
     assert_exactly_one_app(world, sandbox)
 
