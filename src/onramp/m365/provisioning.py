@@ -19,7 +19,7 @@ from urllib.parse import quote
 import msal
 
 from onramp.m365.answers import token_claims
-from onramp.m365.attempt import _NoTokenCache
+from onramp.m365.attempt import NoTokenCache
 from onramp.m365.config import GRAPH_SCOPE
 from onramp.m365.credentials import Credential
 from onramp.m365.errors import from_token_error
@@ -51,7 +51,7 @@ def app_token(
         authority=f"{transport.config.authority}/{tenant_id}",
         instance_discovery=False,
         http_client=http,
-        token_cache=_NoTokenCache(),
+        token_cache=NoTokenCache(),
     )
     try:
         result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
