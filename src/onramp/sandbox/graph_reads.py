@@ -21,14 +21,21 @@ Reply = tuple[int, dict | None]
 _ID = r"([^/()]+)"
 _APP_ID = r"\(appId='([^']*)'\)"
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
+# A lambda over a string collection, as Graph filters `tags`: `tags/any(t:t eq 'value')`.
+_ANY = re.compile(r"^\s*(\w+)/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'([^']*)'\s*\)\s*$", re.I)
 
 
 def filtered(call: Call, items: list[dict], allowed: set[str], type_label: str) -> list[dict]:
-    """`$filter` with `prop eq 'value'` on the properties Graph filters these objects by."""
+    """`$filter` with `prop eq 'value'` on the properties Graph filters these objects by, or
+    `prop/any(x:x eq 'value')` on a string collection among them (an application's `tags`)."""
     if "$filter" not in call.query:
         return items
-    match = _FILTER.match(call.query["$filter"])
+    clause = call.query["$filter"]
     names = {name.lower(): name for name in allowed}
+    match, lambda_ = _FILTER.match(clause), _ANY.match(clause)
+    if lambda_ and lambda_.group(2) == lambda_.group(3) and lambda_.group(1).lower() in names:
+        key, value = names[lambda_.group(1).lower()], lambda_.group(4).lower()
+        return [item for item in items if value in (str(v).lower() for v in item.get(key) or [])]
     if match is None or match.group(1).lower() not in names:
         raise GraphError(
             400,
@@ -95,7 +102,7 @@ def applications(call: Call) -> Reply:
         call,
         items,
         "applications",
-        filter_by={"appId", "displayName"},
+        filter_by={"appId", "displayName", "tags"},
         type_label="Application",
         fields=directory.APPLICATION_FIELDS,
         kind="application",
