@@ -20,8 +20,9 @@ from onramp.core.crypto import secret_box
 from onramp.core.errors import InvalidState
 from onramp.createdapp.models import AppCreation, StepName
 from onramp.createdapp.services import permissions_wanted, roles_missing
+from onramp.m365.catalog import GRAPH_APP_ID
 from onramp.m365.credentials import ClientCertificate, key_pair_generate
-from onramp.m365.graph_writes import GRAPH_APP_ID, GraphWriteError, GraphWriter
+from onramp.m365.graph_writes import GraphWriteError, GraphWriter
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 from onramp.services.onboarding import credentials_received

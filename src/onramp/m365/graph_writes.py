@@ -25,7 +25,6 @@ from onramp.m365.transport import (
     parse_retry_after,
 )
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 TEAMS_APP_ROLE = "application_access"
 POLICY_CODES = frozenset(
     {"CredentialTypeNotAllowedAsPerAppPolicy", "CredentialInvalidLifetimeAsPerAppPolicy"}
