@@ -11,10 +11,10 @@ import pytest
 import requests
 from django.utils import timezone
 
+from onramp.m365.catalog import GRAPH_APP_ID
 from onramp.m365.config import TEAMS_ADMIN_API_APP_ID, MicrosoftConfig
 from onramp.m365.credentials import key_pair_generate
 from onramp.m365.graph_writes import (
-    GRAPH_APP_ID,
     TEAMS_APP_ROLE,
     GraphWriteError,
     GraphWriter,

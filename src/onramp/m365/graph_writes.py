@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from onramp.m365.catalog import GRAPH_APP_ID as GRAPH_APP_ID  # where callers found it first
 from onramp.m365.config import DIRECTORY_ROLE_TEMPLATE_IDS
 from onramp.m365.credentials import ClientCertificate
 from onramp.m365.transport import (
