@@ -21,7 +21,9 @@ Reply = tuple[int, dict | None]
 _ID = r"([^/()]+)"
 _APP_ID = r"\(appId='([^']*)'\)"
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
-# A lambda over a string collection, as Graph filters `tags`: `tags/any(t:t eq 'value')`.
+# String collections: filtered with a lambda, never with `eq`, as Graph filters `tags`:
+# `tags/any(t:t eq 'value')`.
+_COLLECTIONS = frozenset({"tags"})
 _ANY = re.compile(r"^\s*(\w+)/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'([^']*)'\s*\)\s*$", re.I)
 
 
@@ -33,16 +35,18 @@ def filtered(call: Call, items: list[dict], allowed: set[str], type_label: str) 
     clause = call.query["$filter"]
     names = {name.lower(): name for name in allowed}
     match, lambda_ = _FILTER.match(clause), _ANY.match(clause)
-    if lambda_ and lambda_.group(2) == lambda_.group(3) and lambda_.group(1).lower() in names:
-        key, value = names[lambda_.group(1).lower()], lambda_.group(4).lower()
-        return [item for item in items if value in (str(v).lower() for v in item.get(key) or [])]
-    if match is None or match.group(1).lower() not in names:
+    over = names.get(lambda_.group(1).lower(), "") if lambda_ else ""
+    if lambda_ and lambda_.group(2) == lambda_.group(3) and over in _COLLECTIONS:
+        wanted = lambda_.group(4).lower()
+        return [i for i in items if wanted in (str(v).lower() for v in i.get(over) or [])]
+    key = names.get(match.group(1).lower()) if match else None
+    if match is None or key is None or key in _COLLECTIONS:
         raise GraphError(
             400,
             "Request_UnsupportedQuery",
             f"Unsupported or invalid query filter clause specified for resource '{type_label}'.",
         )
-    key, value = names[match.group(1).lower()], match.group(2).lower()
+    value = match.group(2).lower()
     return [item for item in items if str(item.get(key) or "").lower() == value]
 
 
