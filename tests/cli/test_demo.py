@@ -285,3 +285,32 @@ def test_demo_bad_option_is_one_line(tmp_path):
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "onramp demo: argument --port: invalid int value: 'eighty'\n"
+
+
+def test_demo_moves_the_sign_in_redirect_uri_to_the_port_of_each_start(tmp_path, sandbox, settings):
+    """A restart with another ``--port`` keeps the sign-in app and registers its callback on
+    the new port (fast: the seed step alone, against the tests' sandbox)."""
+    from onramp.ops.demo.files import DemoFiles
+    from onramp.ops.demo.seed import AppRegistration, sandbox_sign_in
+    from tests.sandbox.flows import authorize_url
+
+    customer = sandbox.admin.create_tenant("Contoso Demo")
+    registration = AppRegistration(customer["tenant_id"], customer["default_domain"], "", "", "")
+    tmp_path.joinpath("demo").mkdir()
+    files = DemoFiles(tmp_path / "demo")
+
+    def refused(sign_in, port: int) -> bool:
+        callback = f"http://127.0.0.1:{port}/invite/callback"
+        url = authorize_url(
+            sandbox.url, "organizations", sign_in.client_id, ["openid"], redirect_uri=callback
+        )
+        page = sandbox.admin.session.get(url, timeout=10)
+        return "AADSTS50011" in page.text
+
+    settings.PUBLIC_URL = "http://127.0.0.1:8000"
+    first = sandbox_sign_in(files, sandbox, registration)
+    assert not refused(first, 8000) and refused(first, 8001)
+    settings.PUBLIC_URL = "http://127.0.0.1:8001"
+    again = sandbox_sign_in(files, sandbox, registration)
+    assert again == first  # the same app, secret and admin
+    assert not refused(again, 8001) and refused(again, 8000)

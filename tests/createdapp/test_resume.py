@@ -178,3 +178,37 @@ def test_the_sweep_resumes_a_step_whose_backoff_elapsed_with_no_page_open(
     clock.set(step.next_attempt_at)
     assert creation_sweep() == 1
     assert queued == [(STEP_TASK, str(creation.pk), "application")]
+
+
+class Crash(BaseException):
+    """The worker dies: nothing after this point runs, nothing catches it."""
+
+
+def test_a_crash_after_microsoft_created_the_app_adopts_it_instead_of_a_second(
+    approved, queued, run_steps, sandbox, tenant, monkeypatch
+):
+    from onramp.m365.graph_writes import GraphWriter
+
+    creation, _ = approved
+    _run(queued)  # roles
+    create = GraphWriter.application_create
+
+    def created_then_crashed(self, *args, **kwargs):
+        create(self, *args, **kwargs)  # Microsoft created it and answered ...
+        raise Crash  # ... and the worker died before keeping the object id
+
+    with monkeypatch.context() as patched, pytest.raises(Crash):
+        patched.setattr(GraphWriter, "application_create", created_then_crashed)
+        _run(queued)  # application
+    creation.refresh_from_db()
+    assert creation.application_object_id == ""
+    (made,) = _ours(sandbox, tenant)
+
+    creation = run_steps(creation)  # the sweep takes the step over once its lease ran out
+    assert creation.status == CreationStatus.DONE, creation.message
+    (app,) = _ours(sandbox, tenant)
+    assert creation.application_object_id == app["object_id"] == made["object_id"]
+    assert creation.steps.get(name="application").message == (
+        f"Found the application {NAME} (application ID {made['app_id']}) created earlier."
+    )
+    assert sorted(app["permissions"]) == sorted(REQUIRED) and len(app["key_credentials"]) == 1

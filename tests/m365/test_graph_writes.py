@@ -11,10 +11,10 @@ import pytest
 import requests
 from django.utils import timezone
 
+from onramp.m365.catalog import GRAPH_APP_ID
 from onramp.m365.config import TEAMS_ADMIN_API_APP_ID, MicrosoftConfig
 from onramp.m365.credentials import key_pair_generate
 from onramp.m365.graph_writes import (
-    GRAPH_APP_ID,
     TEAMS_APP_ROLE,
     GraphWriteError,
     GraphWriter,
@@ -90,7 +90,12 @@ def test_global_administrator_builds_a_valid_app_registration_once(sandbox, worl
     graph = writer.resource_roles(GRAPH_APP_ID)
     teams = writer.resource_roles(TEAMS_ADMIN_API_APP_ID)
     access = [graph.access(ALL_PERMISSIONS), teams.access([TEAMS_APP_ROLE])]
-    app = writer.application_create("Northwind Teams Direct Routing - Contoso", access)
+    assert writer.application_tagged("OnrampCreation:run-1") is None
+    app = writer.application_create(
+        "Northwind Teams Direct Routing - Contoso", access, "OnrampCreation:run-1"
+    )
+    assert writer.application_tagged("OnrampCreation:run-1") == app  # found again by its marker
+    assert writer.application_tagged("OnrampCreation:run-2") is None
     found = writer.application_find(app.object_id)
     assert found["appId"] == app.app_id
     assert found["requiredResourceAccess"] == access
@@ -124,7 +129,9 @@ def test_global_administrator_builds_a_valid_app_registration_once(sandbox, worl
 def test_application_administrator_cannot_grant_graph_roles(world, writer_for):
     writer = writer_for("appadmin")
     graph = writer.resource_roles(GRAPH_APP_ID)
-    app = writer.application_create("Teams connector", [graph.access(["Organization.Read.All"])])
+    app = writer.application_create(
+        "Teams connector", [graph.access(["Organization.Read.All"])], "OnrampCreation:run-1"
+    )
     sp_id = writer.service_principal_create(app.app_id)
     with pytest.raises(GraphWriteError) as refused:
         writer.app_role_grant(graph, sp_id, "Organization.Read.All")
@@ -154,7 +161,7 @@ def test_throttling_and_outage_are_transient_with_retry_after(sandbox, writer_fo
     writer = writer_for()
     sandbox.admin.set_faults(status=429, retry_after=30, paths="graph")
     with pytest.raises(GraphWriteError) as throttled:
-        writer.application_create("Teams connector", [])
+        writer.application_create("Teams connector", [], "OnrampCreation:run-1")
     assert (throttled.value.kind, throttled.value.retry_after) == ("transient", 30)
     assert throttled.value.message == (
         "Microsoft is throttling requests while trying to create the application; try again in "

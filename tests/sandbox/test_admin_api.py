@@ -58,6 +58,11 @@ def test_update_application_returns_state(admin: SandboxAdmin) -> None:
     assert state["roles"] == ["Teams Administrator"]
     assert state["enabled"] is False
     assert state["app_id"] == app["app_id"]
+    assert state["redirect_uris"] == []
+    moved = admin.update_application(
+        tenant["tenant_id"], app["app_id"], redirect_uris=["http://127.0.0.1:8001/invite/callback"]
+    )
+    assert moved["redirect_uris"] == ["http://127.0.0.1:8001/invite/callback"]
 
 
 @pytest.mark.parametrize(
@@ -72,6 +77,7 @@ def test_update_application_returns_state(admin: SandboxAdmin) -> None:
         ("POST", "/tenants/{tid}/applications", {"display_name": "a", "roles": ["Boss"]}, 400),
         ("POST", "/tenants/{tid}/applications", {"display_name": "a", "permissions": "x"}, 400),
         ("POST", "/tenants/{tid}/applications", {"permissions": []}, 400),
+        ("POST", "/tenants/{tid}/applications", {"display_name": "a", "redirect_uris": "x"}, 400),
         ("POST", "/tenants/00000000-0000-0000-0000-000000000000/applications",
          {"display_name": "a"}, 404),
         ("PATCH", "/tenants/{tid}/applications/{app}", {"display_name": "renamed"}, 400),

@@ -84,6 +84,26 @@ def test_create_application_and_read_it_back(ga: Graph, admin, directory_world) 
     assert view["service_principal_id"] is None
 
 
+def test_application_found_by_its_tag(ga: Graph) -> None:
+    """`tags/any(t:t eq '…')`, as Graph filters an application's tags: how a run that crashed
+    after Microsoft created its app finds that app again (issue 11)."""
+    made = _create(ga, tags=["OnrampCreation:run-1", "other"])
+    _create(ga, "Another connector", tags=["OnrampCreation:run-2"])
+    found = ga(
+        "GET", "/applications?$filter=tags/any(t:t eq 'onrampcreation:RUN-1')&$select=id,tags"
+    )
+    assert found.status_code == 200, found.text
+    assert found.json()["value"] == [{"id": made["id"], "tags": ["OnrampCreation:run-1", "other"]}]
+    none = ga("GET", "/applications?$filter=tags/any(x:x eq 'OnrampCreation:run-3')")
+    assert (none.status_code, none.json()["value"]) == (200, [])
+    for clause in ("tags/any(t:x eq 'other')", "notes/any(t:t eq 'other')", "tags eq 'other'"):
+        refused = ga("GET", f"/applications?$filter={clause}")
+        assert (refused.status_code, refused.json()["error"]["code"]) == (
+            400,
+            "Request_UnsupportedQuery",
+        )
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -167,3 +167,31 @@ def test_msgraph_paging_and_count(sandbox_server, admin) -> None:
     count, names = run_async(scenario())
     assert count == 7  # six apps and the provisioner itself
     assert sorted(names) == sorted([*(f"app {i}" for i in range(6)), "provisioner"])
+
+
+def test_msgraph_finds_an_application_by_its_tag(sandbox_server, admin) -> None:
+    """The idempotent creation of issue 11: an app created with a marker tag is found again by
+    `tags/any(...)` before anything is created a second time."""
+    tenant_id = admin.create_tenant("Tagged")["tenant_id"]
+    admin.create_application(tenant_id, "untagged")
+    client = _client(sandbox_server, admin, tenant_id, ["Application.ReadWrite.All"])
+
+    def by_tag(tag: str) -> RequestConfiguration:
+        query = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(
+            filter=f"tags/any(t:t eq '{tag}')", select=["id", "appId", "tags"]
+        )
+        return RequestConfiguration(query_parameters=query)
+
+    async def scenario() -> tuple[Application, list[Application], list[Application]]:
+        made = await client.applications.post(
+            Application(display_name="Teams connector", tags=["OnrampCreation:run-1"])
+        )
+        found = await client.applications.get(request_configuration=by_tag("onrampcreation:RUN-1"))
+        other = await client.applications.get(request_configuration=by_tag("OnrampCreation:run-2"))
+        return made, found.value, other.value
+
+    made, found, other = run_async(scenario())
+    assert [(a.id, a.app_id, a.tags) for a in found] == [
+        (made.id, made.app_id, ["OnrampCreation:run-1"])
+    ]
+    assert other == []

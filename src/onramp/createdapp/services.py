@@ -125,8 +125,12 @@ def bound_to(creation: AppCreation, binding: str | None) -> bool:
 def _expected_tenant(creation: AppCreation | None, invitation: Invitation) -> str | None:
     """The tenant the sign-in must be to: pinned, recorded, or where the app was made."""
     made_in = creation.tenant_id if creation and creation.application_object_id else ""
-    tenant = invitation.tenant_id or invitation.service.customer.azure_tenant_id or made_in
-    return tenant.lower() or None
+    return known_tenant(invitation) or made_in.lower() or None
+
+
+def known_tenant(invitation: Invitation) -> str:
+    """The customer's tenant as Onramp knows it (pinned, or recorded on the customer); ''."""
+    return (invitation.tenant_id or invitation.service.customer.azure_tenant_id).lower()
 
 
 def _client() -> SignInClient:

@@ -1,6 +1,7 @@
 """The steps that build the app registration in the customer's tenant with the admin's delegated
 token (research/provisioning.md §A.1). Each first reads what exists (the application by its
-stored object id, the service principal by app id, grants and roles already there), so a step
+stored object id or by the tag it was created with, the service principal by app id, grants and
+roles already there), so a step
 run twice — a retry, a resumed creation — never makes anything twice.
 """
 
@@ -19,8 +20,9 @@ from onramp.core.crypto import secret_box
 from onramp.core.errors import InvalidState
 from onramp.createdapp.models import AppCreation, StepName
 from onramp.createdapp.services import permissions_wanted, roles_missing
+from onramp.m365.catalog import GRAPH_APP_ID
 from onramp.m365.credentials import ClientCertificate, key_pair_generate
-from onramp.m365.graph_writes import GRAPH_APP_ID, GraphWriteError, GraphWriter
+from onramp.m365.graph_writes import GraphWriteError, GraphWriter
 from onramp.m365.results import ValidationResult
 from onramp.m365.validation import get_client
 from onramp.services.onboarding import credentials_received
@@ -70,6 +72,12 @@ def roles(creation: AppCreation) -> Outcome:
     return Outcome(True, f"Signed in as {creation.signed_in_upn} ({held}).")
 
 
+def creation_tag(creation: AppCreation) -> str:
+    """The marker the application is created with, so a run that crashed between Microsoft's
+    answer and keeping the object id finds its app again instead of creating a second one."""
+    return f"OnrampCreation:{creation.pk}"
+
+
 def application(creation: AppCreation) -> Outcome:
     writer = _writer(creation)
     if creation.application_object_id:
@@ -81,8 +89,17 @@ def application(creation: AppCreation) -> Outcome:
                 transient=True,
             )
         return Outcome(True, f"The application {creation.app_name} exists.")
+    tag = creation_tag(creation)
+    found = writer.application_tagged(tag)
+    if found is not None:
+        _keep(creation, application_object_id=found.object_id, application_app_id=found.app_id)
+        return Outcome(
+            True,
+            f"Found the application {found.display_name} (application ID {found.app_id}) "
+            "created earlier.",
+        )
     graph = writer.resource_roles(GRAPH_APP_ID)
-    made = writer.application_create(creation.app_name, [graph.access(permissions_wanted())])
+    made = writer.application_create(creation.app_name, [graph.access(permissions_wanted())], tag)
     _keep(creation, application_object_id=made.object_id, application_app_id=made.app_id)
     return Outcome(
         True, f"Created the application {made.display_name} (application ID {made.app_id})."

@@ -33,6 +33,8 @@ from onramp.invitations.services import (
     invitation_open,
     invitation_replaced,
 )
+from onramp.invitations.setup_scripts import KINDS as SCRIPT_KINDS
+from onramp.invitations.setup_scripts import SECRET_DAYS, script_app_name, setup_script
 from onramp.m365.results import CHECK_LABELS, CheckState, ValidationResult
 from onramp.services.onboarding import invitation_authenticate
 
@@ -184,6 +186,8 @@ def wizard(request: HttpRequest, token: str) -> HttpResponse:
         return _submit(request, invitation)
     if request.method == "GET":
         invitation_open(invitation=invitation)
+    if request.GET.get("script") in SCRIPT_KINDS:
+        return _script(invitation, request.GET["script"])
     if request.GET.get("method") == APP_REGISTRATION:
         return _form_page(request, invitation, AppRegistrationForm())
     if offered and request.GET.get("method") == created_app.CREATED_APP:
@@ -201,6 +205,14 @@ def wizard(request: HttpRequest, token: str) -> HttpResponse:
         },
         invitation=invitation,
     )
+
+
+def _script(invitation: Invitation, kind: str) -> HttpResponse:
+    """A setup script for this invitation, as a download (SPEC "Ways to connect")."""
+    script = setup_script(invitation, kind)
+    response = HttpResponse(script.text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{script.filename}"'
+    return response
 
 
 def _not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -302,6 +314,8 @@ def _form_page(
             "method": APP_REGISTRATION,
             "permissions": _requirements(settings.REQUIRED_GRAPH_PERMISSIONS),
             "roles": _requirements(settings.REQUIRED_DIRECTORY_ROLES),
+            "script_app_name": script_app_name(invitation),
+            "secret_days": SECRET_DAYS,
         },
         status=status,
         invitation=invitation,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from onramp.m365.catalog import GRAPH_APP_ID as GRAPH_APP_ID  # where callers found it first
 from onramp.m365.config import DIRECTORY_ROLE_TEMPLATE_IDS
 from onramp.m365.credentials import ClientCertificate
 from onramp.m365.transport import (
@@ -25,7 +26,6 @@ from onramp.m365.transport import (
     parse_retry_after,
 )
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 TEAMS_APP_ROLE = "application_access"
 POLICY_CODES = frozenset(
     {"CredentialTypeNotAllowedAsPerAppPolicy", "CredentialInvalidLifetimeAsPerAppPolicy"}
@@ -223,11 +223,26 @@ class GraphWriter:
             allow=404,
         )
 
+    def application_tagged(self, tag: str) -> CreatedApplication | None:
+        """The application carrying ``tag``, the marker it was created with: how a run that
+        crashed before keeping Microsoft's answer to the creation finds its app again."""
+        clause = quote(f"tags/any(t:t eq '{tag}')")
+        found = self._call(
+            "GET",
+            f"/applications?$filter={clause}&$select=id,appId,displayName",
+            "look up the application",
+        )
+        apps = found.get("value") or []
+        if not apps:
+            return None
+        return CreatedApplication(apps[0]["id"], apps[0]["appId"], apps[0]["displayName"])
+
     # --- the writes ------------------------------------------------------------------------
 
     def application_create(
-        self, display_name: str, required_access: list[dict[str, Any]]
+        self, display_name: str, required_access: list[dict[str, Any]], tag: str
     ) -> CreatedApplication:
+        """Create the application marked with ``tag`` (see ``application_tagged``)."""
         made = self._call(
             "POST",
             "/applications",
@@ -236,6 +251,7 @@ class GraphWriter:
                 "displayName": display_name,
                 "signInAudience": "AzureADMyOrg",
                 "requiredResourceAccess": required_access,
+                "tags": [tag],
             },
         )
         return CreatedApplication(made["id"], made["appId"], made["displayName"])

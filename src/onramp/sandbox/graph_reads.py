@@ -21,21 +21,32 @@ Reply = tuple[int, dict | None]
 _ID = r"([^/()]+)"
 _APP_ID = r"\(appId='([^']*)'\)"
 _FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.I)
+# String collections: filtered with a lambda, never with `eq`, as Graph filters `tags`:
+# `tags/any(t:t eq 'value')`.
+_COLLECTIONS = frozenset({"tags"})
+_ANY = re.compile(r"^\s*(\w+)/any\(\s*(\w+)\s*:\s*(\w+)\s+eq\s+'([^']*)'\s*\)\s*$", re.I)
 
 
 def filtered(call: Call, items: list[dict], allowed: set[str], type_label: str) -> list[dict]:
-    """`$filter` with `prop eq 'value'` on the properties Graph filters these objects by."""
+    """`$filter` with `prop eq 'value'` on the properties Graph filters these objects by, or
+    `prop/any(x:x eq 'value')` on a string collection among them (an application's `tags`)."""
     if "$filter" not in call.query:
         return items
-    match = _FILTER.match(call.query["$filter"])
+    clause = call.query["$filter"]
     names = {name.lower(): name for name in allowed}
-    if match is None or match.group(1).lower() not in names:
+    match, lambda_ = _FILTER.match(clause), _ANY.match(clause)
+    over = names.get(lambda_.group(1).lower(), "") if lambda_ else ""
+    if lambda_ and lambda_.group(2) == lambda_.group(3) and over in _COLLECTIONS:
+        wanted = lambda_.group(4).lower()
+        return [i for i in items if wanted in (str(v).lower() for v in i.get(over) or [])]
+    key = names.get(match.group(1).lower()) if match else None
+    if match is None or key is None or key in _COLLECTIONS:
         raise GraphError(
             400,
             "Request_UnsupportedQuery",
             f"Unsupported or invalid query filter clause specified for resource '{type_label}'.",
         )
-    key, value = names[match.group(1).lower()], match.group(2).lower()
+    value = match.group(2).lower()
     return [item for item in items if str(item.get(key) or "").lower() == value]
 
 
@@ -95,7 +106,7 @@ def applications(call: Call) -> Reply:
         call,
         items,
         "applications",
-        filter_by={"appId", "displayName"},
+        filter_by={"appId", "displayName", "tags"},
         type_label="Application",
         fields=directory.APPLICATION_FIELDS,
         kind="application",

@@ -61,6 +61,7 @@ class Application:
             "permissions": list(self.permissions),
             "roles": list(self.roles),
             "enabled": self.enabled,
+            "redirect_uris": list(self.redirect_uris),
             "secrets": [secret.public() for secret in self.secrets],
         }
 

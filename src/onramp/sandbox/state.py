@@ -278,6 +278,8 @@ class World:
             changes["roles"] = _names(body, "roles", DIRECTORY_ROLES.__contains__)
         if "enabled" in body:
             changes["enabled"] = _flag(body, "enabled")
+        if "redirect_uris" in body:
+            changes["redirect_uris"] = _names(body, "redirect_uris", _REDIRECT.match)
         return changes
 
     def create_application(self, tenant_id: str, body: Any) -> dict:
@@ -288,9 +290,6 @@ class World:
             raise AdminError(
                 400, "sign_in_audience must be 'AzureADMyOrg' or 'AzureADMultipleOrgs'"
             )
-        redirects = (
-            _names(body, "redirect_uris", _REDIRECT.match) if "redirect_uris" in body else []
-        )
         app = Application(
             app_id=str(uuid.uuid4()),
             object_id=str(uuid.uuid4()),
@@ -298,9 +297,14 @@ class World:
             display_name=_text(body, "display_name"),
             created=utcnow(),
             sign_in_audience=audience,
-            redirect_uris=redirects,
             public_client=_flag(body, "public_client") if "public_client" in body else False,
-            **{"permissions": [], "roles": [], "enabled": True, **self._changes(body)},
+            **{
+                "permissions": [],
+                "roles": [],
+                "enabled": True,
+                "redirect_uris": [],
+                **self._changes(body),
+            },
         )
         with self.lock:
             self.tenant(tenant_id).applications[app.app_id] = app
@@ -312,7 +316,7 @@ class World:
         }
 
     def update_application(self, tenant_id: str, app_id: str, body: Any) -> dict:
-        body = _fields(body, {"permissions", "roles", "enabled"})
+        body = _fields(body, {"permissions", "roles", "enabled", "redirect_uris"})
         with self.lock:
             app = self.app(tenant_id, app_id)
             for name, value in self._changes(body).items():

@@ -45,6 +45,7 @@ class SignIn:
     client_secret: str
     admin_upn: str
     admin_password: str
+    provider_tenant_id: str
 
 
 @dataclass(frozen=True)
@@ -95,24 +96,30 @@ def sandbox_sign_in(
 ) -> SignIn:
     """For "Create the app registration for me": the sign-in app (multi-tenant, redirect URI
     ``{ONRAMP_PUBLIC_URL}/invite/callback``, device code allowed) in the provider's own sandbox
-    tenant, and a Global Administrator of the demo customer's tenant (CONTRACT §3)."""
-    remembered = files.remembered().get("sign_in")
-    if remembered:
-        return SignIn(**remembered)
+    tenant, and a Global Administrator of the demo customer's tenant (CONTRACT §3). At every
+    start the redirect URI is set again, as the port may differ from the first run's."""
     admin = sandbox.admin
+    redirect_uris = [f"{settings.PUBLIC_URL}/invite/callback"]
+    remembered = files.remembered().get("sign_in")
+    if remembered:  # made by an earlier start
+        sign_in = SignIn(**remembered)
+        admin.update_application(
+            sign_in.provider_tenant_id, sign_in.client_id, redirect_uris=redirect_uris
+        )
+        return sign_in
     provider = admin.create_tenant(PROVIDER_NAME)
     app = admin.create_application(
         provider["tenant_id"],
         "Onramp sign-in",
         sign_in_audience="AzureADMultipleOrgs",
         public_client=True,
-        redirect_uris=[f"{settings.PUBLIC_URL}/invite/callback"],
+        redirect_uris=redirect_uris,
     )
     secret = admin.add_secret(provider["tenant_id"], app["app_id"], display_name="Onramp demo")
     password = secrets.token_urlsafe(12)
     upn = f"admin@{registration.default_domain}"
     admin.create_user(registration.tenant_id, upn, password, roles=["Global Administrator"])
-    sign_in = SignIn(app["app_id"], secret["secret_text"], upn, password)
+    sign_in = SignIn(app["app_id"], secret["secret_text"], upn, password, provider["tenant_id"])
     files.remember(sign_in=sign_in.__dict__)
     return sign_in
 
