@@ -18,12 +18,15 @@ from onramp.core.config import (
     env_csv,
     env_int,
     env_int_list,
+    env_names,
     public_url_settings,
     required_env,
     sign_in_client,
     task_lease_seconds,
 )
 from onramp.core.ratelimit import wizard_rates
+from onramp.m365.catalog import GRAPH_ROLE_IDS
+from onramp.m365.config import DIRECTORY_ROLE_TEMPLATE_IDS
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -186,14 +189,18 @@ for _name, _url in (
         raise ImproperlyConfigured(f"{_name} must be an https:// URL, got {_url!r}")
 
 INVITATION_TTL_HOURS = env_int("ONRAMP_INVITATION_TTL_HOURS", 168, minimum=1)
-REQUIRED_GRAPH_PERMISSIONS = env_csv(
+REQUIRED_GRAPH_PERMISSIONS = env_names(
     "ONRAMP_REQUIRED_GRAPH_PERMISSIONS",
     "Organization.Read.All,Application.Read.All,User.ReadWrite.All,Domain.ReadWrite.All",
+    GRAPH_ROLE_IDS,
 )
-REQUIRED_DIRECTORY_ROLES = env_csv("ONRAMP_REQUIRED_DIRECTORY_ROLES", "Teams Administrator")
-OPTIONAL_GRAPH_PERMISSIONS = env_csv(
+REQUIRED_DIRECTORY_ROLES = env_names(
+    "ONRAMP_REQUIRED_DIRECTORY_ROLES", "Teams Administrator", DIRECTORY_ROLE_TEMPLATE_IDS
+)
+OPTIONAL_GRAPH_PERMISSIONS = env_names(
     "ONRAMP_OPTIONAL_GRAPH_PERMISSIONS",
     "TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All",
+    GRAPH_ROLE_IDS,
 )
 # The installation's multi-tenant app for the admin's delegated sign-in (CONTRACT §3): the
 # wizard's sign-in methods are offered only when it is set. Its credential: a secret, or the

@@ -10,6 +10,7 @@ from onramp.core.config import (
     email_settings_from_url,
     env_int,
     env_int_list,
+    env_names,
     public_url_settings,
     required_env,
 )
@@ -109,3 +110,20 @@ def test_documented_defaults(settings):
     assert settings.DEFAULT_FROM_EMAIL == "onramp@localhost"
     assert settings.PUBLIC_URL == "http://127.0.0.1:8000"
     assert settings.ALLOWED_HOSTS[0] == "127.0.0.1"  # the test runner appends "testserver"
+
+
+def test_permission_and_role_names_must_be_known(monkeypatch):
+    known = {"Organization.Read.All": "id-1", "Domain.ReadWrite.All": "id-2"}
+    monkeypatch.setenv("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS", "Domain.ReadWrite.All, Bogus.Read ")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_names("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS", "", known)
+    assert str(refused.value) == (
+        "ONRAMP_OPTIONAL_GRAPH_PERMISSIONS names what Onramp does not know: Bogus.Read "
+        "(known: Domain.ReadWrite.All, Organization.Read.All)"
+    )
+    monkeypatch.setenv("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS", "Domain.ReadWrite.All")
+    assert env_names("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS", "", known) == ["Domain.ReadWrite.All"]
+    monkeypatch.delenv("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS")
+    assert env_names("ONRAMP_OPTIONAL_GRAPH_PERMISSIONS", "Organization.Read.All", known) == [
+        "Organization.Read.All"
+    ]

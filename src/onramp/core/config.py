@@ -7,6 +7,7 @@ Every bad value raises ImproperlyConfigured naming the variable, so start-up fai
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,6 +25,19 @@ def required_env(name: str, what: str) -> str:
 def env_csv(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_names(name: str, default: str, known: Collection[str]) -> list[str]:
+    """A comma-separated list of names Onramp must know (permissions, roles): an unknown one
+    stops start-up instead of failing later in an admin's setup script or created app."""
+    names = env_csv(name, default)
+    unknown = [item for item in names if item not in known]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} names what Onramp does not know: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return names
 
 
 def env_int(name: str, default: int, *, minimum: int) -> int:

@@ -47,10 +47,6 @@ KINDS = {
 }
 
 
-class UnknownPermission(ValueError):
-    """A configured permission whose id Onramp's catalog does not know (a misconfiguration)."""
-
-
 @dataclass(frozen=True)
 class SetupScript:
     filename: str
@@ -69,12 +65,7 @@ def _shell_literal(value: str) -> str:
 
 
 def _app_roles(names: list[str]) -> list[tuple[str, str]]:
-    unknown = [name for name in names if name not in GRAPH_ROLE_IDS]
-    if unknown:
-        raise UnknownPermission(
-            f"No Microsoft Graph app role id is known for {', '.join(unknown)}; check "
-            "ONRAMP_REQUIRED_GRAPH_PERMISSIONS and ONRAMP_OPTIONAL_GRAPH_PERMISSIONS."
-        )
+    """Ids for the configured names (start-up refuses a name the catalog does not know)."""
     return [(name, GRAPH_ROLE_IDS[name]) for name in names]
 
 
