@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from django.conf import settings
 
-from onramp.m365.catalog import GRAPH_ROLE_IDS
+from onramp.sandbox.catalog import GRAPH_ROLE_IDS  # Microsoft's ids as the sandbox serves them
 from onramp.services.onboarding import invitation_revoke
 from onramp.tenancy.models import Customer
 from tests.wizard.conftest import assert_wizard_headers, expire, find, text

@@ -25,6 +25,8 @@ from django.views.decorators.http import require_http_methods
 from onramp.core.errors import InvalidState, MicrosoftUnavailable
 from onramp.core.ratelimit import public_link_post
 from onramp.core.tokens import mask_token
+from onramp.createdapp.setup_scripts import KINDS as SCRIPT_KINDS
+from onramp.createdapp.setup_scripts import SECRET_DAYS, script_app_name, setup_script
 from onramp.invitations.forms import APP_REGISTRATION, AppRegistrationForm
 from onramp.invitations.models import OPEN_STATUSES, Invitation
 from onramp.invitations.services import (
@@ -33,8 +35,6 @@ from onramp.invitations.services import (
     invitation_open,
     invitation_replaced,
 )
-from onramp.invitations.setup_scripts import KINDS as SCRIPT_KINDS
-from onramp.invitations.setup_scripts import SECRET_DAYS, script_app_name, setup_script
 from onramp.m365.results import CHECK_LABELS, CheckState, ValidationResult
 from onramp.services.onboarding import invitation_authenticate
 

@@ -1,6 +1,7 @@
-"""Microsoft's published ids that the product needs as well as the sandbox (which serves them):
-the Microsoft Graph application and its application permissions (app roles),
-research/provisioning.md §A.2."""
+"""Microsoft's published ids the product needs without asking Graph (the setup scripts, start-up
+checks): the Microsoft Graph application and its application permissions (app roles),
+research/provisioning.md §A.2. The sandbox serves its own copy (it knows nothing of the product),
+and the tests compare the scripts against that copy: a mistyped id here fails them."""
 
 from __future__ import annotations
 
