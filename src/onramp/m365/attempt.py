@@ -44,7 +44,7 @@ class _Outcome:
 _NOT_RUN = _Outcome(CheckState.NOT_RUN, "Not checked: an earlier check failed.")
 
 
-class _NoTokenCache(msal.TokenCache):
+class NoTokenCache(msal.TokenCache):
     """Keeps nothing: a fresh application per attempt never asks for a token twice, and MSAL's
     own cache serializes every token it adds to JSON for a debug line, logged or not."""
 
@@ -129,7 +129,7 @@ class Attempt:
             authority=f"{self.config.authority}/{tenant_id}",
             instance_discovery=False,
             http_client=self.http,
-            token_cache=_NoTokenCache(),
+            token_cache=NoTokenCache(),
         )
 
     def _token_claims(

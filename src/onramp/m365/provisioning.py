@@ -19,11 +19,11 @@ from urllib.parse import quote
 import msal
 
 from onramp.m365.answers import token_claims
-from onramp.m365.attempt import _NoTokenCache
+from onramp.m365.attempt import NoTokenCache
 from onramp.m365.config import GRAPH_SCOPE
 from onramp.m365.credentials import Credential
 from onramp.m365.errors import from_token_error
-from onramp.m365.graph_writes import GraphWriteError, GraphWriter, _refusal
+from onramp.m365.graph_writes import GraphWriteError, GraphWriter, refusal
 from onramp.m365.transport import AttemptHttpClient, MicrosoftTransport, TransportError, header
 
 TEAMS_PLAN = "TEAMS1"  # Microsoft Teams: what activates a domain for Teams (research §D.3)
@@ -51,7 +51,7 @@ def app_token(
         authority=f"{transport.config.authority}/{tenant_id}",
         instance_discovery=False,
         http_client=http,
-        token_cache=_NoTokenCache(),
+        token_cache=NoTokenCache(),
     )
     try:
         result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
@@ -158,7 +158,7 @@ class TenantGraph(GraphWriter):
                 "transient", f"Microsoft could not be reached to {action} ({exc.detail})."
             ) from None
         if response.status_code >= 400:
-            raise _app_words(_refusal(response, action), action)
+            raise _app_words(refusal(response, action), action)
         location = header(response.headers, "Location")
         if not location:
             raise GraphWriteError("refused", f"Microsoft did not say where to follow {action}.")
