@@ -11,8 +11,15 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
-from onramp.directrouting.machine import due, step_enqueue
-from onramp.directrouting.models import Provisioning, ProvisioningStep, StepName, StepStatus
+from onramp.directrouting.machine import due, run_status_refresh, step_enqueue
+from onramp.directrouting.models import (
+    FORWARD_STEPS,
+    REMOVAL_STEPS,
+    Provisioning,
+    ProvisioningStep,
+    StepName,
+    StepStatus,
+)
 from onramp.directrouting.numbers import number_rows_errors
 from onramp.directrouting.steps import STEPS
 from onramp.services.models import Service, ServiceStatus
@@ -33,6 +40,16 @@ SCRIPT_NOT_YET = (
     "activation step is done): before that, Teams refuses the derived trunks."
 )
 PROPOSE_TRIES = 5
+REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
+NOTHING_TO_REMOVE = "Direct Routing was never started for this service: there is nothing to remove."
+STEP_RUNNING = (
+    "The step '{step}' is running: Remove Direct Routing can start once it has finished (the "
+    "page refreshes itself; a step whose worker stopped is taken up again within 10 minutes)."
+)
+STOPPED = "Stopped: Direct Routing is being removed."
+TEARDOWN_NOT_YET = (
+    "The Teams teardown script can be confirmed once Remove Direct Routing has reached it."
+)
 
 
 def provisioning_propose(*, service: Service) -> Provisioning | None:
@@ -68,7 +85,7 @@ def _propose(service: Service) -> Provisioning | None:
     )
     ProvisioningStep.objects.bulk_create(
         ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
-        for i, name in enumerate(StepName)
+        for i, name in enumerate(FORWARD_STEPS)
     )
     audit_record(
         actor=Actor.system(),
@@ -134,7 +151,7 @@ def provisioning_start(
         raise InvalidState(NOT_ACTIVE)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
             _sku_record(run, sku or run.activation_sku or _proposed(run), now)
         step = run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
@@ -163,7 +180,7 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
     run = _started_run(service, NO_PROPOSAL)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         if run.steps.get(name=StepName.ACTIVATION_USER).status == StepStatus.DONE:
             raise InvalidState(SKU_FIXED)
         _sku_record(run, sku, now)
@@ -184,6 +201,14 @@ def _started_run(service: Service, refusal: str) -> Provisioning:
     run = Provisioning.objects.filter(service=service).first()
     if run is None:
         raise InvalidState(refusal)
+    return run
+
+
+def _forward_run(run: Provisioning) -> Provisioning:
+    """The run locked, for a forward write: refused (409) once removal has begun."""
+    run = Provisioning.objects.select_for_update().get(pk=run.pk)
+    if run.steps.filter(name__in=REMOVAL_STEPS).exists():
+        raise InvalidState(REMOVED)
     return run
 
 
@@ -265,7 +290,7 @@ def _confirm(
     run = _started_run(service, refusal)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         asked = {name: True for name, value in (extra or {}).items() if value}
         new = {name: value for name, value in asked.items() if getattr(run, name) != value}
         if getattr(run, field) is not None and not new:
@@ -312,7 +337,7 @@ def provisioning_numbers_set(
     run = _started_run(service, NO_NUMBERS_YET)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         run.numbers, run.updated_at = cleaned, now
         run.save(update_fields=["numbers", "updated_at"])
         step = run.steps.get(name=StepName.NUMBERS)
@@ -328,6 +353,78 @@ def provisioning_numbers_set(
             provider_id=run.provider_id,
             customer_id=service.customer_id,
             new={"rows": len(cleaned)},
+        )
+    return run
+
+
+def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
+    """Remove Direct Routing: the steps backwards (``REMOVAL_STEPS``), driven like the forward
+    ones. Refused (409) while a forward step is running, since it may be creating what removal
+    would look for; the forward steps not finished are stopped. Asking again resumes (a failed
+    removal step is retried afresh) and changes nothing else."""
+    require_actor(actor, "direct_routing.manage")
+    run = _started_run(service, NOTHING_TO_REMOVE)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if running := run.steps.filter(name__in=FORWARD_STEPS, status=StepStatus.RUNNING).first():
+            raise InvalidState(STEP_RUNNING.format(step=running.get_name_display()))
+        begun = run.steps.filter(name__in=REMOVAL_STEPS).exists()
+        if not begun:
+            run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).update(
+                status=StepStatus.SKIPPED, next_attempt_at=None, message=STOPPED, updated_at=now
+            )
+            ProvisioningStep.objects.bulk_create(
+                ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
+                for i, name in enumerate(REMOVAL_STEPS, start=len(FORWARD_STEPS))
+            )
+        step = (
+            run.steps.filter(name__in=REMOVAL_STEPS)
+            .exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED])
+            .first()
+        )
+        if step is not None and step.status != StepStatus.RUNNING:
+            step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
+            if step.finished_at:
+                step.attempts, step.finished_at = 0, None
+            step.save()
+            step_enqueue(run, step.name)
+        run_status_refresh(run, now)
+        audit_record(
+            actor=actor,
+            action=f"direct_routing.remove_{'resumed' if begun else 'started'}",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": step.name if step else None},
+        )
+    return run
+
+
+def provisioning_teams_teardown_confirm(*, actor: Actor, service: Service) -> Provisioning:
+    """The operator confirms the Teams teardown script ran; the ``teams_teardown`` step then
+    finishes at once. Repeating it changes nothing."""
+    require_actor(actor, "direct_routing.manage")
+    run = _started_run(service, TEARDOWN_NOT_YET)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if run.teams_teardown_confirmed_at is not None:
+            return run
+        step = run.steps.filter(name=StepName.TEAMS_TEARDOWN).first()
+        if step is None:
+            raise InvalidState(TEARDOWN_NOT_YET)
+        run.teams_teardown_confirmed_at = run.updated_at = now
+        run.save(update_fields=["teams_teardown_confirmed_at", "updated_at"])
+        if step.status in (StepStatus.WAITING, StepStatus.FAILED):  # not before its turn
+            _make_due(run, StepName.TEAMS_TEARDOWN, now)
+        audit_record(
+            actor=actor,
+            action="direct_routing.teams_teardown_confirmed",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": str(StepName.TEAMS_TEARDOWN)},
         )
     return run
 

@@ -194,6 +194,10 @@ class TenantGraph(GraphWriter):
     def domain_verify(self, name: str) -> dict[str, Any]:
         return self._call("POST", f"/domains/{quote(name)}/verify", f"verify the domain {name}")
 
+    def domain_delete(self, name: str) -> None:
+        """Gone from the tenant (already gone: nothing to do)."""
+        self._call("DELETE", f"/domains/{quote(name)}", f"remove the domain {name}", allow=404)
+
     # --- licenses and users --------------------------------------------------------------
 
     def subscribed_skus(self) -> list[Sku]:
@@ -245,6 +249,27 @@ class TenantGraph(GraphWriter):
             f"/users/{quote(user_id)}",
             "set the user's usage location",
             {"usageLocation": usage_location},
+        )
+
+    def user_delete(self, user_id: str) -> None:
+        """The soft delete: the user moves to ``directory/deletedItems`` for 30 days."""
+        self._call("DELETE", f"/users/{quote(user_id)}", "delete the user", allow=404)
+
+    def deleted_user_get(self, user_id: str) -> dict[str, Any] | None:
+        return self._call(
+            "GET",
+            f"/directory/deletedItems/{quote(user_id)}",
+            "read the deleted user",
+            allow=404,
+        )
+
+    def deleted_user_purge(self, user_id: str) -> None:
+        """Deleted for good: a soft-deleted user still holds its domain."""
+        self._call(
+            "DELETE",
+            f"/directory/deletedItems/{quote(user_id)}",
+            "delete the user for good",
+            allow=404,
         )
 
     def license_assign(self, user_id: str, sku_id: str) -> None:
@@ -309,7 +334,15 @@ class TenantGraph(GraphWriter):
             },
         )
 
+    def number_unassign(self, number: str) -> str:
+        """``unassignNumber`` of a Direct Routing number; the operation to follow."""
+        return self._accepted(
+            f"{NUMBERS}/numberAssignments/unassignNumber",
+            f"unassign {number}",
+            {"telephoneNumber": number, "numberType": "directRouting"},
+        )
+
     def operation(self, location: str) -> dict[str, Any]:
         """A long-running operation: ``status`` notStarted, running, succeeded, failed…"""
         path = location.removeprefix(f"{self.transport.config.graph}/v1.0")
-        return self._call("GET", path, "follow the number assignment")
+        return self._call("GET", path, "follow the number's operation")
