@@ -172,6 +172,18 @@ ROWS = [
         {},
     ),
     Row(
+        "delete",
+        "/services/{active}/direct-routing",
+        expect(403, writers=409, other_provider=404),
+    ),
+    Row("get", "/services/{active}/direct-routing/teams-teardown-script", READ),
+    Row(
+        "post",
+        "/services/{active}/direct-routing/teams-teardown-confirmation",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
+    Row(
         "post",
         "/channels",
         expect(403, operator=201, provider_admin=201, system_admin=201, other_provider=422),

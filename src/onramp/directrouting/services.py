@@ -41,7 +41,9 @@ SCRIPT_NOT_YET = (
 )
 PROPOSE_TRIES = 5
 REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
-NOTHING_TO_REMOVE = "Direct Routing was never started for this service: there is nothing to remove."
+NOTHING_TO_REMOVE = (
+    "No Direct Routing step has run for this service yet: there is nothing to remove."
+)
 STEP_RUNNING = (
     "The step '{step}' is running: Remove Direct Routing can start once it has finished (the "
     "page refreshes itself; a step whose worker stopped is taken up again within 10 minutes)."
@@ -359,8 +361,9 @@ def provisioning_numbers_set(
 
 def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
     """Remove Direct Routing: the steps backwards (``REMOVAL_STEPS``), driven like the forward
-    ones. Refused (409) while a forward step is running, since it may be creating what removal
-    would look for; the forward steps not finished are stopped. Asking again resumes (a failed
+    ones. Refused (409) before any step ran (nothing to remove) and while a forward step is
+    running, since it may be creating what removal would look for; the forward steps not
+    finished are stopped. Asking again resumes (a failed
     removal step is retried afresh) and changes nothing else."""
     require_actor(actor, "direct_routing.manage")
     run = _started_run(service, NOTHING_TO_REMOVE)
@@ -370,6 +373,8 @@ def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
         if running := run.steps.filter(name__in=FORWARD_STEPS, status=StepStatus.RUNNING).first():
             raise InvalidState(STEP_RUNNING.format(step=running.get_name_display()))
         begun = run.steps.filter(name__in=REMOVAL_STEPS).exists()
+        if not begun and not run.steps.filter(attempts__gt=0).exists():
+            raise InvalidState(NOTHING_TO_REMOVE)
         if not begun:
             run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).update(
                 status=StepStatus.SKIPPED, next_attempt_at=None, message=STOPPED, updated_at=now
