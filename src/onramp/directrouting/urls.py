@@ -45,6 +45,17 @@ urlpatterns = [
         views.service_script,
         name="script",
     ),
+    path("services/<uuid:service_id>/direct-routing/remove/", views.service_remove, name="remove"),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-teardown-script/",
+        views.service_teardown_script,
+        name="teardown-script",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-teardown-confirmation/",
+        views.service_teardown_confirm,
+        name="teardown-confirm",
+    ),
     path(
         "services/<uuid:service_id>/direct-routing/teams-confirmation/",
         views.service_script_confirm,

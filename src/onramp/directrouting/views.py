@@ -19,7 +19,7 @@ from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import operator_page, posted, render_page
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
-from onramp.directrouting.models import RunStatus
+from onramp.directrouting.models import REMOVAL_STEPS, RunStatus, StepStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
@@ -30,11 +30,14 @@ from onramp.directrouting.selectors import (
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_numbers_set,
+    provisioning_remove,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
+    provisioning_teams_teardown_confirm,
 )
+from onramp.services.models import Service
 from onramp.services.selectors import service_get
 from onramp.tenancy.models import Provider
 from onramp.tenancy.selectors import providers_visible
@@ -141,7 +144,17 @@ def _tab(
         context.update(provisioning_view(steps, timezone.now()))
         context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
-        context["startable"] = run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED)
+        removing = any(step.name in REMOVAL_STEPS for step in steps)
+        context["removing"] = removing
+        context["startable"] = not removing and run.status in (
+            RunStatus.NOT_STARTED,
+            RunStatus.FAILED,
+        )
+        context["removable"] = (
+            not removing
+            and any(step.attempts for step in steps)
+            and not any(step.status == StepStatus.RUNNING for step in steps)
+        )
         context["numbers_form"] = numbers_form or NumbersForm(
             initial={
                 "numbers": "\n".join(
@@ -237,9 +250,51 @@ def service_script_confirm(request: HttpRequest, service_id: str) -> HttpRespons
 
 
 @operator_page
-@require_http_methods(["GET"])
-def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def service_remove(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Confirm, then Remove Direct Routing (the steps backwards)."""
     service = service_get(request.user, service_id)
-    response = HttpResponse(teams_script_for(service), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{teams_script_filename(service)}"'
+    if request.method == "POST":
+        provisioning_remove(actor=Actor.for_operator(request.user), service=service)
+        messages.success(request, "Direct Routing is being removed from the customer's tenant.")
+        return redirect("directrouting:service", service.pk)
+    run, _ = run_or_proposal(service)
+    return render_page(
+        request,
+        "directrouting/remove.html",
+        {"service": service, "run": run, "subdomains": run_subdomains(run) if run else []},
+        section="services",
+        title=f"Remove Direct Routing · {service.short_name}",
+    )
+
+
+@operator_page
+@require_POST
+def service_teardown_confirm(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    provisioning_teams_teardown_confirm(actor=Actor.for_operator(request.user), service=service)
+    messages.success(request, "The Teams teardown script was confirmed as run.")
+    return redirect("directrouting:service", service.pk)
+
+
+def script_response(service: Service, *, teardown: bool) -> HttpResponse:
+    """The Teams voice script (or, with ``teardown``, its teardown) as a download; the API
+    answers with the same response."""
+    response = HttpResponse(
+        teams_script_for(service, teardown=teardown), content_type="text/plain; charset=utf-8"
+    )
+    name = teams_script_filename(service, teardown=teardown)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@operator_page
+@require_GET
+def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
+    return script_response(service_get(request.user, service_id), teardown=False)
+
+
+@operator_page
+@require_GET
+def service_teardown_script(request: HttpRequest, service_id: str) -> HttpResponse:
+    return script_response(service_get(request.user, service_id), teardown=True)

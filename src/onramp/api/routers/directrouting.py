@@ -4,7 +4,7 @@ the operator's confirmations, the Teams script)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import ValidationError
 
@@ -36,8 +36,6 @@ from onramp.directrouting.models import Provisioning
 from onramp.directrouting.selectors import (
     direct_routing_rows,
     run_or_proposal,
-    teams_script_filename,
-    teams_script_for,
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
@@ -48,6 +46,7 @@ from onramp.directrouting.services import (
     provisioning_teams_script_confirm,
     provisioning_teams_teardown_confirm,
 )
+from onramp.directrouting.views import script_response
 from onramp.services.selectors import service_get
 from onramp.tenancy.selectors import providers_visible
 
@@ -162,22 +161,13 @@ def remove_run(request: HttpRequest, id: str):
     return Status(202, _json(service, run))
 
 
-def _script(service, *, teardown: bool) -> HttpResponse:
-    response = HttpResponse(
-        teams_script_for(service, teardown=teardown), content_type="text/plain; charset=utf-8"
-    )
-    name = teams_script_filename(service, teardown=teardown)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 TEXT = {"responses": {"200": {"content": {"text/plain": {}}}}}
 
 
 @router.get(f"{RUN}/teams-script", response={200: str, **errors(404, 409)}, openapi_extra=TEXT)
 def teams_script(request: HttpRequest, id: str):
     """The `teams_voice` step's PowerShell for this service (`text/plain`)."""
-    return _script(service_get(operator_of(request), id), teardown=False)
+    return script_response(service_get(operator_of(request), id), teardown=False)
 
 
 @router.get(
@@ -186,7 +176,7 @@ def teams_script(request: HttpRequest, id: str):
 def teams_teardown_script(request: HttpRequest, id: str):
     """The `teams_teardown` step's PowerShell (`text/plain`): what the Teams voice script
     created, removed."""
-    return _script(service_get(operator_of(request), id), teardown=True)
+    return script_response(service_get(operator_of(request), id), teardown=True)
 
 
 @router.post(f"{RUN}/teams-confirmation", response={200: DirectRoutingRun, **errors(403, 404, 409)})
