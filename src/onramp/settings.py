@@ -20,6 +20,7 @@ from onramp.core.config import (
     env_int_list,
     public_url_settings,
     required_env,
+    sign_in_client,
     task_lease_seconds,
 )
 from onramp.core.ratelimit import wizard_rates
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "onramp.notifications",
     "onramp.health",
     "onramp.directrouting",
+    "onramp.createdapp",
     "onramp.ops",
 ]
 
@@ -189,6 +191,18 @@ REQUIRED_GRAPH_PERMISSIONS = env_csv(
     "Organization.Read.All,Application.Read.All,User.ReadWrite.All,Domain.ReadWrite.All",
 )
 REQUIRED_DIRECTORY_ROLES = env_csv("ONRAMP_REQUIRED_DIRECTORY_ROLES", "Teams Administrator")
+OPTIONAL_GRAPH_PERMISSIONS = env_csv(
+    "ONRAMP_OPTIONAL_GRAPH_PERMISSIONS",
+    "TeamsTelephoneNumber.ReadWrite.All,TeamsUserConfiguration.Read.All",
+)
+# The installation's multi-tenant app for the admin's delegated sign-in (CONTRACT §3): the
+# wizard's sign-in methods are offered only when it is set. Its credential: a secret, or the
+# path of a PEM file holding its certificate and private key (one of the two).
+SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, SIGN_IN_CLIENT_CERTIFICATE = sign_in_client(
+    os.environ.get("ONRAMP_SIGN_IN_CLIENT_ID"),
+    os.environ.get("ONRAMP_SIGN_IN_CLIENT_SECRET"),
+    os.environ.get("ONRAMP_SIGN_IN_CLIENT_CERTIFICATE"),
+)
 WIZARD_RATE_LIMITS = os.environ.get(
     "ONRAMP_WIZARD_RATE_LIMITS", "10/10m per link, 30/10m per client"
 )

@@ -33,6 +33,8 @@ NULL_CONFIG = {
     "credential_kind": None,
     "certificate_thumbprint_sha256": None,
     "certificate_expires_at": None,
+    "signed_in_upn": None,
+    "application_object_id": None,
 }
 
 
@@ -65,6 +67,8 @@ def test_configuration_of_an_active_service(api, active, m365_tenant, operator):
         "credential_kind": "secret",
         "certificate_thumbprint_sha256": None,
         "certificate_expires_at": None,
+        "signed_in_upn": None,
+        "application_object_id": None,
     }
     assert m365_tenant.secret not in str(config)
 

@@ -69,6 +69,8 @@ def test_create_with_an_invitation(api, customer, provider):
             "authenticated_method": None,
             "tenant_id": None,
             "client_id": None,
+            "signed_in_upn": None,
+            "application_object_id": None,
         },
         "validation": None,
     }

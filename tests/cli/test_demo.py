@@ -25,6 +25,9 @@ FIELDS = {
     "tenant_id": r"Tenant ID: +([0-9a-f-]{36})",
     "client_id": r"Client ID: +([0-9a-f-]{36})",
     "client_secret": r"Client secret: +(\S+)",
+    "admin_upn": r"Username: +(\S+)",
+    "admin_password": r"Admin password: +(\S+)",
+    "sandbox_ca": r"own CA \((\S+)\)",
 }
 
 
@@ -140,6 +143,40 @@ def authenticate_in_wizard(session, link: str, shown: dict[str, str]) -> None:
     assert shown["client_secret"] not in result.text
 
 
+def create_app_in_wizard(session, link: str, shown: dict[str, str]) -> None:
+    """Create the app registration for me, as the printed Global Administrator: proof that the
+    demo's sign-in app is registered and the worker and web server use it."""
+    from tests.sandbox.flows import answer_consent, sign_in
+
+    session.verify = shown["sandbox_ca"]  # the sandbox's pages; Onramp's are plain HTTP
+    name_page = session.get(f"{link}?method=created-app", timeout=10)
+    assert "Sign in with Microsoft" in name_page.text
+    started = session.post(
+        link,
+        data=hidden_inputs(name_page.text) | {"app_name": "Demo connector"},
+        headers={"Referer": link},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert started.status_code == 302, started.text
+    page = sign_in(
+        session,
+        session.get(started.headers["Location"]),
+        shown["admin_upn"],
+        shown["admin_password"],
+    )
+    back = answer_consent(session, page)
+    review = session.get(back.headers["Location"], timeout=30)
+    assert "Create the app registration" in review.text, review.text
+    session.post(
+        review.url, data=hidden_inputs(review.text), headers={"Referer": review.url}, timeout=30
+    )
+    wait_for(
+        lambda: "The application registration is valid" in session.get(review.url, timeout=10).text,
+        timeout=60,
+    )
+
+
 def test_demo_runs_everything_and_stops_cleanly(tmp_path, start_demo):
     data_dir, port = tmp_path / "demo", free_port()
     demo = start_demo(data_dir, port)
@@ -206,6 +243,7 @@ def test_demo_runs_everything_and_stops_cleanly(tmp_path, start_demo):
     message = session.get(f"{url}{message_path}", timeout=10)
     assert f'<a href="{link}"' in message.text
     authenticate_in_wizard(session, link, shown)
+    create_app_in_wizard(session, link, shown)
     assert link.rsplit("/", 1)[1] not in (data_dir / "logs" / "web.log").read_text()
 
     code, tree = demo.stop()

@@ -23,6 +23,13 @@ TOKEN = "Zm9vYmFyLXRva2VuLXRoYXQtaXMtNDMtY2hhcnMtbG9uZ18"
         (f"next=%2Finvite%2F{TOKEN}&a=b", "next=%2Finvite%2F****&a=b"),
         (f"'/invite/{TOKEN}'", "'/invite/****'"),
         ("/invite/ and /invitations/x", "/invite/ and /invitations/x"),
+        (
+            "GET /invite/callback?code=0.AXo-secret&state=abc&session_state=f1 HTTP/1.1",
+            "GET /invite/****?code=****&state=****&session_state=**** HTTP/1.1",
+        ),
+        ("code=0.AXo-secret&state=abc", "code=****&state=****"),
+        ("error=access_denied&state=abc", "error=access_denied&state=****"),
+        ("barcode=1 unicode=2", "barcode=1 unicode=2"),
     ],
 )
 def test_mask_invitation_tokens(text, masked):

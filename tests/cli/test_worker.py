@@ -98,6 +98,7 @@ def test_concurrency_schedules_and_graceful_stop(database, background):
     assert database.scenario("schedules") == [
         ["onramp: outbox sweep", "onramp.notifications.tasks.sweep_outbox", "I", 1, -1],
         ["onramp: direct routing sweep", "onramp.directrouting.tasks.sweep", "I", 1, -1],
+        ["onramp: created app sweep", "onramp.createdapp.tasks.sweep", "I", 1, -1],
         [
             "onramp: re-validate connections",
             "onramp.health.tasks.scheduled_validation",

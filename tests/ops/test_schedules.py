@@ -30,6 +30,7 @@ DIRECT_ROUTING = (
     None,
     -1,
 )
+CREATED_APP = ("onramp: created app sweep", "onramp.createdapp.tasks.sweep", "I", 1, None, -1)
 VALIDATION = (
     "onramp: re-validate connections",
     "onramp.health.tasks.scheduled_validation",
@@ -48,22 +49,22 @@ def rows():
 
 
 def test_ensure_schedules_creates_each_job_once_and_keeps_its_rhythm():
-    sweep, _, validation, purge = ensure_schedules()
-    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION, PURGE], key=str)
+    sweep, _, _, validation, purge = ensure_schedules()
+    assert rows() == sorted([SWEEP, DIRECT_ROUTING, CREATED_APP, VALIDATION, PURGE], key=str)
     tomorrow_two = (timezone.now() + timedelta(days=1)).replace(
         hour=2, minute=0, second=0, microsecond=0
     )
     assert validation.next_run in (tomorrow_two, tomorrow_two - timedelta(days=1))
     assert validation.next_run > timezone.now()  # not at once on a fresh install
     ensure_schedules()
-    assert rows() == sorted([SWEEP, DIRECT_ROUTING, VALIDATION, PURGE], key=str)
+    assert rows() == sorted([SWEEP, DIRECT_ROUTING, CREATED_APP, VALIDATION, PURGE], key=str)
     assert Schedule.objects.get(pk=validation.pk).next_run == validation.next_run
     assert Schedule.objects.get(pk=sweep.pk).next_run == sweep.next_run
     assert Schedule.objects.get(pk=purge.pk).next_run == purge.next_run
 
 
 def test_a_new_validation_schedule_moves_the_next_run(settings):
-    [_, _, validation, _] = ensure_schedules()
+    [_, _, _, validation, _] = ensure_schedules()
     settings.VALIDATION_SCHEDULE = "30 4 * * 1"
     ensure_schedules()
     moved = Schedule.objects.get(pk=validation.pk)
@@ -93,7 +94,14 @@ def test_ensure_schedules_repairs_changed_rows_and_drops_duplicates_and_old_jobs
     before = timezone.now()
     ensure_schedules()
     assert rows() == sorted(
-        [SWEEP, DIRECT_ROUTING, VALIDATION, PURGE, ("someone else's", "x.y", "H", None, None, -1)],
+        [
+            SWEEP,
+            DIRECT_ROUTING,
+            CREATED_APP,
+            VALIDATION,
+            PURGE,
+            ("someone else's", "x.y", "H", None, None, -1),
+        ],
         key=str,
     )
     sweep = Schedule.objects.get(name="onramp: outbox sweep")

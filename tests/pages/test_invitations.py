@@ -211,7 +211,9 @@ def test_authenticated_invitation_offers_add(ops, authenticated):
     assert (
         '<td data-label="Device Authenticated"><span title="Device Authenticated: the admin '
         'handed over working credentials">'
-        '<span class="badge badge--blue" data-status="authenticated">Yes</span></span></td>'
+        '<span class="badge badge--blue" data-status="authenticated">Yes</span></span>'
+        '<span class="small muted" data-method="app-registration">'
+        "App registration (client secret)</span></td>"
     ) in text
     assert 'data-status="authenticated">Authenticated</span>' in text
     assert 'aria-label="Add Contoso-01"' in text

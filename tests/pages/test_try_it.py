@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from onramp.invitations.models import Invitation
 from onramp.ops.demo.banner import banner
-from onramp.ops.demo.seed import AppRegistration, Login
+from onramp.ops.demo.seed import AppRegistration, Login, SignIn
 from onramp.services.forms import DirectRoutingForm
 from onramp.tenancy.models import Customer
 from tests.pages.browser import shoot
@@ -50,7 +51,10 @@ def test_the_demo_prints_the_same_first_steps(tmp_path):
         client_secret="s",
         expires_at="2027-06-15T00:00:00Z",
     )
-    text = " ".join(banner("http://127.0.0.1:8000", login, registration, tmp_path).split())
+    sign_in = SignIn("c2", "s2", "admin@contosodemo.onmicrosoft.com", "pw2")
+    sandbox = SimpleNamespace(url="https://127.0.0.1:8443", ca_path=str(tmp_path / "ca.pem"))
+    shown = banner("http://127.0.0.1:8000", login, registration, tmp_path, sign_in, sandbox)
+    text = " ".join(shown.split())
     assert (
         '1. Sign in, open Services > Add Service > Direct Routing, choose "Contoso Demo", Next. '
         '2. Fill in "Unique short name of service" (e.g. Contoso-01), a "License type" and the '

@@ -42,6 +42,12 @@ class Invitation(BaseModel):
     authenticated_method: str | None
     tenant_id: str | None
     client_id: str | None
+    signed_in_upn: str | None = Field(
+        description="created-app: who signed in with Microsoft to create the app registration."
+    )
+    application_object_id: str | None = Field(
+        description="created-app: the application's object ID in the customer's tenant."
+    )
 
 
 class InvitationWithLink(Invitation):
@@ -139,6 +145,12 @@ class M365(BaseModel):
     credential_kind: str | None
     certificate_thumbprint_sha256: str | None
     certificate_expires_at: Timestamp | None
+    signed_in_upn: str | None = Field(
+        description="created-app: who signed in with Microsoft to create the app registration."
+    )
+    application_object_id: str | None = Field(
+        description="created-app: the application's object ID in the customer's tenant."
+    )
 
 
 class Activation(BaseModel):

@@ -79,6 +79,8 @@ def invitation_json(
         "authenticated_method": _text(invitation.authenticated_method),
         "tenant_id": _text(invitation.tenant_id),
         "client_id": _text(invitation.client_id),
+        "signed_in_upn": _text(invitation.signed_in_upn),
+        "application_object_id": _text(invitation.application_object_id),
     }
 
 
@@ -158,6 +160,8 @@ def m365_json(service: Service) -> dict[str, Any]:
                     "credential_kind",
                     "certificate_thumbprint_sha256",
                     "certificate_expires_at",
+                    "signed_in_upn",
+                    "application_object_id",
                 )
             ),
             "granted_permissions": [],
@@ -181,6 +185,8 @@ def m365_json(service: Service) -> dict[str, Any]:
         "credential_kind": connection.credential_kind,
         "certificate_thumbprint_sha256": _text(connection.certificate_thumbprint_sha256),
         "certificate_expires_at": format_utc(connection.certificate_expires_at),
+        "signed_in_upn": _text(connection.signed_in_upn),
+        "application_object_id": _text(connection.application_object_id),
     }
 
 

@@ -53,6 +53,9 @@ class HeldCredentials(models.Model):
     private_key_key_id = models.CharField(max_length=8, blank=True)
     granted_permissions = models.JSONField(default=list)
     assigned_roles = models.JSONField(default=list)
+    # A created app (``created-app``): who signed in to create it, and its application object.
+    signed_in_upn = models.CharField(max_length=254, blank=True)
+    application_object_id = models.CharField(max_length=36, blank=True)
 
     CLEARED = {
         "tenant_id": "",
@@ -73,6 +76,8 @@ class HeldCredentials(models.Model):
         "private_key_key_id": "",
         "granted_permissions": [],
         "assigned_roles": [],
+        "signed_in_upn": "",
+        "application_object_id": "",
     }
 
     # The credential itself, as one sealed whole: copied from an invitation to its service.
@@ -87,6 +92,8 @@ class HeldCredentials(models.Model):
         "certificate_expires_at",
         "private_key_sealed",
         "private_key_key_id",
+        "signed_in_upn",
+        "application_object_id",
     )
 
     class Meta:

@@ -135,3 +135,22 @@ def public_url_settings(public_url: str, extra_hosts: list[str]) -> dict[str, An
         "origin": f"{parts.scheme}://{parts.netloc}",
         "https": parts.scheme == "https",
     }
+
+
+def sign_in_client(
+    client_id: str | None, secret: str | None, certificate: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """``ONRAMP_SIGN_IN_CLIENT_*`` (CONTRACT §3): unset, or a client ID with exactly one
+    credential — a secret, or the path of a PEM file holding a certificate and its key."""
+    client_id = (client_id or "").strip() or None
+    secret, certificate = secret or None, certificate or None
+    if client_id and bool(secret) == bool(certificate):
+        raise ImproperlyConfigured(
+            "ONRAMP_SIGN_IN_CLIENT_ID needs exactly one of ONRAMP_SIGN_IN_CLIENT_SECRET and "
+            "ONRAMP_SIGN_IN_CLIENT_CERTIFICATE"
+        )
+    if certificate and not os.path.isfile(certificate):
+        raise ImproperlyConfigured(
+            f"ONRAMP_SIGN_IN_CLIENT_CERTIFICATE must be a PEM file, got {certificate!r}"
+        )
+    return client_id, secret, certificate

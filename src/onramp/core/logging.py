@@ -1,5 +1,6 @@
 """Keeps invitation and set-up links out of logs: the token in ``/invite/<token>`` and in
-``/setup/<token>`` is a bearer secret.
+``/setup/<token>`` is a bearer secret; so is the authorization code Microsoft sends back to
+``/invite/callback``.
 
 Three layers, because records reach the logs by different roads:
 
@@ -24,11 +25,19 @@ MASK = "****"
 _INVITE_TOKEN = re.compile(r"((?:/|%2[Ff])(?:invite|setup)(?:/|%2[Ff]))[^/\s?#&%\"'<>\\]+")
 
 
+# Microsoft's answer to a sign-in, in the query of ``/invite/callback``: the authorization code
+# (and the state bound to it) must not reach an access log either.
+_SIGN_IN_ANSWER = re.compile(r"((?:^|[?&]|%3[Ff]|%26)(?:code|state|session_state)=)[^&\s\"'<>%]+")
+
+
 def mask_invitation_tokens(text: str) -> str:
-    """``…/invite/<token>…`` → ``…/invite/****…`` (and /setup/); the rest is left as it is."""
-    if "invite" not in text and "setup" not in text:
-        return text
-    return _INVITE_TOKEN.sub(rf"\g<1>{MASK}", text)
+    """``…/invite/<token>…`` → ``…/invite/****…`` (and /setup/), ``code=``, ``state=`` and
+    ``session_state=`` query values → ``****``; the rest is left as it is."""
+    if "invite" in text or "setup" in text:
+        text = _INVITE_TOKEN.sub(rf"\g<1>{MASK}", text)
+    if "code=" in text or "state=" in text:
+        text = _SIGN_IN_ANSWER.sub(rf"\g<1>{MASK}", text)
+    return text
 
 
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:

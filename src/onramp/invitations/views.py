@@ -174,12 +174,20 @@ def wizard(request: HttpRequest, token: str) -> HttpResponse:
     status = invitation.effective_status(timezone.now())
     if status not in OPEN_STATUSES:
         return _gone(request, status)
+    from onramp.createdapp import views as created_app
+    from onramp.createdapp.services import sign_in_offered
+
+    offered = sign_in_offered()
     if request.method == "POST":
+        if offered and request.POST.get("method") == created_app.CREATED_APP:
+            return created_app.submit(request, invitation)
         return _submit(request, invitation)
     if request.method == "GET":
         invitation_open(invitation=invitation)
     if request.GET.get("method") == APP_REGISTRATION:
         return _form_page(request, invitation, AppRegistrationForm())
+    if offered and request.GET.get("method") == created_app.CREATED_APP:
+        return created_app.name_page(request, invitation)
     return _page(
         request,
         "invitations/wizard/landing.html",
@@ -189,6 +197,7 @@ def wizard(request: HttpRequest, token: str) -> HttpResponse:
             "permissions": _requirements(settings.REQUIRED_GRAPH_PERMISSIONS),
             "roles": _requirements(settings.REQUIRED_DIRECTORY_ROLES),
             "method": APP_REGISTRATION,
+            "created_app": created_app.CREATED_APP if offered else None,
         },
         invitation=invitation,
     )

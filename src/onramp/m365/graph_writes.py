@@ -199,6 +199,20 @@ class GraphWriter:
         )
         return None if found is None else str(found["id"])
 
+    def organization(self) -> tuple[str, str, str]:
+        """The signed-in tenant: (id, display name, default domain)."""
+        found = self._call(
+            "GET", "/organization?$select=id,displayName,verifiedDomains", "read your organization"
+        )
+        organization = (found.get("value") or [{}])[0]
+        domains = organization.get("verifiedDomains") or []
+        default = next((d.get("name") for d in domains if d.get("isDefault")), "")
+        return (
+            str(organization.get("id") or ""),
+            str(organization.get("displayName") or ""),
+            str(default or ""),
+        )
+
     def application_find(self, object_id: str) -> dict[str, Any] | None:
         """The application as stored by its object id: how a resumed run finds its app again."""
         return self._call(

@@ -21,6 +21,7 @@ PREFIX = "onramp: "
 OUTBOX_SWEEP = PREFIX + "outbox sweep"
 VALIDATION = PREFIX + "re-validate connections"
 DIRECT_ROUTING_SWEEP = PREFIX + "direct routing sweep"
+CREATED_APP_SWEEP = PREFIX + "created app sweep"
 RATE_LIMIT_PURGE = PREFIX + "purge rate-limit windows"
 _TIMING = ("schedule_type", "minutes", "cron")
 _ADVISORY_LOCK_KEY = 0x6F6E72616D70  # "onramp"
@@ -46,6 +47,13 @@ def wanted_schedules() -> dict[str, dict[str, Any]]:
         DIRECT_ROUTING_SWEEP: {
             **common,
             "func": "onramp.directrouting.tasks.sweep",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "cron": None,
+        },
+        CREATED_APP_SWEEP: {
+            **common,
+            "func": "onramp.createdapp.tasks.sweep",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "cron": None,

@@ -38,7 +38,7 @@ from onramp.invitations.services import (
     is_other_guid,
     pinned_message,
 )
-from onramp.m365.credentials import ClientSecret
+from onramp.m365.credentials import ClientSecret, Credential
 from onramp.m365.results import ValidationResult
 from onramp.notifications.selectors import delivery_just_queued
 from onramp.notifications.services import outbox_cancel_for_invitation
@@ -168,6 +168,29 @@ def invitation_authenticate(
         expected_tenant_id=invitation.service.customer.azure_tenant_id,
     )
     raise_unless_answered(result)
+    return credentials_received(
+        invitation=invitation,
+        tenant_id=tenant_id,
+        client_id=client_id,
+        credential=ClientSecret(client_secret),
+        result=result,
+    )
+
+
+def credentials_received(
+    *,
+    invitation: Invitation,
+    tenant_id: str,
+    client_id: str,
+    credential: Credential,
+    result: ValidationResult,
+    method: str = ConnectionMethod.APP_REGISTRATION,
+    created_app: dict[str, str] | None = None,
+) -> ValidationResult:
+    """Record a live validation of credentials the admin gave (or Onramp created for them,
+    ``created_app``: who signed in and the application's object id): a rejection is recorded,
+    accepted credentials are held and the invitation becomes authenticated. Raises
+    InvalidState (link no longer usable, or another tenant than the pinned one)."""
     admin = Actor.customer_admin()
     with transaction.atomic():
         invitation = invitation_locked(invitation.pk)
@@ -192,12 +215,14 @@ def invitation_authenticate(
             invitation,
             tenant_id=resolved,
             client_id=client_id,
-            credential=ClientSecret(client_secret),
+            credential=credential,
             result=result,
         )
+        for name, value in (created_app or {}).items():
+            setattr(invitation, name, value)
         invitation.status = InvitationStatus.AUTHENTICATED
         invitation.authenticated_at = result.validated_at
-        invitation.authenticated_method = ConnectionMethod.APP_REGISTRATION
+        invitation.authenticated_method = method
         invitation.save()
         service_change = _move_service(
             invitation.service_id, NEVER_ACTIVE, ServiceStatus.AUTHENTICATED
@@ -209,10 +234,12 @@ def invitation_authenticate(
             old={"status": old_status},
             new={
                 "status": invitation.status,
+                "method": method,
                 "tenant_id": resolved,
                 "client_id": client_id,
                 "secret_hint": invitation.secret_hint,
                 "credentials_replaced": replaced,
+                **(created_app or {}),
                 **service_change,
             },
         )

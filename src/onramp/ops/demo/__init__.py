@@ -130,7 +130,7 @@ class Demo:
         self._check()
         self._start_mail_catcher(mailbox_dir)
         self._check()
-        registration, login = self._prepare_database(files, sandbox)
+        registration, sign_in, login = self._prepare_database(files, sandbox)
         self._check()
         logs = self.data_dir / "logs"
         self.children.append(Child("worker", ["worker"], logs / "worker.log"))
@@ -142,7 +142,7 @@ class Demo:
             )
         )
         self._wait_until_ready()
-        print(banner(self.url, login, registration, self.data_dir), flush=True)
+        print(banner(self.url, login, registration, self.data_dir, sign_in, sandbox), flush=True)
         while not self.stopping.wait(0.5):
             self._check_children()
         return 0
@@ -181,6 +181,7 @@ class Demo:
             SeedError,
             demo_data,
             sandbox_registration,
+            sandbox_sign_in,
         )
 
         try:
@@ -192,11 +193,19 @@ class Demo:
         call_command("migrate", verbosity=0, interactive=False)
         try:
             registration = sandbox_registration(files, sandbox)
+            sign_in = sandbox_sign_in(files, sandbox, registration)
             login = demo_data(files, registration)
         except SeedError as exc:
             raise DemoError(str(exc)) from None
         connections.close_all()
-        return registration, login
+        # The worker and the web server (started next) offer the sign-in with this app.
+        os.environ.update(
+            {
+                "ONRAMP_SIGN_IN_CLIENT_ID": sign_in.client_id,
+                "ONRAMP_SIGN_IN_CLIENT_SECRET": sign_in.client_secret,
+            }
+        )
+        return registration, sign_in, login
 
     def _wait_until_ready(self) -> None:
         session = requests.Session()

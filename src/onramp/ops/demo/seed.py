@@ -38,6 +38,16 @@ class AppRegistration:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """The installation's sign-in app and the customer tenant's Global Administrator."""
+
+    client_id: str
+    client_secret: str
+    admin_upn: str
+    admin_password: str
+
+
+@dataclass(frozen=True)
 class Login:
     email: str
     password: str | None
@@ -78,6 +88,33 @@ def sandbox_registration(files: DemoFiles, sandbox: SandboxProcess) -> AppRegist
     )
     files.remember(app_registration=registration.__dict__)
     return registration
+
+
+def sandbox_sign_in(
+    files: DemoFiles, sandbox: SandboxProcess, registration: AppRegistration
+) -> SignIn:
+    """For "Create the app registration for me": the sign-in app (multi-tenant, redirect URI
+    ``{ONRAMP_PUBLIC_URL}/invite/callback``, device code allowed) in the provider's own sandbox
+    tenant, and a Global Administrator of the demo customer's tenant (CONTRACT §3)."""
+    remembered = files.remembered().get("sign_in")
+    if remembered:
+        return SignIn(**remembered)
+    admin = sandbox.admin
+    provider = admin.create_tenant(PROVIDER_NAME)
+    app = admin.create_application(
+        provider["tenant_id"],
+        "Onramp sign-in",
+        sign_in_audience="AzureADMultipleOrgs",
+        public_client=True,
+        redirect_uris=[f"{settings.PUBLIC_URL}/invite/callback"],
+    )
+    secret = admin.add_secret(provider["tenant_id"], app["app_id"], display_name="Onramp demo")
+    password = secrets.token_urlsafe(12)
+    upn = f"admin@{registration.default_domain}"
+    admin.create_user(registration.tenant_id, upn, password, roles=["Global Administrator"])
+    sign_in = SignIn(app["app_id"], secret["secret_text"], upn, password)
+    files.remember(sign_in=sign_in.__dict__)
+    return sign_in
 
 
 def _tenant_known(sandbox: SandboxProcess, tenant_id: str) -> bool:

@@ -58,6 +58,10 @@ LISTED_COLUMNS = (
     "created_at",
     "expires_at",
     "authenticated_at",
+    "authenticated_method",
+    "client_id",
+    "signed_in_upn",
+    "application_object_id",
 )
 INVITATION_HEADERS = [
     ("short_name", "Short name"),
