@@ -77,6 +77,13 @@ ROWS = [
     Row("get", "/services", LIST, params={"customer_id": "{customer}"}),
     Row("get", "/services/{active}", READ),
     Row("delete", "/services/{invited}", expect(403, writers=204, other_provider=404)),
+    Row(
+        "post",
+        "/services/{invited}/decommission",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
+    Row("get", "/services/{active}/decommission", READ),
     Row("get", "/invitations", LIST),
     Row("get", "/invitations/{invitation}", READ),
     Row("post", "/invitations/{invitation}/resend", ONBOARD, {}),

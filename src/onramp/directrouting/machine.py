@@ -33,6 +33,7 @@ from onramp.directrouting.steps import STEPS, Outcome, StepContext
 from onramp.m365.graph_writes import GraphWriteError
 
 STEP_TASK = "onramp.directrouting.tasks.run_step"
+DECOMMISSION_TASK = "onramp.directrouting.tasks.decommission_finish"
 LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
 MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -148,6 +149,8 @@ def run_status_refresh(run: Provisioning, now) -> None:
     run.status, run.updated_at = status, now
     run.save(update_fields=["status", "updated_at"])
     if status == RunStatus.REMOVED:
+        if run.service.decommission_requested_at is not None:
+            enqueue_on_commit(DECOMMISSION_TASK, str(run.service_id))
         audit_record(
             actor=Actor.system(),
             action="direct_routing.removed",

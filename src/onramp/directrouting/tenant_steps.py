@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from onramp.connections.models import TenantConnection
 from onramp.connections.services import held_credential
 from onramp.directrouting.dns import ManualBackend, TxtRecord
 from onramp.directrouting.dns_settings import dns_backend_for
@@ -54,7 +55,11 @@ TEAMS_READ = "TeamsUserConfiguration.Read.All"
 
 
 def tenant_graph(ctx: StepContext) -> tuple[TenantGraph, list[str]]:
-    connection = connection_of(ctx.run.service)
+    return connection_graph(connection_of(ctx.run.service))
+
+
+def connection_graph(connection: TenantConnection | None) -> tuple[TenantGraph, list[str]]:
+    """Graph in the customer's tenant with the connection's app-only token, and its roles."""
     if connection is None:
         raise GraphWriteError("refused", "The service has no connection to its tenant.")
     transport = get_client().transport

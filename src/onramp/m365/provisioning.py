@@ -45,15 +45,15 @@ def app_token(
     refusal is a ``GraphWriteError``: ``transient`` when Microsoft throttles or cannot answer,
     else ``forbidden`` with the reason validation would give."""
     http = AttemptHttpClient(transport)
-    app = msal.ConfidentialClientApplication(
-        client_id,
-        client_credential=credential.msal_credential(),
-        authority=f"{transport.config.authority}/{tenant_id}",
-        instance_discovery=False,
-        http_client=http,
-        token_cache=NoTokenCache(),
-    )
-    try:
+    try:  # MSAL reads the authority's metadata as it starts
+        app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=credential.msal_credential(),
+            authority=f"{transport.config.authority}/{tenant_id}",
+            instance_discovery=False,
+            http_client=http,
+            token_cache=NoTokenCache(),
+        )
         result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
     except TransportError as exc:
         raise GraphWriteError(
@@ -197,6 +197,24 @@ class TenantGraph(GraphWriter):
     def domain_delete(self, name: str) -> None:
         """Gone from the tenant (already gone: nothing to do)."""
         self._call("DELETE", f"/domains/{quote(name)}", f"remove the domain {name}", allow=404)
+
+    def application_by_app_id(self, app_id: str) -> dict[str, Any] | None:
+        """The app registration (``id``, ``appId``, ``displayName``) by its application ID."""
+        return self._call(
+            "GET",
+            f"/applications(appId='{quote(app_id)}')?$select=id,appId,displayName",
+            "read the app registration",
+            allow=404,
+        )
+
+    def application_delete(self, object_id: str) -> None:
+        """The app registration deleted (already gone: nothing to do)."""
+        self._call(
+            "DELETE",
+            f"/applications/{quote(object_id)}",
+            "delete the app registration",
+            allow=404,
+        )
 
     # --- licenses and users --------------------------------------------------------------
 
