@@ -47,6 +47,11 @@ urlpatterns = [
     ),
     path("services/<uuid:service_id>/direct-routing/remove/", views.service_remove, name="remove"),
     path(
+        "services/<uuid:service_id>/decommission/",
+        views.service_decommission_view,
+        name="decommission",
+    ),
+    path(
         "services/<uuid:service_id>/direct-routing/teams-teardown-script/",
         views.service_teardown_script,
         name="teardown-script",

@@ -14,9 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from onramp.accounts.scoping import require
 from onramp.core.actors import Actor
-from onramp.core.errors import InvalidInput
+from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.lookup import get_or_not_found
 from onramp.core.views.ui import operator_page, posted, render_page
+from onramp.directrouting.decommission import NOT_ACTIVE as DECOMMISSION_NOT_ACTIVE
+from onramp.directrouting.decommission import service_decommission
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
 from onramp.directrouting.models import REMOVAL_STEPS, RunStatus, StepStatus
@@ -24,6 +26,7 @@ from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
     run_subdomains,
+    service_run_status,
     teams_script_filename,
     teams_script_for,
 )
@@ -37,7 +40,7 @@ from onramp.directrouting.services import (
     provisioning_teams_script_confirm,
     provisioning_teams_teardown_confirm,
 )
-from onramp.services.models import Service
+from onramp.services.models import Service, ServiceStatus
 from onramp.services.selectors import service_get
 from onramp.tenancy.models import Provider
 from onramp.tenancy.selectors import providers_visible
@@ -265,6 +268,27 @@ def service_remove(request: HttpRequest, service_id: str) -> HttpResponse:
         {"service": service, "run": run, "subdomains": run_subdomains(run) if run else []},
         section="services",
         title=f"Remove Direct Routing · {service.short_name}",
+    )
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def service_decommission_view(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Confirm, then decommission an active service (409 page otherwise)."""
+    service = service_get(request.user, service_id)
+    require(request.user, "service.decommission")
+    if request.method == "POST":
+        service_decommission(actor=Actor.for_operator(request.user), service=service)
+        messages.success(request, f"Service {service.short_name} is being decommissioned.")
+        return redirect("services:detail", service.pk)
+    if service.status != ServiceStatus.ACTIVE:
+        raise InvalidState(DECOMMISSION_NOT_ACTIVE)
+    return render_page(
+        request,
+        "directrouting/decommission.html",
+        {"service": service, "removing": service_run_status(service) != RunStatus.NOT_STARTED},
+        section="services",
+        title=f"Decommission {service.short_name}",
     )
 
 
