@@ -4,6 +4,7 @@ edited, provisioning started, and the sweep that keeps due steps moving."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
@@ -156,13 +157,7 @@ def provisioning_start(
         run = _forward_run(run)
         if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
             _sku_record(run, sku or run.activation_sku or _proposed(run), now)
-        step = run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
-        if step is not None and step.status != StepStatus.RUNNING:
-            step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
-            if step.attempts and step.finished_at:
-                step.attempts, step.finished_at = 0, None
-            step.save()
-            step_enqueue(run, step.name)
+        step = _resume(run, run.steps.all(), now)
         audit_record(
             actor=actor,
             action="direct_routing.started",
@@ -172,6 +167,19 @@ def provisioning_start(
             new={"step": step.name if step else None},
         )
     return run
+
+
+def _resume(run: Provisioning, steps: QuerySet[ProvisioningStep], now) -> ProvisioningStep | None:
+    """The first of ``steps`` not finished made due now and enqueued (a failed one retried
+    afresh, a running one left to its worker); None when every one is finished."""
+    step = steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
+    if step is not None and step.status != StepStatus.RUNNING:
+        step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
+        if step.attempts and step.finished_at:
+            step.attempts, step.finished_at = 0, None
+        step.save()
+        step_enqueue(run, step.name)
+    return step
 
 
 def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Provisioning:
@@ -383,17 +391,7 @@ def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
                 ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
                 for i, name in enumerate(REMOVAL_STEPS, start=len(FORWARD_STEPS))
             )
-        step = (
-            run.steps.filter(name__in=REMOVAL_STEPS)
-            .exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED])
-            .first()
-        )
-        if step is not None and step.status != StepStatus.RUNNING:
-            step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
-            if step.finished_at:
-                step.attempts, step.finished_at = 0, None
-            step.save()
-            step_enqueue(run, step.name)
+        step = _resume(run, run.steps.filter(name__in=REMOVAL_STEPS), now)
         run_status_refresh(run, now)
         audit_record(
             actor=actor,
