@@ -64,6 +64,8 @@ def test_remove_is_confirmed_then_runs_the_steps_backwards(ops_client, service, 
         assert f"{name} Pending" in tab
     assert "Domain Skipped Stopped: Direct Routing is being removed." in tab
     assert "Start provisioning" not in tab and "Remove Direct Routing" not in tab
+    for gone in ("Save numbers", "Download script", "Mark Teams activation done"):
+        assert gone not in tab  # provisioning stopped: only removal's actions
     assert [
         e.action for e in AuditEvent.objects.filter(action__startswith="direct_routing.re")
     ] == ["direct_routing.remove_started"]

@@ -129,6 +129,7 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
     ``confirm_teardown``), whether anything is moving (the page then refreshes itself) and
     whether the label may still change."""
     status = {step.name: step.status for step in steps}
+    removing = any(step.name in REMOVAL_STEPS for step in steps)
     done = {name for name, state in status.items() if state == StepStatus.DONE}
     domain = next(step for step in steps if step.name == StepName.DOMAIN)
     label_editable = domain.status == StepStatus.PENDING and not domain.attempts
@@ -159,6 +160,8 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
             actions.add("script")
             if step.status != StepStatus.DONE and StepName.TEAMS_ACTIVATION in done:
                 actions.add("confirm_script")
+        if removing and step.name not in REMOVAL_STEPS:
+            actions.clear()  # provisioning stopped: only removal's actions remain
         rows.append(StepView(step, frozenset(actions)))
     moving = any(
         step.status == StepStatus.RUNNING
@@ -169,4 +172,9 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
         )
         for step in steps
     )
-    return {"steps": rows, "moving": moving, "label_editable": label_editable}
+    return {
+        "steps": rows,
+        "moving": moving,
+        "label_editable": label_editable,
+        "removing": removing,
+    }

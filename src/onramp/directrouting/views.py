@@ -21,7 +21,7 @@ from onramp.directrouting.decommission import NOT_ACTIVE as DECOMMISSION_NOT_ACT
 from onramp.directrouting.decommission import service_decommission
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
-from onramp.directrouting.models import REMOVAL_STEPS, RunStatus, StepStatus
+from onramp.directrouting.models import RunStatus, StepStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
@@ -147,8 +147,7 @@ def _tab(
         context.update(provisioning_view(steps, timezone.now()))
         context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
-        removing = any(step.name in REMOVAL_STEPS for step in steps)
-        context["removing"] = removing
+        removing = context["removing"]
         context["startable"] = not removing and run.status in (
             RunStatus.NOT_STARTED,
             RunStatus.FAILED,
