@@ -147,3 +147,23 @@ class ProvisioningStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provisioning} {self.name}"
+
+
+class BulkStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class BulkProvisioning(UUIDModel):
+    """Bulk Provision from the Services list: provisioning started for each selected service
+    by a task taking this id; ``results`` maps a service id to ``{status: started | refused,
+    message}`` as each one is handled (a task that died resumes with the ones left). The job is
+    its operator's."""
+
+    operator = models.ForeignKey("accounts.Operator", on_delete=models.CASCADE, related_name="+")
+    service_ids = models.JSONField(default=list)
+    results = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=BulkStatus.choices, default=BulkStatus.QUEUED)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)

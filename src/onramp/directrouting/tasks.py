@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onramp.directrouting.bulk import bulk_provisioning_run
 from onramp.directrouting.decommission import decommission_finish as finish
 from onramp.directrouting.decommission import decommission_sweep
 from onramp.directrouting.machine import provisioning_step_run
@@ -19,3 +20,7 @@ def sweep() -> None:
 
 def decommission_finish(service_id: str) -> None:
     finish(service_id=service_id)
+
+
+def bulk_provision(job_id: str) -> None:
+    bulk_provisioning_run(job_id=job_id)

@@ -6,6 +6,8 @@ from onramp.directrouting import views
 
 app_name = "directrouting"
 urlpatterns = [
+    path("services/provision/", views.bulk_provision, name="bulk-start"),
+    path("services/provision/<uuid:job_id>/", views.bulk_provision_job, name="bulk-job"),
     path(
         "providers/<uuid:provider_id>/direct-routing/",
         views.provider_settings,

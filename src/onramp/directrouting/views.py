@@ -16,12 +16,14 @@ from onramp.accounts.scoping import require
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.lookup import get_or_not_found
+from onramp.core.validators import is_guid
 from onramp.core.views.ui import operator_page, posted, render_page
+from onramp.directrouting.bulk import bulk_provisioning_get, bulk_provisioning_start
 from onramp.directrouting.decommission import NOT_ACTIVE as DECOMMISSION_NOT_ACTIVE
 from onramp.directrouting.decommission import service_decommission
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
-from onramp.directrouting.models import RunStatus, StepStatus
+from onramp.directrouting.models import BulkStatus, RunStatus, StepStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
@@ -41,7 +43,7 @@ from onramp.directrouting.services import (
     provisioning_teams_teardown_confirm,
 )
 from onramp.services.models import Service, ServiceStatus
-from onramp.services.selectors import service_get
+from onramp.services.selectors import service_get, services_visible
 from onramp.tenancy.models import Provider
 from onramp.tenancy.selectors import providers_visible
 from onramp.tenancy.services import provider_update
@@ -321,3 +323,47 @@ def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
 @require_GET
 def service_teardown_script(request: HttpRequest, service_id: str) -> HttpResponse:
     return script_response(service_get(request.user, service_id), teardown=True)
+
+
+# --- Bulk Provision ----------------------------------------------------------------------------
+
+
+@operator_page
+@require_POST
+def bulk_provision(request: HttpRequest) -> HttpResponse:
+    """The Services list's **Provision**: a job for the active services selected."""
+    chosen = services_visible(request.user).filter(
+        pk__in=[pk for pk in request.POST.getlist("service") if is_guid(pk)],
+        status=ServiceStatus.ACTIVE,
+    )
+    try:
+        job = bulk_provisioning_start(actor=Actor.for_operator(request.user), services=chosen)
+    except InvalidInput as error:
+        messages.error(request, " ".join(error.errors["service"]))
+        return redirect("services:list")
+    return redirect("directrouting:bulk-job", job.pk)
+
+
+@operator_page
+@require_GET
+def bulk_provision_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = bulk_provisioning_get(request.user, job_id)
+    services = services_visible(request.user).select_related("provisioning")
+    found = {str(s.pk): s for s in services.filter(pk__in=job.service_ids)}
+    rows = [
+        {"service": found.get(pk), "result": job.results.get(pk)}
+        for pk in job.service_ids
+        if pk in found
+    ]
+    running = job.status != BulkStatus.DONE or any(
+        row["service"].provisioning.status == RunStatus.RUNNING
+        for row in rows
+        if hasattr(row["service"], "provisioning")
+    )
+    return render_page(
+        request,
+        "directrouting/bulk.html",
+        {"job": job, "rows": rows, "handled": len(job.results), "running": running},
+        section="services",
+        title="Bulk Provision",
+    )
