@@ -101,3 +101,11 @@ def test_refused_while_a_step_runs_and_nothing_changes(world, enqueued, finishin
         service_decommission(actor=ops, service=service)
     assert db_state() == before
     assert Invitation.objects.get(pk=invitation.pk).status == "pending"
+
+
+def test_nothing_new_is_provisioned_once_decommission_was_asked(world, finishing):
+    _sandbox, _tenant, service, ops = world
+    service_decommission(actor=ops, service=service)
+    with pytest.raises(InvalidState) as refused:
+        provisioning_start(actor=ops, service=service)
+    assert str(refused.value) == "Direct Routing is provisioned for active services only."

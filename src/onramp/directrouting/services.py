@@ -42,6 +42,7 @@ SCRIPT_NOT_YET = (
 )
 PROPOSE_TRIES = 5
 REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
+DECOMMISSIONING = "The service is being decommissioned: provisioning cannot go on."
 NOTHING_TO_REMOVE = (
     "No Direct Routing step has run for this service yet: there is nothing to remove."
 )
@@ -73,6 +74,8 @@ def _propose(service: Service) -> Provisioning | None:
     existing = Provisioning.objects.filter(service=service).first()
     if existing is not None or service.status != ServiceStatus.ACTIVE:
         return existing
+    if service.decommission_requested_at is not None:
+        return None  # being decommissioned: nothing new in its tenant
     now = timezone.now()
     taken = set(
         Provisioning.objects.filter(provider_id=service.provider_id).values_list("label", flat=True)
@@ -215,10 +218,13 @@ def _started_run(service: Service, refusal: str) -> Provisioning:
 
 
 def _forward_run(run: Provisioning) -> Provisioning:
-    """The run locked, for a forward write: refused (409) once removal has begun."""
-    run = Provisioning.objects.select_for_update().get(pk=run.pk)
+    """The run locked, for a forward write: refused (409) once removal has begun or the
+    service is being decommissioned."""
+    run = Provisioning.objects.select_for_update().select_related("service").get(pk=run.pk)
     if run.steps.filter(name__in=REMOVAL_STEPS).exists():
         raise InvalidState(REMOVED)
+    if run.service.decommission_requested_at is not None:
+        raise InvalidState(DECOMMISSIONING)
     return run
 
 
