@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from onramp.accounts.models import Operator
 from onramp.directrouting import bulk
 from onramp.directrouting.bulk import bulk_provisioning_run
 from onramp.directrouting.models import BulkProvisioning, Provisioning
 from tests.api.helpers import db_state
-from tests.conftest import PASSWORD
 from tests.factories import ServiceFactory
 from tests.pages.helpers import visible_text
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops_client(client, operator):
-    return sign_in(client, operator)
 
 
 @pytest.fixture
@@ -88,11 +81,8 @@ def test_another_providers_service_is_ignored(ops_client, jobs):
     assert db_state() == before
 
 
-def test_a_monitor_may_not_and_a_job_is_its_operators(client, provider, customer, operator, jobs):
+def test_a_monitor_may_not_and_a_job_is_its_operators(client, monitor, customer, operator, jobs):
     active = ServiceFactory(connected=True, customer=customer)
-    monitor = Operator.objects.create_user(
-        "watch@northwind.example", PASSWORD, role="monitor", scope="provider", provider=provider
-    )
     sign_in(client, operator)
     job_url = client.post("/services/provision/", {"service": [str(active.pk)]})["Location"]
     client.logout()

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from onramp.accounts.models import Operator
 from onramp.directrouting import decommission
 from onramp.services.models import Service
 from tests.api.helpers import db_state
-from tests.conftest import PASSWORD
 from tests.factories import ServiceFactory
 from tests.pages.helpers import visible_text
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops_client(client, operator):
-    return sign_in(client, operator)
 
 
 @pytest.fixture
@@ -67,10 +60,7 @@ def test_a_service_not_active_is_refused(ops_client, customer):
     assert db_state() == before
 
 
-def test_a_monitor_may_not_decommission(client, provider, active):
-    monitor = Operator.objects.create_user(
-        "watch@northwind.example", PASSWORD, role="monitor", scope="provider", provider=provider
-    )
+def test_a_monitor_may_not_decommission(client, monitor, active):
     sign_in(client, monitor)
     before = db_state()
     assert client.post(url(active)).status_code == 403

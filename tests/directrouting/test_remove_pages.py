@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from onramp.accounts.models import Operator
 from onramp.audit.models import AuditEvent
 from onramp.directrouting.models import Provisioning
 from onramp.directrouting.services import provisioning_propose
 from tests.api.helpers import db_state
-from tests.conftest import PASSWORD
 from tests.directrouting.test_pages import finish, tab_url
 from tests.factories import ServiceFactory
 from tests.pages.helpers import visible_text
 from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ops_client(client, operator):
-    return sign_in(client, operator)
 
 
 @pytest.fixture
@@ -95,10 +88,7 @@ def test_remove_while_a_step_runs_is_refused_on_the_page(ops_client, service, st
     assert db_state() == before
 
 
-def test_a_monitor_may_not_remove(client, provider, service, started):
-    monitor = Operator.objects.create_user(
-        "watch@northwind.example", PASSWORD, role="monitor", scope="provider", provider=provider
-    )
+def test_a_monitor_may_not_remove(client, monitor, service, started):
     sign_in(client, monitor)
     assert "Remove Direct Routing" not in visible_text(client.get(tab_url(service)))
     before = db_state()
