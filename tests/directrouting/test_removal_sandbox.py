@@ -4,8 +4,6 @@ record; removal is refused while a step runs; a worker killed mid-removal resume
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from onramp.audit.models import AuditEvent
@@ -20,7 +18,14 @@ from onramp.directrouting.services import (
 from onramp.m365.provisioning import TenantGraph, app_token
 from onramp.m365.validation import get_client
 from onramp.services.selectors import connection_of
-from tests.directrouting.test_steps_sandbox import SUBDOMAIN, USER, advance, reach_numbers, run_due
+from tests.directrouting.test_steps_sandbox import (
+    SUBDOMAIN,
+    USER,
+    advance,
+    reach_numbers,
+    rerun_after_killed_worker,
+    run_due,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,12 +134,15 @@ def test_a_worker_killed_mid_removal_resumes(world, knot):
     advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified", "activation_user")
     provisioning_remove(actor=ops, service=service)
     run_due(run, "numbers_unassigned")
-    step = run.steps.get(name="activation_user_deleted")
-    step.status, step.attempts = "running", 1
-    step.next_attempt_at = run.created_at - timedelta(seconds=1)  # its lease ran out
-    step.save()
-    again = provisioning_step_run(provisioning_id=str(run.pk), name="activation_user_deleted")
-    assert (again.status, again.attempts) == ("done", 2)
+    # the worker soft-deleted the activation user, then died before purging it
+    user_id = run.steps.get(name="activation_user").detail["users"][USER]
+    graph_of(tenant, held_credential(connection_of(service))).user_delete(user_id)
+    again = rerun_after_killed_worker(run, "activation_user_deleted")
+    assert (again.status, again.attempts, again.message) == (
+        "done",
+        2,
+        f"Deleted for good: {USER}.",
+    )
     advance(run, "domain_removed", "dns_record_deleted")
     seen = sandbox.admin.tenant(tenant.tenant_id)
     assert SUBDOMAIN not in [d["id"] for d in seen["domains"]]
