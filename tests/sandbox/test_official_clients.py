@@ -6,6 +6,7 @@ If the sandbox drifts from what these clients accept, this suite fails.
 from __future__ import annotations
 
 import re
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -131,7 +132,9 @@ def _graph_client(sandbox_server, credential) -> GraphServiceClient:
     auth = AzureIdentityAuthenticationProvider(
         credential, scopes=[GRAPH_SCOPE], allowed_hosts=[host]
     )
-    http = GraphClientFactory.create_with_default_middleware(client=httpx.AsyncClient(verify=ca))
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(verify=ssl.create_default_context(cafile=ca))
+    )
     adapter = GraphRequestAdapter(auth, http)
     adapter.base_url = f"{url}/graph/v1.0"
     return GraphServiceClient(request_adapter=adapter)
