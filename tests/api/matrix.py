@@ -77,6 +77,13 @@ ROWS = [
     Row("get", "/services", LIST, params={"customer_id": "{customer}"}),
     Row("get", "/services/{active}", READ),
     Row("delete", "/services/{invited}", expect(403, writers=204, other_provider=404)),
+    Row(
+        "post",
+        "/services/{invited}/decommission",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
+    Row("get", "/services/{active}/decommission", READ),
     Row("get", "/invitations", LIST),
     Row("get", "/invitations/{invitation}", READ),
     Row("post", "/invitations/{invitation}/resend", ONBOARD, {}),
@@ -168,6 +175,18 @@ ROWS = [
     Row(
         "post",
         "/services/{active}/direct-routing/teams-confirmation",
+        expect(403, writers=409, other_provider=404),
+        {},
+    ),
+    Row(
+        "delete",
+        "/services/{active}/direct-routing",
+        expect(403, writers=409, other_provider=404),
+    ),
+    Row("get", "/services/{active}/direct-routing/teams-teardown-script", READ),
+    Row(
+        "post",
+        "/services/{active}/direct-routing/teams-teardown-confirmation",
         expect(403, writers=409, other_provider=404),
         {},
     ),

@@ -253,6 +253,11 @@ def test_openapi_document_describes_the_whole_api(db):
         ("GET", "/services/{id}/direct-routing/teams-script"),
         ("POST", "/services/{id}/direct-routing/teams-confirmation"),
         ("PUT", "/services/{id}/direct-routing/numbers"),
+        ("DELETE", "/services/{id}/direct-routing"),
+        ("GET", "/services/{id}/direct-routing/teams-teardown-script"),
+        ("POST", "/services/{id}/direct-routing/teams-teardown-confirmation"),
+        ("POST", "/services/{id}/decommission"),
+        ("GET", "/services/{id}/decommission"),
     }
     schemas = document["components"]["schemas"]
     assert set(schemas["Service"]["properties"]) == {

@@ -28,6 +28,7 @@ from onramp.directrouting.dns_settings import dns_settings_set
 from tests.conftest import PASSWORD, free_port
 from tests.factories import OperatorFactory, ProviderFactory, ServiceFactory
 from tests.m365.conftest import ALL_PERMISSIONS, make_tenant
+from tests.signin import sign_in
 
 KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
@@ -338,3 +339,17 @@ def world(sandbox, microsoft_settings, knot, enqueued):
     ops = Actor.for_operator(operator)
     yield sandbox, tenant, service, ops
     sandbox.admin.set_dns(None)
+
+
+# --- signed-in page clients ------------------------------------------------------------------
+
+
+@pytest.fixture
+def ops_client(client, operator):
+    return sign_in(client, operator)
+
+
+@pytest.fixture
+def monitor(provider):
+    """A provider-scoped monitor: may read every page, change nothing."""
+    return OperatorFactory(role="monitor", scope="provider", provider=provider)

@@ -9,6 +9,7 @@ import pytest
 from onramp.directrouting import machine
 from onramp.directrouting.models import Provisioning
 from onramp.directrouting.services import provisioning_propose
+from onramp.m365.results import format_utc
 from tests.api.helpers import api_as, db_state, error
 from tests.factories import ServiceFactory
 
@@ -53,10 +54,10 @@ def test_an_active_service_shows_its_proposed_run_without_writing(api, service):
     assert [(s["name"], s["status"], s["message"], s["updated_at"]) for s in body["steps"]] == [
         (name, "pending", "", None) for name in STEP_NAMES
     ]
-    provisioning_propose(service=service)
+    run = provisioning_propose(service=service)
     saved = api.get(path(service)).json()
     assert saved["subdomains"] == body["subdomains"]
-    assert saved["steps"][0]["updated_at"] == "2026-06-15T10:00:00Z"
+    assert saved["steps"][0]["updated_at"] == format_utc(run.created_at)  # the clock ticks on
 
 
 def test_a_service_not_active_has_no_run(api, customer):
@@ -257,3 +258,73 @@ def test_numbers_before_provisioning_started_is_409(api, service):
     rows = [{"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"}]
     assert error(api.put(path(service, "/numbers"), rows)) == (409, "invalid_state", None)
     assert db_state() == before
+
+
+def test_remove_before_provisioning_started_is_409_and_changes_nothing(api, service):
+    provisioning_propose(service=service)
+    before = db_state()
+    refused = api.delete(path(service))
+    assert error(refused) == (409, "invalid_state", None)
+    assert refused.json()["detail"] == (
+        "No Direct Routing step has run for this service yet: there is nothing to remove."
+    )
+    assert db_state() == before
+
+
+def test_remove_stops_provisioning_and_runs_the_steps_backwards(api, service, enqueued):
+    assert api.post(path(service), {}).status_code == 202
+    run = Provisioning.objects.get(service=service)
+    run.steps.filter(name="plan").update(status="done", attempts=1)
+    enqueued.clear()
+    response = api.delete(path(service))
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "removing"
+    assert [(s["name"], s["status"]) for s in body["steps"]] == [
+        ("plan", "done"),
+        *[(name, "skipped") for name in STEP_NAMES[1:]],
+        ("numbers_unassigned", "pending"),
+        ("activation_user_deleted", "pending"),
+        ("domain_removed", "pending"),
+        ("dns_record_deleted", "pending"),
+        ("teams_teardown", "pending"),
+    ]
+    assert body["steps"][1]["message"] == "Stopped: Direct Routing is being removed."
+    assert [call[1:] for call in enqueued] == [(str(run.pk), "numbers_unassigned")]
+    again = api.delete(path(service))  # resumes: nothing new
+    assert again.status_code == 202 and again.json()["steps"] == body["steps"]
+    refused = api.post(path(service), {})
+    assert error(refused) == (409, "invalid_state", None)
+
+
+def test_remove_while_a_step_runs_is_409_and_changes_nothing(api, service, enqueued):
+    api.post(path(service), {})
+    Provisioning.objects.get(service=service).steps.filter(name="plan").update(
+        status="running", attempts=1
+    )
+    before = db_state()
+    assert error(api.delete(path(service))) == (409, "invalid_state", None)
+    assert db_state() == before
+
+
+def test_the_teardown_script_and_its_confirmation(api, service, enqueued):
+    script = api.get(path(service, "/teams-teardown-script"))
+    assert script.status_code == 200
+    assert script["Content-Disposition"] == (
+        'attachment; filename="onramp-teams-teardown-contoso-01.ps1"'
+    )
+    text = script.content.decode()
+    assert "Connect-MicrosoftTeams -TenantId $TenantId" in text
+    assert "Remove-CsOnlineVoiceRoute -Identity $VoiceRoute" in text
+    assert "secret" not in text.lower().replace("no key, secret or token", "")
+    assert error(api.post(path(service, "/teams-teardown-confirmation"), {}))[0] == 409
+    api.post(path(service), {})
+    Provisioning.objects.get(service=service).steps.filter(name="plan").update(
+        status="done", attempts=1
+    )
+    api.delete(path(service))
+    confirmed = api.post(path(service, "/teams-teardown-confirmation"), {})
+    assert confirmed.status_code == 200
+    run = Provisioning.objects.get(service=service)
+    assert run.teams_teardown_confirmed_at is not None
+    assert run.steps.get(name="teams_teardown").status == "pending"  # runs in its turn

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from onramp.accounts.models import Operator
 from onramp.directrouting.models import Provisioning
-from onramp.directrouting.services import provisioning_propose
+from onramp.directrouting.services import provisioning_propose, provisioning_start
 from tests.conftest import PASSWORD
 from tests.directrouting.conftest import KEY_NAME, KEY_SECRET, ZONE
 from tests.directrouting.test_steps_sandbox import run_due
@@ -137,3 +137,55 @@ def test_a_run_through_the_tab_against_the_sandbox(page: Page, live_server, worl
     page.goto(f"{live_server.url}/services/")
     row = page.get_by_role("row").filter(has_text="Contoso-01")
     expect(row.locator("td[data-label='Direct Routing'] .badge")).to_have_text("Done")
+
+
+def test_provisioned_then_removed_through_the_tab(page: Page, live_server, world, width):
+    """A provisioned service's Direct Routing removed on the tab: the confirmation page, the
+    steps backwards (run as a worker would run them), the teardown script downloaded and
+    confirmed; the sandbox tenant keeps no sub-domain."""
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    for name in ("plan", "preflight", "domain", "dns_record", "domain_verified"):
+        run_due(run, name)
+    run_due(run, "activation_user")
+    operator = ops.operator
+    sign_in_browser(page, live_server.url, operator.email, PASSWORD, operator)
+    tab = f"{live_server.url}/services/{service.pk}/direct-routing/"
+    page.goto(tab)
+    page.get_by_role("link", name="Remove Direct Routing").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Remove Direct Routing from Contoso-01?"
+    )
+    shoot(page, "direct-routing-remove-confirm", width)
+    page.get_by_role("button", name="Remove Direct Routing").click()
+    expect(page.locator(".flashes")).to_contain_text(
+        "Direct Routing is being removed from the customer's tenant."
+    )
+    expect(page.locator(".dr-progress")).to_have_text(
+        "Removal is running; this page refreshes itself every few seconds."
+    )
+    expect(page.locator("#step-teams_activation .badge")).to_have_text("Skipped")
+    for name in (
+        "numbers_unassigned",
+        "activation_user_deleted",
+        "domain_removed",
+        "dns_record_deleted",
+        "teams_teardown",
+    ):
+        run_due(run, name)
+
+    page.goto(tab)
+    expect(page.locator("#step-domain_removed .badge")).to_have_text("Done")
+    expect(page.locator("#step-teams_teardown .badge")).to_have_text("Waiting")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download teardown script").click()
+    assert download.value.suggested_filename == "onramp-teams-teardown-contoso-01.ps1"
+    page.get_by_role("button", name="Confirm the teardown script ran").click()
+    expect(page.locator(".flashes")).to_contain_text("The Teams teardown script was confirmed")
+    run_due(run, "teams_teardown")
+
+    page.goto(tab)
+    expect(page.locator(".dr-head .badge")).to_have_text("Removed")
+    shoot(page, "direct-routing-removed", width)
+    domains = [d["id"] for d in sandbox.admin.tenant(tenant.tenant_id)["domains"]]
+    assert "contoso-01.sbc.northwind.example" not in domains

@@ -33,11 +33,6 @@ def admin_client(client, admin):
     return sign_in(client, admin)
 
 
-@pytest.fixture
-def ops_client(client, operator):
-    return sign_in(client, operator)
-
-
 def settings_url(provider, tail=""):
     return f"/providers/{provider.pk}/direct-routing/{tail}"
 
@@ -317,10 +312,7 @@ def test_the_script_is_downloaded_and_confirmed(ops_client, service, monkeypatch
     assert run.teams_script_confirmed_at is not None
 
 
-def test_a_monitor_sees_the_tab_but_may_not_act(client, provider, service):
-    monitor = Operator.objects.create_user(
-        "watch@northwind.example", PASSWORD, role="monitor", scope="provider", provider=provider
-    )
+def test_a_monitor_sees_the_tab_but_may_not_act(client, monitor, service):
     sign_in(client, monitor)
     page = client.get(tab_url(service))
     assert page.status_code == 200

@@ -232,15 +232,19 @@ def test_throttling_is_retried_with_retry_after(world):
     assert step.message.startswith("Microsoft is throttling requests")
 
 
+def rerun_after_killed_worker(run: Provisioning, name: str):
+    """The step left running by a worker that died, its lease run out; a worker takes it."""
+    run.steps.filter(name=name).update(
+        status="running", attempts=1, next_attempt_at=run.created_at - timedelta(seconds=1)
+    )
+    return provisioning_step_run(provisioning_id=str(run.pk), name=name)
+
+
 def test_a_worker_killed_mid_step_leaves_it_retryable(world):
     sandbox, tenant, service, ops = world
     run = provisioning_start(actor=ops, service=service, confirm_sku=True)
     advance(run, "plan", "preflight")
-    domain = run.steps.get(name="domain")
-    domain.status, domain.attempts = "running", 1
-    domain.next_attempt_at = run.created_at - timedelta(seconds=1)  # its lease ran out
-    domain.save()
-    step = provisioning_step_run(provisioning_id=str(run.pk), name="domain")
+    step = rerun_after_killed_worker(run, "domain")
     assert (step.status, step.attempts) == ("done", 2)
     domains = [d["id"] for d in sandbox.admin.tenant(tenant.tenant_id)["domains"]]
     assert domains.count(SUBDOMAIN) == 1

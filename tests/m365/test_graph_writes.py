@@ -18,7 +18,7 @@ from onramp.m365.graph_writes import (
     TEAMS_APP_ROLE,
     GraphWriteError,
     GraphWriter,
-    _refusal,
+    refusal,
 )
 from onramp.m365.transport import MicrosoftTransport, Response
 from onramp.m365.validation import ValidationClient
@@ -192,7 +192,7 @@ def test_throttling_and_outage_are_transient_with_retry_after(sandbox, writer_fo
 )
 def test_app_management_policy_refusals(code, message):
     answer = Response(400, json.dumps({"error": {"code": code, "message": message}}))
-    error = _refusal(answer, "add the certificate to the application")
+    error = refusal(answer, "add the certificate to the application")
     assert (error.kind, error.code, error.transient) == ("policy", code, False)
     assert error.message == (
         "The tenant's app management policy does not allow Onramp to add the certificate to "
@@ -201,7 +201,7 @@ def test_app_management_policy_refusals(code, message):
 
 
 def test_expired_sign_in_asks_for_a_new_one():
-    error = _refusal(Response(401, "{}"), "create the application")
+    error = refusal(Response(401, "{}"), "create the application")
     assert (error.kind, error.message) == (
         "signed_out",
         "The Microsoft sign-in has expired, so Onramp could not create the application. Sign in "

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "customer.change": (WRITE_ROLES, ABOVE_CUSTOMER),
     "service.create": (WRITE_ROLES, ABOVE_CUSTOMER),
     "service.delete": (WRITE_ROLES, ABOVE_CUSTOMER),
+    "service.decommission": (WRITE_ROLES, ABOVE_CUSTOMER),
     "invitation.manage": (WRITE_ROLES, ABOVE_CUSTOMER),
     "connection.validate": (WRITE_ROLES, ALL_SCOPES),
     "connection.renew_secret": (WRITE_ROLES, ALL_SCOPES),

@@ -123,6 +123,24 @@ class Service(BaseModel):
     )
 
 
+class AppToDelete(BaseModel):
+    display_name: str
+    app_id: str
+    object_id: str | None
+
+
+class Decommission(BaseModel):
+    service_id: str
+    status: str = Field(description="The service's status: `decommissioned` once finished.")
+    requested_at: Timestamp | None
+    decommissioned_at: Timestamp | None
+    direct_routing: str = Field(description="The Direct Routing run's status (`removing` …).")
+    app_to_delete: AppToDelete | None = Field(
+        description="The app registration the customer's admin must delete (they made it, or "
+        "Onramp may not delete it); null when Onramp deleted it or before the end."
+    )
+
+
 class ServiceCreated(Service):
     invitation: InvitationWithLink | None
     validation: Validation | None

@@ -239,6 +239,18 @@ def provisioning_json(
     }
 
 
+def decommission_json(service: Service) -> dict[str, Any]:
+    """Where a decommission stands (CONTRACT ``POST /services/{id}/decommission``)."""
+    return {
+        "service_id": str(service.pk),
+        "status": service.status,
+        "requested_at": format_utc(service.decommission_requested_at),
+        "decommissioned_at": format_utc(service.decommissioned_at),
+        "direct_routing": service_run_status(service),
+        "app_to_delete": service.app_to_delete or None,
+    }
+
+
 def direct_routing_csv(service: Service) -> dict[str, Any]:
     return {**direct_routing_json(service), "subdomains": " ".join(service_subdomains(service))}
 

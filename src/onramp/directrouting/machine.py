@@ -23,21 +23,21 @@ from onramp.core.actors import Actor
 from onramp.core.tasks import enqueue_on_commit
 from onramp.directrouting.dns import DnsError
 from onramp.directrouting.models import (
+    REMOVAL_STEPS,
     Provisioning,
     ProvisioningStep,
     RunStatus,
-    StepName,
     StepStatus,
 )
 from onramp.directrouting.steps import STEPS, Outcome, StepContext
 from onramp.m365.graph_writes import GraphWriteError
 
 STEP_TASK = "onramp.directrouting.tasks.run_step"
+DECOMMISSION_TASK = "onramp.directrouting.tasks.decommission_finish"
 LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
 MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
-ORDER = list(StepName)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -74,7 +74,7 @@ def provisioning_step_run(*, provisioning_id: str, name: str) -> ProvisioningSte
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
         step.started_at, step.next_attempt_at, step.updated_at = now, now + LEASE, now
         step.save()
-        _refresh_status(run, now)
+        run_status_refresh(run, now)
     context = StepContext(run=run, step=step, provider=run.provider, now=now)
     try:
         outcome = function(context)
@@ -107,7 +107,7 @@ def _apply(run: Provisioning, taken: ProvisioningStep, outcome: Outcome) -> Prov
             if outcome.transient:
                 step.message = f"{outcome.message} Gave up after {step.attempts} attempts."
         step.save()
-        _refresh_status(run, now)
+        run_status_refresh(run, now)
         if step.status in (StepStatus.DONE, StepStatus.SKIPPED, StepStatus.FAILED):
             _audit(run, step)
         if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
@@ -123,22 +123,42 @@ def _start_next(run: Provisioning, step: ProvisioningStep, now) -> None:
         step_enqueue(run, following.name)
 
 
-def _refresh_status(run: Provisioning, now) -> None:
-    statuses = set(run.steps.values_list("status", flat=True))
-    started = run.steps.filter(attempts__gt=0).exists()
+def run_status_refresh(run: Provisioning, now) -> None:
+    """The run's status from its steps; once removal has begun, from the removal steps alone
+    (``removing`` until each is done, then ``removed``, audited as ``direct_routing.removed``)."""
+    steps = run.steps.all()
+    removing = steps.filter(name__in=REMOVAL_STEPS).exists()
+    if removing:
+        steps = steps.filter(name__in=REMOVAL_STEPS)
+    statuses = set(steps.values_list("status", flat=True))
     if StepStatus.RUNNING in statuses:
-        status = RunStatus.RUNNING
+        status = RunStatus.REMOVING if removing else RunStatus.RUNNING
     elif StepStatus.FAILED in statuses:
         status = RunStatus.FAILED
     elif StepStatus.WAITING in statuses:
-        status = RunStatus.WAITING
+        status = RunStatus.REMOVING if removing else RunStatus.WAITING
     elif statuses <= {StepStatus.DONE, StepStatus.SKIPPED}:
-        status = RunStatus.DONE
+        status = RunStatus.REMOVED if removing else RunStatus.DONE
+    elif removing:
+        status = RunStatus.REMOVING
     else:
+        started = steps.filter(attempts__gt=0).exists()
         status = RunStatus.RUNNING if started else RunStatus.NOT_STARTED
-    if status != run.status:
-        run.status, run.updated_at = status, now
-        run.save(update_fields=["status", "updated_at"])
+    if status == run.status:
+        return
+    run.status, run.updated_at = status, now
+    run.save(update_fields=["status", "updated_at"])
+    if status == RunStatus.REMOVED:
+        if run.service.decommission_requested_at is not None:
+            enqueue_on_commit(DECOMMISSION_TASK, str(run.service_id))
+        audit_record(
+            actor=Actor.system(),
+            action="direct_routing.removed",
+            target=run.service,
+            provider_id=run.provider_id,
+            customer_id=run.service.customer_id,
+            new={"label": run.label},
+        )
 
 
 def _audit(run: Provisioning, step: ProvisioningStep) -> None:

@@ -20,6 +20,32 @@ class StepName(models.TextChoices):
     TEAMS_ACTIVATION = "teams_activation", "Teams activation"
     TEAMS_VOICE = "teams_voice", "Teams voice routing"
     NUMBERS = "numbers", "Numbers"
+    # Remove Direct Routing: the steps backwards (SPEC "Remove Direct Routing").
+    NUMBERS_UNASSIGNED = "numbers_unassigned", "Numbers unassigned"
+    ACTIVATION_USER_DELETED = "activation_user_deleted", "Activation user deleted"
+    DOMAIN_REMOVED = "domain_removed", "Domain removed"
+    DNS_RECORD_DELETED = "dns_record_deleted", "DNS record deleted"
+    TEAMS_TEARDOWN = "teams_teardown", "Teams voice teardown"
+
+
+FORWARD_STEPS = [
+    StepName.PLAN,
+    StepName.PREFLIGHT,
+    StepName.DOMAIN,
+    StepName.DNS_RECORD,
+    StepName.DOMAIN_VERIFIED,
+    StepName.ACTIVATION_USER,
+    StepName.TEAMS_ACTIVATION,
+    StepName.TEAMS_VOICE,
+    StepName.NUMBERS,
+]
+REMOVAL_STEPS = [
+    StepName.NUMBERS_UNASSIGNED,
+    StepName.ACTIVATION_USER_DELETED,
+    StepName.DOMAIN_REMOVED,
+    StepName.DNS_RECORD_DELETED,
+    StepName.TEAMS_TEARDOWN,
+]
 
 
 class StepStatus(models.TextChoices):
@@ -61,9 +87,10 @@ class Provisioning(UUIDModel):
     ``activation_sku`` is the SKU part number of the activation user's license, and
     ``activation_sku_confirmed`` the operator's word for it (given before ``preflight`` ran
     without a SKU, it accepts the one ``preflight`` proposes);
-    the two ``…_confirmed_at`` record the operator's word that Teams activated the domain and
-    that the Teams voice script ran; ``reclaim_license``: the activation users' licenses are
-    removed once Teams has activated the domain; ``numbers``: the rows ``{user_principal_name,
+    the ``…_confirmed_at`` record the operator's word that Teams activated the domain, that the
+    Teams voice script ran and, on removal, that its teardown script ran; ``reclaim_license``:
+    the activation users' licenses are removed once Teams has activated the domain; ``numbers``:
+    the rows ``{user_principal_name,
     phone_number}`` the ``numbers`` step assigns (optional)."""
 
     service = models.OneToOneField(
@@ -80,6 +107,7 @@ class Provisioning(UUIDModel):
     reclaim_license = models.BooleanField(default=False)
     numbers = models.JSONField(default=list)
     teams_script_confirmed_at = models.DateTimeField(null=True, blank=True)
+    teams_teardown_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -119,3 +147,23 @@ class ProvisioningStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provisioning} {self.name}"
+
+
+class BulkStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class BulkProvisioning(UUIDModel):
+    """Bulk Provision from the Services list: provisioning started for each selected service
+    by a task taking this id; ``results`` maps a service id to ``{status: started | refused,
+    message}`` as each one is handled (a task that died resumes with the ones left). The job is
+    its operator's."""
+
+    operator = models.ForeignKey("accounts.Operator", on_delete=models.CASCADE, related_name="+")
+    service_ids = models.JSONField(default=list)
+    results = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=BulkStatus.choices, default=BulkStatus.QUEUED)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)

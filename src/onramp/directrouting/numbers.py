@@ -90,14 +90,25 @@ def _row(graph: TenantGraph, row: dict[str, str], following: dict[str, str]) -> 
                 "failed", f"{upn} has no Teams Phone license, which a Direct Routing number needs."
             )
         following[number] = graph.number_assign(number, user["id"])
-    operation = graph.operation(following[number])
-    status = str(operation.get("status") or "")
-    if status not in FINISHED:
+    status, detail = operation_result(graph, following[number])
+    if status == "pending":
         return result("pending", f"Microsoft is assigning {number} to {upn}.")
     if status == "succeeded":
         return result("assigned", f"{number} is assigned to {upn}.")
+    return result("failed", f"Microsoft did not assign {number} to {upn}: {detail}".strip())
+
+
+def operation_result(graph: TenantGraph, location: str) -> tuple[str, str]:
+    """A number's long-running operation: ``pending`` until it finished, then ``succeeded``
+    or ``failed`` with Microsoft's reason."""
+    operation = graph.operation(location)
+    status = str(operation.get("status") or "")
+    if status not in FINISHED:
+        return "pending", ""
+    if status == "succeeded":
+        return status, ""
     detail = operation.get("statusDetail") or next(
         (n.get("statusDetail") for n in operation.get("numbers") or [] if n.get("statusDetail")),
         "",
     )
-    return result("failed", f"Microsoft did not assign {number} to {upn}: {detail}".strip())
+    return "failed", str(detail)

@@ -50,3 +50,14 @@ class Outcome:
     @classmethod
     def fail(cls, message: str, **detail: Any) -> Outcome:
         return cls(StepStatus.FAILED, message, detail)
+
+
+SCRIPT_WAIT = timedelta(hours=6)  # the operator's confirmation makes the step due at once
+
+
+def script_confirmed(confirmed: datetime | None, waiting: str, script: str) -> Outcome:
+    """A step for a Teams PowerShell script: waiting (``waiting`` says what to do) until an
+    operator confirms that ``script`` ran."""
+    if confirmed is None:
+        return Outcome.waiting(waiting, SCRIPT_WAIT)
+    return Outcome.done(f"An operator confirmed the {script} ran ({confirmed:%Y-%m-%d %H:%M} UTC).")

@@ -13,13 +13,19 @@ from onramp.accounts.scoping import scoped
 from onramp.core.errors import InvalidState
 from onramp.directrouting.labels import derive_label, subdomains
 from onramp.directrouting.models import (
+    FORWARD_STEPS,
+    REMOVAL_STEPS,
     Provisioning,
     ProvisioningStep,
     RunStatus,
     StepName,
     StepStatus,
 )
-from onramp.directrouting.teams_script import TeamsVoicePlan, teams_voice_script
+from onramp.directrouting.teams_script import (
+    TeamsVoicePlan,
+    teams_teardown_script,
+    teams_voice_script,
+)
 from onramp.services.models import Service, ServiceStatus
 from onramp.services.selectors import connection_of
 
@@ -54,14 +60,16 @@ def service_run_status(service: Service) -> str:
     return run.status if run else RunStatus.NOT_STARTED
 
 
-def teams_script_for(service: Service) -> str:
+def teams_script_for(service: Service, *, teardown: bool = False) -> str:
     """The ``teams_voice`` step's PowerShell for this service (CONTRACT
-    ``GET …/direct-routing/teams-script``): its tenant, its sub-domains as they are now."""
+    ``GET …/direct-routing/teams-script``), or with ``teardown`` the script of Remove Direct
+    Routing that undoes it: its tenant, its sub-domains as they are now."""
     run, _ = run_or_proposal(service)
     connection = connection_of(service)
     if run is None or connection is None or not connection.tenant_id:
         raise InvalidState(NO_SCRIPT)
-    return teams_voice_script(
+    write = teams_teardown_script if teardown else teams_voice_script
+    return write(
         TeamsVoicePlan(
             tenant_id=connection.tenant_id,
             label=run.label,
@@ -71,9 +79,10 @@ def teams_script_for(service: Service) -> str:
     )
 
 
-def teams_script_filename(service: Service) -> str:
+def teams_script_filename(service: Service, *, teardown: bool = False) -> str:
     run, _ = run_or_proposal(service)
-    return f"onramp-teams-voice-{run.label if run else 'service'}.ps1"
+    kind = "teams-teardown" if teardown else "teams-voice"
+    return f"onramp-{kind}-{run.label if run else 'service'}.ps1"
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ def run_or_proposal(service: Service) -> tuple[Provisioning | None, list[Provisi
     )
     steps = [
         ProvisioningStep(provisioning=proposal, name=name, position=i)
-        for i, name in enumerate(StepName)
+        for i, name in enumerate(FORWARD_STEPS)
     ]
     return proposal, steps
 
@@ -116,9 +125,11 @@ def run_or_proposal(service: Service) -> tuple[Provisioning | None, list[Provisi
 def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str, Any]:
     """The run's steps as the Direct Routing tab shows them: each with its actions (``retry``,
     ``label``, ``confirm_sku``, ``script``, ``numbers``, ``confirm_activation``,
-    ``confirm_script``), whether anything is moving (the page then refreshes itself) and whether
-    the label may still change."""
+    ``confirm_script``; on removal ``retry_removal``, ``teardown_script``,
+    ``confirm_teardown``), whether anything is moving (the page then refreshes itself) and
+    whether the label may still change."""
     status = {step.name: step.status for step in steps}
+    removing = any(step.name in REMOVAL_STEPS for step in steps)
     done = {name for name, state in status.items() if state == StepStatus.DONE}
     domain = next(step for step in steps if step.name == StepName.DOMAIN)
     label_editable = domain.status == StepStatus.PENDING and not domain.attempts
@@ -126,7 +137,7 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
     for step in steps:
         actions = set()
         if step.status == StepStatus.FAILED:
-            actions.add("retry")
+            actions.add("retry_removal" if step.name in REMOVAL_STEPS else "retry")
         if step.name == StepName.PLAN and label_editable:
             actions.add("label")
         if (
@@ -141,10 +152,16 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
                 actions.add("confirm_activation")
         if step.name == StepName.NUMBERS:
             actions.add("numbers")
+        if step.name == StepName.TEAMS_TEARDOWN:
+            actions.add("teardown_script")
+            if step.status in (StepStatus.WAITING, StepStatus.FAILED):
+                actions.add("confirm_teardown")
         if step.name == StepName.TEAMS_VOICE:
             actions.add("script")
             if step.status != StepStatus.DONE and StepName.TEAMS_ACTIVATION in done:
                 actions.add("confirm_script")
+        if removing and step.name not in REMOVAL_STEPS:
+            actions.clear()  # provisioning stopped: only removal's actions remain
         rows.append(StepView(step, frozenset(actions)))
     moving = any(
         step.status == StepStatus.RUNNING
@@ -155,4 +172,9 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
         )
         for step in steps
     )
-    return {"steps": rows, "moving": moving, "label_editable": label_editable}
+    return {
+        "steps": rows,
+        "moving": moving,
+        "label_editable": label_editable,
+        "removing": removing,
+    }

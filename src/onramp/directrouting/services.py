@@ -4,6 +4,7 @@ edited, provisioning started, and the sweep that keeps due steps moving."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
@@ -11,8 +12,15 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
-from onramp.directrouting.machine import due, step_enqueue
-from onramp.directrouting.models import Provisioning, ProvisioningStep, StepName, StepStatus
+from onramp.directrouting.machine import due, run_status_refresh, step_enqueue
+from onramp.directrouting.models import (
+    FORWARD_STEPS,
+    REMOVAL_STEPS,
+    Provisioning,
+    ProvisioningStep,
+    StepName,
+    StepStatus,
+)
 from onramp.directrouting.numbers import number_rows_errors
 from onramp.directrouting.steps import STEPS
 from onramp.services.models import Service, ServiceStatus
@@ -33,6 +41,19 @@ SCRIPT_NOT_YET = (
     "activation step is done): before that, Teams refuses the derived trunks."
 )
 PROPOSE_TRIES = 5
+REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
+DECOMMISSIONING = "The service is being decommissioned: provisioning cannot go on."
+NOTHING_TO_REMOVE = (
+    "No Direct Routing step has run for this service yet: there is nothing to remove."
+)
+STEP_RUNNING = (
+    "The step '{step}' is running: Remove Direct Routing can start once it has finished (the "
+    "page refreshes itself; a step whose worker stopped is taken up again within 10 minutes)."
+)
+STOPPED = "Stopped: Direct Routing is being removed."
+TEARDOWN_NOT_YET = (
+    "The Teams teardown script can be confirmed once Remove Direct Routing has reached it."
+)
 
 
 def provisioning_propose(*, service: Service) -> Provisioning | None:
@@ -53,6 +74,8 @@ def _propose(service: Service) -> Provisioning | None:
     existing = Provisioning.objects.filter(service=service).first()
     if existing is not None or service.status != ServiceStatus.ACTIVE:
         return existing
+    if service.decommission_requested_at is not None:
+        return None  # being decommissioned: nothing new in its tenant
     now = timezone.now()
     taken = set(
         Provisioning.objects.filter(provider_id=service.provider_id).values_list("label", flat=True)
@@ -68,7 +91,7 @@ def _propose(service: Service) -> Provisioning | None:
     )
     ProvisioningStep.objects.bulk_create(
         ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
-        for i, name in enumerate(StepName)
+        for i, name in enumerate(FORWARD_STEPS)
     )
     audit_record(
         actor=Actor.system(),
@@ -134,16 +157,10 @@ def provisioning_start(
         raise InvalidState(NOT_ACTIVE)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
             _sku_record(run, sku or run.activation_sku or _proposed(run), now)
-        step = run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
-        if step is not None and step.status != StepStatus.RUNNING:
-            step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
-            if step.attempts and step.finished_at:
-                step.attempts, step.finished_at = 0, None
-            step.save()
-            step_enqueue(run, step.name)
+        step = _resume(run, run.steps.all(), now)
         audit_record(
             actor=actor,
             action="direct_routing.started",
@@ -155,6 +172,19 @@ def provisioning_start(
     return run
 
 
+def _resume(run: Provisioning, steps: QuerySet[ProvisioningStep], now) -> ProvisioningStep | None:
+    """The first of ``steps`` not finished made due now and enqueued (a failed one retried
+    afresh, a running one left to its worker); None when every one is finished."""
+    step = steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
+    if step is not None and step.status != StepStatus.RUNNING:
+        step.status, step.next_attempt_at, step.updated_at = StepStatus.PENDING, now, now
+        if step.attempts and step.finished_at:
+            step.attempts, step.finished_at = 0, None
+        step.save()
+        step_enqueue(run, step.name)
+    return step
+
+
 def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Provisioning:
     """The operator confirms the activation user's license (a SKU part number); preflight,
     waiting for it, runs again at once. Refused (409) once the activation user has its license."""
@@ -163,7 +193,7 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
     run = _started_run(service, NO_PROPOSAL)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         if run.steps.get(name=StepName.ACTIVATION_USER).status == StepStatus.DONE:
             raise InvalidState(SKU_FIXED)
         _sku_record(run, sku, now)
@@ -184,6 +214,17 @@ def _started_run(service: Service, refusal: str) -> Provisioning:
     run = Provisioning.objects.filter(service=service).first()
     if run is None:
         raise InvalidState(refusal)
+    return run
+
+
+def _forward_run(run: Provisioning) -> Provisioning:
+    """The run locked, for a forward write: refused (409) once removal has begun or the
+    service is being decommissioned."""
+    run = Provisioning.objects.select_for_update().select_related("service").get(pk=run.pk)
+    if run.steps.filter(name__in=REMOVAL_STEPS).exists():
+        raise InvalidState(REMOVED)
+    if run.service.decommission_requested_at is not None:
+        raise InvalidState(DECOMMISSIONING)
     return run
 
 
@@ -265,7 +306,7 @@ def _confirm(
     run = _started_run(service, refusal)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         asked = {name: True for name, value in (extra or {}).items() if value}
         new = {name: value for name, value in asked.items() if getattr(run, name) != value}
         if getattr(run, field) is not None and not new:
@@ -312,7 +353,7 @@ def provisioning_numbers_set(
     run = _started_run(service, NO_NUMBERS_YET)
     now = timezone.now()
     with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        run = _forward_run(run)
         run.numbers, run.updated_at = cleaned, now
         run.save(update_fields=["numbers", "updated_at"])
         step = run.steps.get(name=StepName.NUMBERS)
@@ -328,6 +369,71 @@ def provisioning_numbers_set(
             provider_id=run.provider_id,
             customer_id=service.customer_id,
             new={"rows": len(cleaned)},
+        )
+    return run
+
+
+def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
+    """Remove Direct Routing: the steps backwards (``REMOVAL_STEPS``), driven like the forward
+    ones. Refused (409) before any step ran (nothing to remove) and while a forward step is
+    running, since it may be creating what removal would look for; the forward steps not
+    finished are stopped. Asking again resumes (a failed
+    removal step is retried afresh) and changes nothing else."""
+    require_actor(actor, "direct_routing.manage")
+    run = _started_run(service, NOTHING_TO_REMOVE)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if running := run.steps.filter(name__in=FORWARD_STEPS, status=StepStatus.RUNNING).first():
+            raise InvalidState(STEP_RUNNING.format(step=running.get_name_display()))
+        begun = run.steps.filter(name__in=REMOVAL_STEPS).exists()
+        if not begun and not run.steps.filter(attempts__gt=0).exists():
+            raise InvalidState(NOTHING_TO_REMOVE)
+        if not begun:
+            run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).update(
+                status=StepStatus.SKIPPED, next_attempt_at=None, message=STOPPED, updated_at=now
+            )
+            ProvisioningStep.objects.bulk_create(
+                ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
+                for i, name in enumerate(REMOVAL_STEPS, start=len(FORWARD_STEPS))
+            )
+        step = _resume(run, run.steps.filter(name__in=REMOVAL_STEPS), now)
+        run_status_refresh(run, now)
+        audit_record(
+            actor=actor,
+            action=f"direct_routing.remove_{'resumed' if begun else 'started'}",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": step.name if step else None},
+        )
+    return run
+
+
+def provisioning_teams_teardown_confirm(*, actor: Actor, service: Service) -> Provisioning:
+    """The operator confirms the Teams teardown script ran; the ``teams_teardown`` step then
+    finishes at once. Repeating it changes nothing."""
+    require_actor(actor, "direct_routing.manage")
+    run = _started_run(service, TEARDOWN_NOT_YET)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Provisioning.objects.select_for_update().get(pk=run.pk)
+        if run.teams_teardown_confirmed_at is not None:
+            return run
+        step = run.steps.filter(name=StepName.TEAMS_TEARDOWN).first()
+        if step is None:
+            raise InvalidState(TEARDOWN_NOT_YET)
+        run.teams_teardown_confirmed_at = run.updated_at = now
+        run.save(update_fields=["teams_teardown_confirmed_at", "updated_at"])
+        if step.status in (StepStatus.WAITING, StepStatus.FAILED):  # not before its turn
+            _make_due(run, StepName.TEAMS_TEARDOWN, now)
+        audit_record(
+            actor=actor,
+            action="direct_routing.teams_teardown_confirmed",
+            target=service,
+            provider_id=run.provider_id,
+            customer_id=service.customer_id,
+            new={"step": str(StepName.TEAMS_TEARDOWN)},
         )
     return run
 

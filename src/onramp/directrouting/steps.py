@@ -6,12 +6,18 @@ table would wait for its code. The steps that talk to the customer's tenant are 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from onramp.directrouting.labels import label_errors, subdomains
 from onramp.directrouting.models import StepName
 from onramp.directrouting.numbers import numbers
-from onramp.directrouting.outcome import Outcome, StepContext
+from onramp.directrouting.outcome import Outcome, StepContext, script_confirmed
+from onramp.directrouting.removal_steps import (
+    activation_user_deleted,
+    dns_record_deleted,
+    domain_removed,
+    numbers_unassigned,
+    teams_teardown,
+)
 from onramp.directrouting.tenant_steps import (
     activation_user,
     dns_record,
@@ -40,7 +46,6 @@ def plan(ctx: StepContext) -> Outcome:
     return Outcome.done(f"Sub-domains: {', '.join(names)}.", subdomains=names)
 
 
-SCRIPT_WAIT = timedelta(hours=6)  # the operator's confirmation makes the step due at once
 SCRIPT_WAITING = (
     "Download the Teams voice script, run it in PowerShell as a Teams Administrator of the "
     "customer's tenant, then confirm that it ran."
@@ -50,12 +55,7 @@ SCRIPT_WAITING = (
 def teams_voice(ctx: StepContext) -> Outcome:
     """Voice routing exists only in Teams PowerShell: the operator runs the generated script
     (``teams_script``) and confirms; until then the step waits."""
-    confirmed = ctx.run.teams_script_confirmed_at
-    if confirmed is None:
-        return Outcome.waiting(SCRIPT_WAITING, SCRIPT_WAIT)
-    return Outcome.done(
-        f"An operator confirmed the Teams voice script ran ({confirmed:%Y-%m-%d %H:%M} UTC)."
-    )
+    return script_confirmed(ctx.run.teams_script_confirmed_at, SCRIPT_WAITING, "Teams voice script")
 
 
 STEPS: dict[str, Callable[[StepContext], Outcome]] = {
@@ -68,4 +68,9 @@ STEPS: dict[str, Callable[[StepContext], Outcome]] = {
     StepName.TEAMS_ACTIVATION: teams_activation,
     StepName.TEAMS_VOICE: teams_voice,
     StepName.NUMBERS: numbers,
+    StepName.NUMBERS_UNASSIGNED: numbers_unassigned,
+    StepName.ACTIVATION_USER_DELETED: activation_user_deleted,
+    StepName.DOMAIN_REMOVED: domain_removed,
+    StepName.DNS_RECORD_DELETED: dns_record_deleted,
+    StepName.TEAMS_TEARDOWN: teams_teardown,
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from onramp.directrouting.bulk import bulk_provisioning_run
+from onramp.directrouting.decommission import decommission_finish as finish
+from onramp.directrouting.decommission import decommission_sweep
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.services import provisioning_sweep
 
@@ -12,3 +15,12 @@ def run_step(provisioning_id: str, name: str) -> None:
 
 def sweep() -> None:
     provisioning_sweep()
+    decommission_sweep()
+
+
+def decommission_finish(service_id: str) -> None:
+    finish(service_id=service_id)
+
+
+def bulk_provision(job_id: str) -> None:
+    bulk_provisioning_run(job_id=job_id)

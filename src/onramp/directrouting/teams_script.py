@@ -112,6 +112,62 @@ Write-Host "Done. Confirm on the service's Direct Routing page in Onramp."
 """
 
 
+def teams_teardown_script(plan: TeamsVoicePlan) -> str:
+    """Remove Direct Routing's Teams part: what ``teams_voice_script`` created, removed in the
+    reverse order, each looked up first (``Get-`` then ``Remove-``), so running it twice is
+    harmless."""
+    return f"""# Onramp: Teams voice routing teardown for the service {_comment(plan.service_name)}
+# Customer tenant (Directory (tenant) ID): {plan.tenant_id}
+# Derived trunks removed: {", ".join(plan.subdomains)}
+#
+# Run it in PowerShell with the MicrosoftTeams module installed (Install-Module MicrosoftTeams),
+# signed in as a Teams Administrator of the customer's tenant. It asks you to sign in; it holds
+# no key, secret or token. It looks for every object before it removes it, so it is safe to run
+# again. When it has finished, confirm on the service's Direct Routing page in Onramp.
+
+#Requires -Modules MicrosoftTeams
+$ErrorActionPreference = 'Stop'
+
+$TenantId = {quoted(plan.tenant_id)}
+$PstnUsage = {quoted(plan.pstn_usage)}
+$VoiceRoute = {quoted(plan.voice_route)}
+$Policy = {quoted(plan.policy)}
+
+Connect-MicrosoftTeams -TenantId $TenantId | Out-Null
+
+# 1. The voice routing policy, its grant as the tenant's default returned to Microsoft's first
+$found = Get-CsOnlineVoiceRoutingPolicy -Identity $Policy -ErrorAction SilentlyContinue
+if ($null -ne $found) {{
+    Grant-CsOnlineVoiceRoutingPolicy -PolicyName $null -Global -Force
+    Remove-CsOnlineVoiceRoutingPolicy -Identity $Policy
+    Write-Host "Voice routing policy $Policy removed."
+}} else {{
+    Write-Host "Voice routing policy $Policy already gone."
+}}
+
+# 2. The voice route to the derived trunks
+$route = Get-CsOnlineVoiceRoute -Identity $VoiceRoute -ErrorAction SilentlyContinue
+if ($null -ne $route) {{
+    Remove-CsOnlineVoiceRoute -Identity $VoiceRoute
+    Write-Host "Voice route $VoiceRoute removed."
+}} else {{
+    Write-Host "Voice route $VoiceRoute already gone."
+}}
+
+# 3. The PSTN usage
+$usages = @((Get-CsOnlinePstnUsage -Identity Global).Usage)
+if ($usages -contains $PstnUsage) {{
+    Set-CsOnlinePstnUsage -Identity Global -Usage @{{Remove = $PstnUsage}}
+    Write-Host "PSTN usage $PstnUsage removed."
+}} else {{
+    Write-Host "PSTN usage $PstnUsage already gone."
+}}
+
+Disconnect-MicrosoftTeams | Out-Null
+Write-Host "Done. Confirm on the service's Direct Routing page in Onramp."
+"""
+
+
 def _comment(text: str) -> str:
     """A name in a comment line: one line, whatever the name holds."""
     return " ".join(text.split())

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from onramp.connections.models import TenantConnection
 from onramp.connections.services import held_credential
 from onramp.directrouting.dns import ManualBackend, TxtRecord
 from onramp.directrouting.dns_settings import dns_backend_for
@@ -54,7 +55,11 @@ TEAMS_READ = "TeamsUserConfiguration.Read.All"
 
 
 def tenant_graph(ctx: StepContext) -> tuple[TenantGraph, list[str]]:
-    connection = connection_of(ctx.run.service)
+    return connection_graph(connection_of(ctx.run.service))
+
+
+def connection_graph(connection: TenantConnection | None) -> tuple[TenantGraph, list[str]]:
+    """Graph in the customer's tenant with the connection's app-only token, and its roles."""
     if connection is None:
         raise GraphWriteError("refused", "The service has no connection to its tenant.")
     transport = get_client().transport
@@ -67,11 +72,11 @@ def tenant_graph(ctx: StepContext) -> tuple[TenantGraph, list[str]]:
     return TenantGraph(transport, token), roles
 
 
-def _names(ctx: StepContext) -> list[str]:
+def sub_domains(ctx: StepContext) -> list[str]:
     return subdomains(ctx.run.label, ctx.provider.sbc_domains)
 
 
-def _listed(names: list[str]) -> str:
+def listed(names: list[str]) -> str:
     return ", ".join(names)
 
 
@@ -85,7 +90,7 @@ def preflight(ctx: StepContext) -> Outcome:
     missing = [name for name, allowing in NEEDED.items() if not allowing & set(roles)]
     if missing:
         return Outcome.fail(
-            f"The app registration lacks {_listed(missing)}, which the next steps need: add "
+            f"The app registration lacks {listed(missing)}, which the next steps need: add "
             "them under API permissions, Grant admin consent for the tenant, then retry."
         )
     skus = graph.subscribed_skus()
@@ -155,7 +160,7 @@ def domain(ctx: StepContext) -> Outcome:
     """Each sub-domain in the tenant: added, or adopted when it is there already."""
     graph, _ = tenant_graph(ctx)
     added, adopted = [], []
-    for name in _names(ctx):
+    for name in sub_domains(ctx):
         if graph.domain_get(name) is not None:
             adopted.append(name)
             continue
@@ -172,9 +177,9 @@ def domain(ctx: StepContext) -> Outcome:
         added.append(name)
     parts = []
     if added:
-        parts.append(f"Added to the tenant: {_listed(added)}.")
+        parts.append(f"Added to the tenant: {listed(added)}.")
     if adopted:
-        parts.append(f"Already in the tenant: {_listed(adopted)}.")
+        parts.append(f"Already in the tenant: {listed(adopted)}.")
     return Outcome.done(" ".join(parts), added=added, adopted=adopted)
 
 
@@ -184,7 +189,7 @@ def dns_record(ctx: StepContext) -> Outcome:
     graph, _ = tenant_graph(ctx)
     backend = dns_backend_for(ctx.provider)
     records, waiting = [], []
-    for name in _names(ctx):
+    for name in sub_domains(ctx):
         found = graph.domain_get(name)
         if found is None:
             return Outcome.fail(
@@ -210,7 +215,7 @@ def dns_record(ctx: StepContext) -> Outcome:
     if not records:
         return Outcome.done("Every sub-domain is verified already: no record needed.", records=[])
     shown = [f"{record['name']} TXT {record['value']}" for record in records]
-    return Outcome.done(f"Published: {_listed(shown)}.", records=records)
+    return Outcome.done(f"Published: {listed(shown)}.", records=records)
 
 
 def domain_verified(ctx: StepContext) -> Outcome:
@@ -218,7 +223,7 @@ def domain_verified(ctx: StepContext) -> Outcome:
     for up to ``ONRAMP_DOMAIN_VERIFY_HOURS`` after the record was published."""
     graph, _ = tenant_graph(ctx)
     pending = []
-    for name in _names(ctx):
+    for name in sub_domains(ctx):
         found = graph.domain_get(name)
         if found is not None and found.get("isVerified"):
             continue
@@ -229,19 +234,19 @@ def domain_verified(ctx: StepContext) -> Outcome:
                 raise
             pending.append(name)
     if not pending:
-        return Outcome.done(f"Verified: {_listed(_names(ctx))}.")
+        return Outcome.done(f"Verified: {listed(sub_domains(ctx))}.")
     published = ctx.run.steps.get(name=StepName.DNS_RECORD).finished_at or ctx.now
     hours = settings.DOMAIN_VERIFY_HOURS
     if ctx.now - published >= timedelta(hours=hours):
         return Outcome.fail(
-            f"Microsoft has not found the verification record of {_listed(pending)} in "
+            f"Microsoft has not found the verification record of {listed(pending)} in "
             f"{hours} hours: check that the TXT record is published in the public DNS, then "
             "retry."
         )
     wait = min(VERIFY_FIRST * 2 ** max(ctx.step.attempts - 1, 0), VERIFY_MAX)
     return Outcome.waiting(
         f"Waiting for DNS to propagate: Microsoft has not found the record of "
-        f"{_listed(pending)} yet.",
+        f"{listed(pending)} yet.",
         wait,
     )
 
@@ -267,7 +272,7 @@ def activation_user(ctx: StepContext) -> Outcome:
             "another one in preflight, then retry."
         )
     users = {}
-    for name in _names(ctx):
+    for name in sub_domains(ctx):
         upn = f"{ACTIVATION_USER}@{name}"
         user = graph.user_get(upn) or graph.user_create(
             upn=upn, display_name="Teams activation (Onramp)", usage_location=customer.country
@@ -295,7 +300,7 @@ def activation_user(ctx: StepContext) -> Outcome:
             raise
         users[upn] = user["id"]
     return Outcome.done(
-        f"Activation users with {sku.part_number}: {_listed(list(users))}.", users=users
+        f"Activation users with {sku.part_number}: {listed(list(users))}.", users=users
     )
 
 
@@ -326,11 +331,11 @@ def teams_activation(ctx: StepContext) -> Outcome:
     pending = [upn for upn, user_id in users.items() if graph.teams_user(user_id) is None]
     if pending:
         return Outcome.waiting(
-            f"Teams has not activated {_listed(pending)} yet; Microsoft can take up to 48 "
+            f"Teams has not activated {listed(pending)} yet; Microsoft can take up to 48 "
             "hours. Onramp keeps checking; you may also mark it done.",
             TEAMS_CHECK,
         )
-    return _activated(ctx, graph, users, f"Teams activated: {_listed(list(users))}.")
+    return _activated(ctx, graph, users, f"Teams activated: {listed(list(users))}.")
 
 
 def _activated(ctx: StepContext, graph: TenantGraph, users: dict[str, str], said: str) -> Outcome:

@@ -6,6 +6,8 @@ from onramp.directrouting import views
 
 app_name = "directrouting"
 urlpatterns = [
+    path("services/provision/", views.bulk_provision, name="bulk-start"),
+    path("services/provision/<uuid:job_id>/", views.bulk_provision_job, name="bulk-job"),
     path(
         "providers/<uuid:provider_id>/direct-routing/",
         views.provider_settings,
@@ -44,6 +46,22 @@ urlpatterns = [
         "services/<uuid:service_id>/direct-routing/teams-script/",
         views.service_script,
         name="script",
+    ),
+    path("services/<uuid:service_id>/direct-routing/remove/", views.service_remove, name="remove"),
+    path(
+        "services/<uuid:service_id>/decommission/",
+        views.service_decommission_view,
+        name="decommission",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-teardown-script/",
+        views.service_teardown_script,
+        name="teardown-script",
+    ),
+    path(
+        "services/<uuid:service_id>/direct-routing/teams-teardown-confirmation/",
+        views.service_teardown_confirm,
+        name="teardown-confirm",
     ),
     path(
         "services/<uuid:service_id>/direct-routing/teams-confirmation/",

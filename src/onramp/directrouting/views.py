@@ -14,28 +14,36 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from onramp.accounts.scoping import require
 from onramp.core.actors import Actor
-from onramp.core.errors import InvalidInput
+from onramp.core.errors import InvalidInput, InvalidState
 from onramp.core.lookup import get_or_not_found
+from onramp.core.validators import is_guid
 from onramp.core.views.ui import operator_page, posted, render_page
+from onramp.directrouting.bulk import bulk_provisioning_get, bulk_provisioning_start
+from onramp.directrouting.decommission import NOT_ACTIVE as DECOMMISSION_NOT_ACTIVE
+from onramp.directrouting.decommission import service_decommission
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
-from onramp.directrouting.models import RunStatus
+from onramp.directrouting.models import BulkStatus, RunStatus, StepStatus
 from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
     run_subdomains,
+    service_run_status,
     teams_script_filename,
     teams_script_for,
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_numbers_set,
+    provisioning_remove,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
+    provisioning_teams_teardown_confirm,
 )
-from onramp.services.selectors import service_get
+from onramp.services.models import Service, ServiceStatus
+from onramp.services.selectors import service_get, services_visible
 from onramp.tenancy.models import Provider
 from onramp.tenancy.selectors import providers_visible
 from onramp.tenancy.services import provider_update
@@ -141,7 +149,16 @@ def _tab(
         context.update(provisioning_view(steps, timezone.now()))
         context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
-        context["startable"] = run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED)
+        removing = context["removing"]
+        context["startable"] = not removing and run.status in (
+            RunStatus.NOT_STARTED,
+            RunStatus.FAILED,
+        )
+        context["removable"] = (
+            not removing
+            and any(step.attempts for step in steps)
+            and not any(step.status == StepStatus.RUNNING for step in steps)
+        )
         context["numbers_form"] = numbers_form or NumbersForm(
             initial={
                 "numbers": "\n".join(
@@ -237,9 +254,116 @@ def service_script_confirm(request: HttpRequest, service_id: str) -> HttpRespons
 
 
 @operator_page
-@require_http_methods(["GET"])
-def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def service_remove(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Confirm, then Remove Direct Routing (the steps backwards)."""
     service = service_get(request.user, service_id)
-    response = HttpResponse(teams_script_for(service), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{teams_script_filename(service)}"'
+    if request.method == "POST":
+        provisioning_remove(actor=Actor.for_operator(request.user), service=service)
+        messages.success(request, "Direct Routing is being removed from the customer's tenant.")
+        return redirect("directrouting:service", service.pk)
+    run, _ = run_or_proposal(service)
+    return render_page(
+        request,
+        "directrouting/remove.html",
+        {"service": service, "run": run, "subdomains": run_subdomains(run) if run else []},
+        section="services",
+        title=f"Remove Direct Routing · {service.short_name}",
+    )
+
+
+@operator_page
+@require_http_methods(["GET", "POST"])
+def service_decommission_view(request: HttpRequest, service_id: str) -> HttpResponse:
+    """Confirm, then decommission an active service (409 page otherwise)."""
+    service = service_get(request.user, service_id)
+    require(request.user, "service.decommission")
+    if request.method == "POST":
+        service_decommission(actor=Actor.for_operator(request.user), service=service)
+        messages.success(request, f"Service {service.short_name} is being decommissioned.")
+        return redirect("services:detail", service.pk)
+    if service.status != ServiceStatus.ACTIVE:
+        raise InvalidState(DECOMMISSION_NOT_ACTIVE)
+    return render_page(
+        request,
+        "directrouting/decommission.html",
+        {"service": service, "removing": service_run_status(service) != RunStatus.NOT_STARTED},
+        section="services",
+        title=f"Decommission {service.short_name}",
+    )
+
+
+@operator_page
+@require_POST
+def service_teardown_confirm(request: HttpRequest, service_id: str) -> HttpResponse:
+    service = service_get(request.user, service_id)
+    provisioning_teams_teardown_confirm(actor=Actor.for_operator(request.user), service=service)
+    messages.success(request, "The Teams teardown script was confirmed as run.")
+    return redirect("directrouting:service", service.pk)
+
+
+def script_response(service: Service, *, teardown: bool) -> HttpResponse:
+    """The Teams voice script (or, with ``teardown``, its teardown) as a download; the API
+    answers with the same response."""
+    response = HttpResponse(
+        teams_script_for(service, teardown=teardown), content_type="text/plain; charset=utf-8"
+    )
+    name = teams_script_filename(service, teardown=teardown)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@operator_page
+@require_GET
+def service_script(request: HttpRequest, service_id: str) -> HttpResponse:
+    return script_response(service_get(request.user, service_id), teardown=False)
+
+
+@operator_page
+@require_GET
+def service_teardown_script(request: HttpRequest, service_id: str) -> HttpResponse:
+    return script_response(service_get(request.user, service_id), teardown=True)
+
+
+# --- Bulk Provision ----------------------------------------------------------------------------
+
+
+@operator_page
+@require_POST
+def bulk_provision(request: HttpRequest) -> HttpResponse:
+    """The Services list's **Provision**: a job for the active services selected."""
+    chosen = services_visible(request.user).filter(
+        pk__in=[pk for pk in request.POST.getlist("service") if is_guid(pk)],
+        status=ServiceStatus.ACTIVE,
+    )
+    try:
+        job = bulk_provisioning_start(actor=Actor.for_operator(request.user), services=chosen)
+    except InvalidInput as error:
+        messages.error(request, " ".join(error.errors["service"]))
+        return redirect("services:list")
+    return redirect("directrouting:bulk-job", job.pk)
+
+
+@operator_page
+@require_GET
+def bulk_provision_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = bulk_provisioning_get(request.user, job_id)
+    services = services_visible(request.user).select_related("provisioning")
+    found = {str(s.pk): s for s in services.filter(pk__in=job.service_ids)}
+    rows = [
+        {"service": found.get(pk), "result": job.results.get(pk)}
+        for pk in job.service_ids
+        if pk in found
+    ]
+    running = job.status != BulkStatus.DONE or any(
+        row["service"].provisioning.status == RunStatus.RUNNING
+        for row in rows
+        if hasattr(row["service"], "provisioning")
+    )
+    return render_page(
+        request,
+        "directrouting/bulk.html",
+        {"job": job, "rows": rows, "handled": len(job.results), "running": running},
+        section="services",
+        title="Bulk Provision",
+    )

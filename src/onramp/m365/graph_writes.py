@@ -88,7 +88,7 @@ class CreatedApplication:
     display_name: str
 
 
-def _refusal(response: Response, action: str) -> GraphWriteError:
+def refusal(response: Response, action: str) -> GraphWriteError:
     retry_after = parse_retry_after(header(response.headers, "Retry-After"))
     status = response.status_code
     try:
@@ -170,7 +170,7 @@ class GraphWriter:
         if response.status_code == allow:
             return None
         if response.status_code >= 400:
-            raise _refusal(response, action)
+            raise refusal(response, action)
         return response.json() if response.text else None
 
     # --- reads that make the writes idempotent -------------------------------------------

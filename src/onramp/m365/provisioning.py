@@ -23,7 +23,7 @@ from onramp.m365.attempt import NoTokenCache
 from onramp.m365.config import GRAPH_SCOPE
 from onramp.m365.credentials import Credential
 from onramp.m365.errors import from_token_error
-from onramp.m365.graph_writes import GraphWriteError, GraphWriter, _refusal
+from onramp.m365.graph_writes import GraphWriteError, GraphWriter, refusal
 from onramp.m365.transport import AttemptHttpClient, MicrosoftTransport, TransportError, header
 
 TEAMS_PLAN = "TEAMS1"  # Microsoft Teams: what activates a domain for Teams (research §D.3)
@@ -45,15 +45,15 @@ def app_token(
     refusal is a ``GraphWriteError``: ``transient`` when Microsoft throttles or cannot answer,
     else ``forbidden`` with the reason validation would give."""
     http = AttemptHttpClient(transport)
-    app = msal.ConfidentialClientApplication(
-        client_id,
-        client_credential=credential.msal_credential(),
-        authority=f"{transport.config.authority}/{tenant_id}",
-        instance_discovery=False,
-        http_client=http,
-        token_cache=NoTokenCache(),
-    )
-    try:
+    try:  # MSAL reads the authority's metadata as it starts
+        app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=credential.msal_credential(),
+            authority=f"{transport.config.authority}/{tenant_id}",
+            instance_discovery=False,
+            http_client=http,
+            token_cache=NoTokenCache(),
+        )
         result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
     except TransportError as exc:
         raise GraphWriteError(
@@ -158,7 +158,7 @@ class TenantGraph(GraphWriter):
                 "transient", f"Microsoft could not be reached to {action} ({exc.detail})."
             ) from None
         if response.status_code >= 400:
-            raise _app_words(_refusal(response, action), action)
+            raise _app_words(refusal(response, action), action)
         location = header(response.headers, "Location")
         if not location:
             raise GraphWriteError("refused", f"Microsoft did not say where to follow {action}.")
@@ -193,6 +193,28 @@ class TenantGraph(GraphWriter):
 
     def domain_verify(self, name: str) -> dict[str, Any]:
         return self._call("POST", f"/domains/{quote(name)}/verify", f"verify the domain {name}")
+
+    def domain_delete(self, name: str) -> None:
+        """Gone from the tenant (already gone: nothing to do)."""
+        self._call("DELETE", f"/domains/{quote(name)}", f"remove the domain {name}", allow=404)
+
+    def application_by_app_id(self, app_id: str) -> dict[str, Any] | None:
+        """The app registration (``id``, ``appId``, ``displayName``) by its application ID."""
+        return self._call(
+            "GET",
+            f"/applications(appId='{quote(app_id)}')?$select=id,appId,displayName",
+            "read the app registration",
+            allow=404,
+        )
+
+    def application_delete(self, object_id: str) -> None:
+        """The app registration deleted (already gone: nothing to do)."""
+        self._call(
+            "DELETE",
+            f"/applications/{quote(object_id)}",
+            "delete the app registration",
+            allow=404,
+        )
 
     # --- licenses and users --------------------------------------------------------------
 
@@ -245,6 +267,27 @@ class TenantGraph(GraphWriter):
             f"/users/{quote(user_id)}",
             "set the user's usage location",
             {"usageLocation": usage_location},
+        )
+
+    def user_delete(self, user_id: str) -> None:
+        """The soft delete: the user moves to ``directory/deletedItems`` for 30 days."""
+        self._call("DELETE", f"/users/{quote(user_id)}", "delete the user", allow=404)
+
+    def deleted_user_get(self, user_id: str) -> dict[str, Any] | None:
+        return self._call(
+            "GET",
+            f"/directory/deletedItems/{quote(user_id)}",
+            "read the deleted user",
+            allow=404,
+        )
+
+    def deleted_user_purge(self, user_id: str) -> None:
+        """Deleted for good: a soft-deleted user still holds its domain."""
+        self._call(
+            "DELETE",
+            f"/directory/deletedItems/{quote(user_id)}",
+            "delete the user for good",
+            allow=404,
         )
 
     def license_assign(self, user_id: str, sku_id: str) -> None:
@@ -309,7 +352,15 @@ class TenantGraph(GraphWriter):
             },
         )
 
+    def number_unassign(self, number: str) -> str:
+        """``unassignNumber`` of a Direct Routing number; the operation to follow."""
+        return self._accepted(
+            f"{NUMBERS}/numberAssignments/unassignNumber",
+            f"unassign {number}",
+            {"telephoneNumber": number, "numberType": "directRouting"},
+        )
+
     def operation(self, location: str) -> dict[str, Any]:
         """A long-running operation: ``status`` notStarted, running, succeeded, failed…"""
         path = location.removeprefix(f"{self.transport.config.graph}/v1.0")
-        return self._call("GET", path, "follow the number assignment")
+        return self._call("GET", path, "follow the number's operation")

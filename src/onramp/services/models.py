@@ -19,6 +19,7 @@ class ServiceStatus(models.TextChoices):
     AUTHENTICATED = "authenticated", "Authenticated"
     ACTIVE = "active", "Active"
     DISCONNECTED = "disconnected", "Disconnected"
+    DECOMMISSIONED = "decommissioned", "Decommissioned"
 
 
 # UI.md "States that must never mislead": an active service whose last answered validation
@@ -47,6 +48,12 @@ class Service(UUIDModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Decommission (SPEC): asked for, then finished once Direct Routing is removed;
+    # ``app_to_delete`` names the app registration the customer's admin must delete
+    # ``{display_name, app_id, object_id}`` when Onramp could not delete it ({} otherwise).
+    decommission_requested_at = models.DateTimeField(null=True, blank=True)
+    decommissioned_at = models.DateTimeField(null=True, blank=True)
+    app_to_delete = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["short_name_key"]

@@ -4,7 +4,7 @@ the operator's confirmations, the Teams script)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Status
 from pydantic import ValidationError
 
@@ -36,16 +36,17 @@ from onramp.directrouting.models import Provisioning
 from onramp.directrouting.selectors import (
     direct_routing_rows,
     run_or_proposal,
-    teams_script_filename,
-    teams_script_for,
 )
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_numbers_set,
+    provisioning_remove,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
+    provisioning_teams_teardown_confirm,
 )
+from onramp.directrouting.views import script_response
 from onramp.services.selectors import service_get
 from onramp.tenancy.selectors import providers_visible
 
@@ -149,17 +150,33 @@ def confirm_activation(request: HttpRequest, id: str, payload: ActivationConfirm
     return _json(service, run)
 
 
-@router.get(
-    f"{RUN}/teams-script",
-    response={200: str, **errors(404, 409)},
-    openapi_extra={"responses": {"200": {"content": {"text/plain": {}}}}},
-)
+@router.delete(RUN, response={202: DirectRoutingRun, **errors(403, 404, 409)})
+def remove_run(request: HttpRequest, id: str):
+    """Remove Direct Routing: the steps backwards (numbers unassigned, activation users deleted
+    for good, sub-domains removed, DNS records deleted, the Teams teardown script); 409 while a
+    provisioning step is running or before provisioning started. Again: resumes (a failed
+    removal step retried)."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_remove(actor=actor_of(request), service=service)
+    return Status(202, _json(service, run))
+
+
+TEXT = {"responses": {"200": {"content": {"text/plain": {}}}}}
+
+
+@router.get(f"{RUN}/teams-script", response={200: str, **errors(404, 409)}, openapi_extra=TEXT)
 def teams_script(request: HttpRequest, id: str):
     """The `teams_voice` step's PowerShell for this service (`text/plain`)."""
-    service = service_get(operator_of(request), id)
-    response = HttpResponse(teams_script_for(service), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{teams_script_filename(service)}"'
-    return response
+    return script_response(service_get(operator_of(request), id), teardown=False)
+
+
+@router.get(
+    f"{RUN}/teams-teardown-script", response={200: str, **errors(404, 409)}, openapi_extra=TEXT
+)
+def teams_teardown_script(request: HttpRequest, id: str):
+    """The `teams_teardown` step's PowerShell (`text/plain`): what the Teams voice script
+    created, removed."""
+    return script_response(service_get(operator_of(request), id), teardown=True)
 
 
 @router.post(f"{RUN}/teams-confirmation", response={200: DirectRoutingRun, **errors(403, 404, 409)})
@@ -167,6 +184,17 @@ def confirm_script(request: HttpRequest, id: str):
     """The operator confirms the Teams voice script ran (once Teams activation is done)."""
     service = service_get(operator_of(request), id)
     run = provisioning_teams_script_confirm(actor=actor_of(request), service=service)
+    return _json(service, run)
+
+
+@router.post(
+    f"{RUN}/teams-teardown-confirmation",
+    response={200: DirectRoutingRun, **errors(403, 404, 409)},
+)
+def confirm_teardown(request: HttpRequest, id: str):
+    """The operator confirms the Teams teardown script ran (once removal has begun)."""
+    service = service_get(operator_of(request), id)
+    run = provisioning_teams_teardown_confirm(actor=actor_of(request), service=service)
     return _json(service, run)
 
 

@@ -8,10 +8,11 @@ from ninja import Query, Router, Status
 from onramp.accounts.scoping import require
 from onramp.api.auth import actor_of, operator_of
 from onramp.api.pagination import page
-from onramp.api.responses import Service, ServiceCreated, ServicePage, errors
+from onramp.api.responses import Decommission, Service, ServiceCreated, ServicePage, errors
 from onramp.api.schemas import ServiceCreate, ServiceFilters, service_request
-from onramp.api.serializers import service_created_json, service_json
+from onramp.api.serializers import decommission_json, service_created_json, service_json
 from onramp.core.errors import InvalidInput, NotFound
+from onramp.directrouting.decommission import service_decommission
 from onramp.services.onboarding import service_create
 from onramp.services.selectors import service_get, services_visible
 from onramp.services.services import service_delete
@@ -69,3 +70,21 @@ def delete_service(request: HttpRequest, id: str):
     service = service_get(operator, id)
     service_delete(actor=actor_of(request), service=service)
     return Status(204, None)
+
+
+@router.post("/services/{id}/decommission", response={202: Decommission, **errors(403, 404, 409)})
+def decommission_service(request: HttpRequest, id: str):
+    """An active service ended for good (SPEC "Decommission"): its open invitation revoked,
+    Direct Routing removed, the app registration Onramp created deleted (or named in
+    `app_to_delete`), every held credential purged; `decommissioned` when done. 409 unless
+    `active`, or while a Direct Routing step is running."""
+    service = service_get(operator_of(request), id)
+    return Status(
+        202, decommission_json(service_decommission(actor=actor_of(request), service=service))
+    )
+
+
+@router.get("/services/{id}/decommission", response={200: Decommission, **errors(404)})
+def get_decommission(request: HttpRequest, id: str):
+    """Where the decommission stands, and the app registration the admin must delete."""
+    return decommission_json(service_get(operator_of(request), id))
