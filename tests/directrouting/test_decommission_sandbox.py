@@ -1,11 +1,13 @@
 """Decommission of a created-app service against the real sandbox over HTTPS and Knot: the
-open invitation revoked, Direct Routing removed, the app registration named for the admin (the
-app Onramp created may not delete itself), every held credential purged, ``decommissioned``."""
+open invitation revoked, Direct Routing removed, the app registration deleted when the app
+Onramp created may delete itself (Application.ReadWrite.All, or …OwnedBy and it owns itself),
+else named for the admin, every held credential purged, ``decommissioned``."""
 
 from __future__ import annotations
 
 import pytest
 
+from onramp.api.serializers import decommission_json
 from onramp.audit.models import AuditEvent
 from onramp.connections.models import ConnectionMethod
 from onramp.core.errors import InvalidState
@@ -79,6 +81,70 @@ def test_a_created_app_service_decommissioned(world, knot, enqueued, finishing):
     )
     assert sorted(actions) == ["service.decommission_started", "service.decommissioned"]
     assert decommission_finish(service_id=str(service.pk)) is None  # once only
+
+
+def may_delete_itself(sandbox, tenant, app, permission):
+    """The connection's app (the one Onramp created) given `permission`; with …OwnedBy its
+    service principal owns it, as Decommission needs."""
+    fields = {"permissions": [*app["permissions"], permission]}
+    if permission.endswith("OwnedBy"):
+        fields["owners"] = [*app["owners"], app["service_principal_id"]]
+    sandbox.admin.update_application(tenant.tenant_id, tenant.app_id, **fields)
+
+
+def decommission_audit():
+    return {
+        event.action: event.changes["new"]
+        for event in AuditEvent.objects.filter(action__startswith="service.decommission")
+    }
+
+
+@pytest.mark.parametrize(
+    "permission", ["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"]
+)
+def test_a_created_app_that_may_delete_itself_is_deleted(
+    world, knot, enqueued, finishing, permission
+):
+    sandbox, tenant, service, ops = world
+    app = created_app(sandbox, tenant, service)
+    may_delete_itself(sandbox, tenant, app, permission)
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, *FORWARD)
+    service_decommission(actor=ops, service=service)
+    run.refresh_from_db()
+    run_due(run, "numbers_unassigned")
+    advance(run, "activation_user_deleted", "domain_removed", "dns_record_deleted")
+    provisioning_teams_teardown_confirm(actor=ops, service=service)
+    advance(run, "teams_teardown")
+
+    done = decommission_finish(service_id=str(service.pk))
+    assert done.status == "decommissioned"
+    assert done.app_to_delete == {}
+    assert decommission_json(done)["app_to_delete"] is None
+    assert sandbox.admin.applications(tenant.tenant_id) == []
+    connection = Service.objects.get(pk=service.pk).connection
+    assert (connection.client_id, connection.secret_sealed, connection.tenant_id) == ("", "", "")
+    assert decommission_audit() == {
+        "service.decommission_started": {"direct_routing": "removing"},
+        "service.decommissioned": {"status": "decommissioned", "app_to_delete": None},
+    }
+    assert decommission_finish(service_id=str(service.pk)) is None  # once only
+
+
+def test_owned_by_without_owning_itself_names_the_app(world, finishing):
+    sandbox, tenant, service, ops = world
+    app = created_app(sandbox, tenant, service)
+    permissions = [*app["permissions"], "Application.ReadWrite.OwnedBy"]
+    sandbox.admin.update_application(tenant.tenant_id, tenant.app_id, permissions=permissions)
+    service_decommission(actor=ops, service=service)
+    done = decommission_finish(service_id=str(service.pk))
+    assert done.status == "decommissioned"
+    assert done.app_to_delete == {
+        "display_name": "Onramp connector",
+        "app_id": tenant.app_id,
+        "object_id": app["object_id"],
+    }
+    assert [a["app_id"] for a in sandbox.admin.applications(tenant.tenant_id)] == [tenant.app_id]
 
 
 def test_without_provisioning_it_finishes_at_once(world, finishing):

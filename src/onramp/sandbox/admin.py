@@ -71,8 +71,8 @@ class SandboxAdmin:
         return self._call("POST", f"/tenants/{tenant_id}/applications", body)
 
     def update_application(self, tenant_id: str, app_id: str, **fields: Any) -> dict:
-        """Change any of permissions, roles, enabled, redirect_uris; returns the application's
-        state."""
+        """Change any of permissions, roles, enabled, redirect_uris, owners (object ids of the
+        tenant's users or service principals); returns the application's state."""
         return self._call("PATCH", f"/tenants/{tenant_id}/applications/{app_id}", fields)
 
     def add_secret(self, tenant_id: str, app_id: str, **fields: Any) -> dict:

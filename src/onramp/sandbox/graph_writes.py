@@ -294,6 +294,24 @@ def assign_directory_role(call: Call) -> Reply:
     }
 
 
+def delete_application(call: Call, key: str, by_app_id: bool = False) -> Reply:
+    """The app registration gone, and its service principal in this (its home) tenant with the
+    grants made to it. Microsoft keeps both in deletedItems for 30 days; the sandbox models no
+    deleted applications, so they are simply gone."""
+    perm.check(call.tenant, call.claims, perm.DELETE_APPLICATIONS)
+    app = _find_app(call, key, by_app_id)
+    perm.check_owned(call.claims, app.owners, perm.DELETE_APPLICATIONS)
+    del call.tenant.applications[app.app_id]
+    sp_id = app.service_principal_id
+    call.tenant.grants = [
+        g for g in call.tenant.grants if sp_id not in (g.client_id, g.resource_id)
+    ]
+    for other in call.tenant.applications.values():
+        other.owners = [owner for owner in other.owners if owner != sp_id]
+    call.world.save()
+    return 204, None
+
+
 def delete_grant(call: Call, grant_id: str) -> Reply:
     perm.check(call.tenant, call.claims, perm.DELETE_GRANTS)
     kept = [g for g in call.tenant.grants if g.grant_id != grant_id]
@@ -308,6 +326,8 @@ WRITE_ROUTES = [
     _route("POST", "applications", create_application),
     _route("PATCH", f"applications/{_ID}", update_application),
     _route("PATCH", f"applications{_APP_ID}", lambda c, k: update_application(c, k, True)),
+    _route("DELETE", f"applications/{_ID}", delete_application),
+    _route("DELETE", f"applications{_APP_ID}", lambda c, k: delete_application(c, k, True)),
     _route("POST", f"applications/{_ID}/addPassword", add_password),
     _route("POST", f"applications{_APP_ID}/addPassword", lambda c, k: add_password(c, k, True)),
     _route("POST", "servicePrincipals", create_service_principal),

@@ -47,7 +47,7 @@ class Application:
     redirect_uris: list[str] = field(default_factory=list)
     public_client: bool = False
     graph: dict = field(default_factory=dict)  # Graph properties set by POST/PATCH as sent
-    owners: list[str] = field(default_factory=list)  # user object ids
+    owners: list[str] = field(default_factory=list)  # user or service principal object ids
     visible_at: datetime | None = None
     sp_created: datetime | None = None
     sp_visible_at: datetime | None = None

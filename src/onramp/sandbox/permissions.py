@@ -56,6 +56,16 @@ def check(tenant: Tenant, claims: dict, needed: Rule) -> None:
         raise forbidden()
 
 
+def check_owned(claims: dict, owners: list[str], needed: Rule) -> None:
+    """An app-only token whose only fitting role is an `…OwnedBy` one reaches only the objects
+    its service principal (`oid`) owns: 403 otherwise. Call after `check`."""
+    if is_delegated(claims):
+        return
+    held = needed.app_roles & set(claims.get("roles") or [])
+    if all(role.endswith(".OwnedBy") for role in held) and claims.get("oid") not in owners:
+        raise forbidden()
+
+
 READ_ORGANIZATION = rule(
     {"Organization.Read.All", "Organization.ReadWrite.All", *_DIRECTORY_READ},
     {"User.Read", "Organization.Read.All", "Directory.Read.All", "Directory.AccessAsUser.All"},
@@ -73,6 +83,13 @@ WRITE_APPLICATIONS = rule(
     {"Application.ReadWrite.All"},
     {"Application.ReadWrite.All", "Directory.AccessAsUser.All"},
     {*_APP_ADMINS, "Application Developer"},
+)
+# Deleting an app registration (application-delete): app-only `…OwnedBy` reaches only the apps
+# the caller owns (see `may_delete_application`); delegated needs an application administrator.
+DELETE_APPLICATIONS = rule(
+    {"Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"},
+    {"Application.ReadWrite.All"},
+    {*_APP_ADMINS},
 )
 # Granting Microsoft Graph app roles needs a Privileged Role Administrator (Entra's consent
 # rules); app roles of other APIs may also be granted by the application administrators.

@@ -316,10 +316,20 @@ class World:
         }
 
     def update_application(self, tenant_id: str, app_id: str, body: Any) -> dict:
-        body = _fields(body, {"permissions", "roles", "enabled", "redirect_uris"})
+        body = _fields(body, {"permissions", "roles", "enabled", "redirect_uris", "owners"})
         with self.lock:
             app = self.app(tenant_id, app_id)
-            for name, value in self._changes(body).items():
+            changes = self._changes(body)
+            if "owners" in body:
+                tenant = self.tenant(tenant_id)
+                owners = _names(body, "owners", lambda name: True)
+                known = {*tenant.users, *(p.service_principal_id for p in tenant.principals())}
+                if not set(map(str.lower, owners)) <= known:
+                    raise AdminError(
+                        400, "owners must be object ids of the tenant's users or service principals"
+                    )
+                changes["owners"] = [owner.lower() for owner in owners]
+            for name, value in changes.items():
                 setattr(app, name, value)
             self.save()
             return app.public()
