@@ -51,7 +51,7 @@ def test_the_demo_prints_the_same_first_steps(tmp_path):
         client_secret="s",
         expires_at="2027-06-15T00:00:00Z",
     )
-    sign_in = SignIn("c2", "s2", "admin@contosodemo.onmicrosoft.com", "pw2")
+    sign_in = SignIn("c2", "s2", "admin@contosodemo.onmicrosoft.com", "pw2", "t2")
     sandbox = SimpleNamespace(url="https://127.0.0.1:8443", ca_path=str(tmp_path / "ca.pem"))
     shown = banner("http://127.0.0.1:8000", login, registration, tmp_path, sign_in, sandbox)
     text = " ".join(shown.split())
