@@ -13,7 +13,8 @@ from onramp.connections.models import ConnectionMethod
 from onramp.core.errors import InvalidState
 from onramp.directrouting import decommission
 from onramp.directrouting.decommission import decommission_finish, service_decommission
-from onramp.directrouting.services import provisioning_start, provisioning_teams_teardown_confirm
+from onramp.directrouting.removal import provisioning_teams_teardown_confirm
+from onramp.directrouting.services import provisioning_start
 from onramp.invitations.models import Invitation
 from onramp.services.models import Service
 from tests.api.helpers import db_state

@@ -10,10 +10,9 @@ from onramp.audit.models import AuditEvent
 from onramp.connections.services import held_credential
 from onramp.core.errors import InvalidState
 from onramp.directrouting.machine import provisioning_step_run
+from onramp.directrouting.removal import provisioning_remove, provisioning_teams_teardown_confirm
 from onramp.directrouting.services import (
-    provisioning_remove,
     provisioning_start,
-    provisioning_teams_teardown_confirm,
 )
 from onramp.m365.provisioning import TenantGraph, app_token
 from onramp.m365.validation import get_client

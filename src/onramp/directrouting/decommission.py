@@ -25,7 +25,7 @@ from onramp.directrouting.models import (
     RunStatus,
     StepStatus,
 )
-from onramp.directrouting.services import STOPPED, provisioning_remove
+from onramp.directrouting.removal import STOPPED, provisioning_remove
 from onramp.directrouting.tenant_steps import connection_graph
 from onramp.m365.graph_writes import GraphWriteError
 from onramp.services.decommission import (

@@ -12,7 +12,7 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
-from onramp.directrouting.machine import due, run_status_refresh, step_enqueue
+from onramp.directrouting.machine import due, step_enqueue
 from onramp.directrouting.models import (
     FORWARD_STEPS,
     REMOVAL_STEPS,
@@ -43,17 +43,6 @@ SCRIPT_NOT_YET = (
 PROPOSE_TRIES = 5
 REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
 DECOMMISSIONING = "The service is being decommissioned: provisioning cannot go on."
-NOTHING_TO_REMOVE = (
-    "No Direct Routing step has run for this service yet: there is nothing to remove."
-)
-STEP_RUNNING = (
-    "The step '{step}' is running: Remove Direct Routing can start once it has finished (the "
-    "page refreshes itself; a step whose worker stopped is taken up again within 10 minutes)."
-)
-STOPPED = "Stopped: Direct Routing is being removed."
-TEARDOWN_NOT_YET = (
-    "The Teams teardown script can be confirmed once Remove Direct Routing has reached it."
-)
 
 
 def provisioning_propose(*, service: Service) -> Provisioning | None:
@@ -160,7 +149,7 @@ def provisioning_start(
         run = _forward_run(run)
         if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
             _sku_record(run, sku or run.activation_sku or _proposed(run), now)
-        step = _resume(run, run.steps.all(), now)
+        step = step_resume(run, run.steps.all(), now)
         audit_record(
             actor=actor,
             action="direct_routing.started",
@@ -172,7 +161,9 @@ def provisioning_start(
     return run
 
 
-def _resume(run: Provisioning, steps: QuerySet[ProvisioningStep], now) -> ProvisioningStep | None:
+def step_resume(
+    run: Provisioning, steps: QuerySet[ProvisioningStep], now
+) -> ProvisioningStep | None:
     """The first of ``steps`` not finished made due now and enqueued (a failed one retried
     afresh, a running one left to its worker); None when every one is finished."""
     step = steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).first()
@@ -190,14 +181,14 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
     waiting for it, runs again at once. Refused (409) once the activation user has its license."""
     require_actor(actor, "direct_routing.manage")
     sku = _sku_checked(sku)
-    run = _started_run(service, NO_PROPOSAL)
+    run = started_run(service, NO_PROPOSAL)
     now = timezone.now()
     with transaction.atomic():
         run = _forward_run(run)
         if run.steps.get(name=StepName.ACTIVATION_USER).status == StepStatus.DONE:
             raise InvalidState(SKU_FIXED)
         _sku_record(run, sku, now)
-        _make_due(run, StepName.PREFLIGHT, now)
+        step_make_due(run, StepName.PREFLIGHT, now)
         audit_record(
             actor=actor,
             action="direct_routing.sku_confirmed",
@@ -209,7 +200,7 @@ def provisioning_sku_confirm(*, actor: Actor, service: Service, sku: str) -> Pro
     return run
 
 
-def _started_run(service: Service, refusal: str) -> Provisioning:
+def started_run(service: Service, refusal: str) -> Provisioning:
     """The service's run, for what only a run under way can take (409 without one)."""
     run = Provisioning.objects.filter(service=service).first()
     if run is None:
@@ -245,7 +236,7 @@ def _sku_record(run: Provisioning, sku: str, now) -> None:
     run.save(update_fields=["activation_sku", "activation_sku_confirmed", "updated_at"])
 
 
-def _make_due(run: Provisioning, name: StepName, now) -> None:
+def step_make_due(run: Provisioning, name: StepName, now) -> None:
     """A step waiting (or stopped) for the operator becomes due now and is enqueued."""
     step = run.steps.get(name=name)
     if step.status in (StepStatus.PENDING, StepStatus.WAITING, StepStatus.FAILED):
@@ -303,7 +294,7 @@ def _confirm(
     recorded and audited once, the step made due now. A flag of ``extra`` asked for later (the
     license reclaimed after Teams activation was seen) runs a finished step once more."""
     require_actor(actor, "direct_routing.manage")
-    run = _started_run(service, refusal)
+    run = started_run(service, refusal)
     now = timezone.now()
     with transaction.atomic():
         run = _forward_run(run)
@@ -322,7 +313,7 @@ def _confirm(
             run.steps.filter(name=step, status=StepStatus.DONE).update(
                 status=StepStatus.PENDING, attempts=0, finished_at=None
             )
-        _make_due(run, step, now)
+        step_make_due(run, step, now)
         audit_record(
             actor=actor,
             action=action,
@@ -350,7 +341,7 @@ def provisioning_numbers_set(
     ]
     if problems := number_rows_errors(cleaned):
         raise InvalidInput({"numbers": problems})
-    run = _started_run(service, NO_NUMBERS_YET)
+    run = started_run(service, NO_NUMBERS_YET)
     now = timezone.now()
     with transaction.atomic():
         run = _forward_run(run)
@@ -361,7 +352,7 @@ def provisioning_numbers_set(
             if step.status in (StepStatus.DONE, StepStatus.SKIPPED):
                 step.status, step.attempts, step.finished_at = StepStatus.PENDING, 0, None
                 step.save(update_fields=["status", "attempts", "finished_at"])
-            _make_due(run, StepName.NUMBERS, now)
+            step_make_due(run, StepName.NUMBERS, now)
         audit_record(
             actor=actor,
             action="direct_routing.numbers_set",
@@ -369,71 +360,6 @@ def provisioning_numbers_set(
             provider_id=run.provider_id,
             customer_id=service.customer_id,
             new={"rows": len(cleaned)},
-        )
-    return run
-
-
-def provisioning_remove(*, actor: Actor, service: Service) -> Provisioning:
-    """Remove Direct Routing: the steps backwards (``REMOVAL_STEPS``), driven like the forward
-    ones. Refused (409) before any step ran (nothing to remove) and while a forward step is
-    running, since it may be creating what removal would look for; the forward steps not
-    finished are stopped. Asking again resumes (a failed
-    removal step is retried afresh) and changes nothing else."""
-    require_actor(actor, "direct_routing.manage")
-    run = _started_run(service, NOTHING_TO_REMOVE)
-    now = timezone.now()
-    with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
-        if running := run.steps.filter(name__in=FORWARD_STEPS, status=StepStatus.RUNNING).first():
-            raise InvalidState(STEP_RUNNING.format(step=running.get_name_display()))
-        begun = run.steps.filter(name__in=REMOVAL_STEPS).exists()
-        if not begun and not run.steps.filter(attempts__gt=0).exists():
-            raise InvalidState(NOTHING_TO_REMOVE)
-        if not begun:
-            run.steps.exclude(status__in=[StepStatus.DONE, StepStatus.SKIPPED]).update(
-                status=StepStatus.SKIPPED, next_attempt_at=None, message=STOPPED, updated_at=now
-            )
-            ProvisioningStep.objects.bulk_create(
-                ProvisioningStep(provisioning=run, name=name, position=i, updated_at=now)
-                for i, name in enumerate(REMOVAL_STEPS, start=len(FORWARD_STEPS))
-            )
-        step = _resume(run, run.steps.filter(name__in=REMOVAL_STEPS), now)
-        run_status_refresh(run, now)
-        audit_record(
-            actor=actor,
-            action=f"direct_routing.remove_{'resumed' if begun else 'started'}",
-            target=service,
-            provider_id=run.provider_id,
-            customer_id=service.customer_id,
-            new={"step": step.name if step else None},
-        )
-    return run
-
-
-def provisioning_teams_teardown_confirm(*, actor: Actor, service: Service) -> Provisioning:
-    """The operator confirms the Teams teardown script ran; the ``teams_teardown`` step then
-    finishes at once. Repeating it changes nothing."""
-    require_actor(actor, "direct_routing.manage")
-    run = _started_run(service, TEARDOWN_NOT_YET)
-    now = timezone.now()
-    with transaction.atomic():
-        run = Provisioning.objects.select_for_update().get(pk=run.pk)
-        if run.teams_teardown_confirmed_at is not None:
-            return run
-        step = run.steps.filter(name=StepName.TEAMS_TEARDOWN).first()
-        if step is None:
-            raise InvalidState(TEARDOWN_NOT_YET)
-        run.teams_teardown_confirmed_at = run.updated_at = now
-        run.save(update_fields=["teams_teardown_confirmed_at", "updated_at"])
-        if step.status in (StepStatus.WAITING, StepStatus.FAILED):  # not before its turn
-            _make_due(run, StepName.TEAMS_TEARDOWN, now)
-        audit_record(
-            actor=actor,
-            action="direct_routing.teams_teardown_confirmed",
-            target=service,
-            provider_id=run.provider_id,
-            customer_id=service.customer_id,
-            new={"step": str(StepName.TEAMS_TEARDOWN)},
         )
     return run
 

@@ -24,6 +24,7 @@ from onramp.directrouting.decommission import service_decommission
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.forms import DnsForm, LabelForm, NumbersForm, SbcDomainsForm
 from onramp.directrouting.models import BulkStatus, RunStatus, StepStatus
+from onramp.directrouting.removal import provisioning_remove, provisioning_teams_teardown_confirm
 from onramp.directrouting.selectors import (
     provisioning_view,
     run_or_proposal,
@@ -35,12 +36,10 @@ from onramp.directrouting.selectors import (
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_numbers_set,
-    provisioning_remove,
     provisioning_sku_confirm,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
-    provisioning_teams_teardown_confirm,
 )
 from onramp.services.models import Service, ServiceStatus
 from onramp.services.selectors import service_get, services_visible

@@ -33,6 +33,7 @@ from onramp.core.csv_export import csv_response
 from onramp.core.lookup import get_or_not_found
 from onramp.directrouting.dns_settings import dns_settings_read, dns_settings_set, dns_test
 from onramp.directrouting.models import Provisioning
+from onramp.directrouting.removal import provisioning_remove, provisioning_teams_teardown_confirm
 from onramp.directrouting.selectors import (
     direct_routing_rows,
     run_or_proposal,
@@ -40,11 +41,9 @@ from onramp.directrouting.selectors import (
 from onramp.directrouting.services import (
     provisioning_label_set,
     provisioning_numbers_set,
-    provisioning_remove,
     provisioning_start,
     provisioning_teams_activation_confirm,
     provisioning_teams_script_confirm,
-    provisioning_teams_teardown_confirm,
 )
 from onramp.directrouting.views import script_response
 from onramp.services.selectors import service_get
