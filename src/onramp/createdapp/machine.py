@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
+from onramp.core.backoff import doubling
 from onramp.core.tasks import enqueue_on_commit
 from onramp.createdapp.models import AppCreation, CreationStatus, CreationStep, StepStatus
 from onramp.createdapp.services import STEP_TASK
@@ -35,7 +36,7 @@ BACKOFF_MAX = timedelta(minutes=2)
 def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s … at most two minutes: replication usually takes seconds, at times
     minutes."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return doubling(BACKOFF_FIRST, attempts, BACKOFF_MAX)
 
 
 def due(now: datetime) -> Q:

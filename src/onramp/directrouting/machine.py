@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
+from onramp.core.backoff import doubling
 from onramp.core.tasks import enqueue_on_commit
 from onramp.directrouting.dns import DnsError
 from onramp.directrouting.models import (
@@ -42,7 +43,7 @@ BACKOFF_MAX = timedelta(hours=1)
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min … at most an hour."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return doubling(BACKOFF_FIRST, attempts, BACKOFF_MAX)
 
 
 def step_enqueue(run: Provisioning, name: str) -> None:

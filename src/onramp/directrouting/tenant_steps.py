@@ -15,6 +15,7 @@ from django.conf import settings
 
 from onramp.connections.models import TenantConnection
 from onramp.connections.services import held_credential
+from onramp.core.backoff import doubling
 from onramp.directrouting.dns import ManualBackend, TxtRecord
 from onramp.directrouting.dns_settings import dns_backend_for
 from onramp.directrouting.labels import subdomains
@@ -243,7 +244,7 @@ def domain_verified(ctx: StepContext) -> Outcome:
             f"{hours} hours: check that the TXT record is published in the public DNS, then "
             "retry."
         )
-    wait = min(VERIFY_FIRST * 2 ** max(ctx.step.attempts - 1, 0), VERIFY_MAX)
+    wait = doubling(VERIFY_FIRST, ctx.step.attempts, VERIFY_MAX)
     return Outcome.waiting(
         f"Waiting for DNS to propagate: Microsoft has not found the record of "
         f"{listed(pending)} yet.",
