@@ -426,3 +426,61 @@ def test_numbers_are_entered_on_the_tab_with_errors_per_row(ops_client, service)
         "bob@contoso.example +442071234568 Failed +442071234568 is already assigned to another "
         "user." in text
     )
+
+
+def csv_upload(content: bytes, name: str = "numbers.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_numbers_come_from_a_csv_file_exported_by_a_spreadsheet(ops_client, service):
+    """Excel's "CSV UTF-8": a byte-order mark, a header row, semicolons in some locales."""
+    run = provisioning_propose(service=service)
+    exported = (
+        "\ufeffUser principal name;Phone number\r\n"
+        "alice@contoso.example;+442071234567\r\n"
+        '"bob@contoso.example";+442071234568\r\n'
+    ).encode()
+    saved = ops_client.post(
+        tab_url(service, "numbers/"), {"numbers": "", "numbers_file": csv_upload(exported)}
+    )
+    assert saved.status_code == 302
+    run.refresh_from_db()
+    assert run.numbers == [
+        {"user_principal_name": "alice@contoso.example", "phone_number": "+442071234567"},
+        {"user_principal_name": "bob@contoso.example", "phone_number": "+442071234568"},
+    ]
+    assert AuditEvent.objects.get(action="direct_routing.numbers_set").changes == {
+        "new": {"rows": 2}
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (
+            b"upn,number\nalice@contoso.example,020 7123 4567\n",
+            "Row 1: '020 7123 4567' is not an E.164 number (+, country code, number).",
+        ),
+        (
+            "alice@contoso.example,+442071234567\n".encode("utf-16"),
+            'The file is not UTF-8 text: save it as "CSV UTF-8" and choose it again.',
+        ),
+        (b"a" * (64 * 1024 + 1), "The file is 65 KB; at most 64 KB."),
+    ],
+    ids=["bad-row", "not-utf8", "too-big"],
+)
+def test_a_bad_csv_file_is_named_next_to_it_and_nothing_is_kept(
+    ops_client, service, content, error
+):
+    provisioning_propose(service=service)
+    before = db_state()
+    refused = ops_client.post(
+        tab_url(service, "numbers/"),
+        {"numbers": "bob@contoso.example, +442071234568", "numbers_file": csv_upload(content)},
+    )
+    assert refused.status_code == 422
+    assert field_errors(refused, "numbers_file") == [error]
+    assert field_errors(refused, "numbers") == []
+    assert db_state() == before

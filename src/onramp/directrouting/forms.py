@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from onramp.core.views.ui import PageForm
 from onramp.directrouting.dns import hosted_providers
 
 TEXT = {"autocomplete": "off", "spellcheck": "false"}
+CSV_MAX_BYTES = 64 * 1024  # 500 rows (the most at once) of long names fit
 
 
 class SbcDomainsForm(PageForm):
@@ -119,9 +121,8 @@ class LabelForm(PageForm):
 
 
 class NumbersForm(PageForm):
-    """Rows as a CSV would hold them: ``user principal name, phone number`` per line."""
-
-    required_fields = ("numbers",)
+    """Rows as a CSV holds them, ``user principal name, phone number``: typed or pasted into
+    the box, or a CSV file exported from a spreadsheet (the file wins when both are sent)."""
 
     numbers = forms.CharField(
         label="Numbers to assign",
@@ -130,11 +131,39 @@ class NumbersForm(PageForm):
         "(alice@contoso.com, +442071234567). Replaces the list sent before.",
         widget=forms.Textarea(attrs={"rows": 4, **TEXT}),
     )
+    numbers_file = forms.FileField(
+        label="Or a CSV file",
+        required=False,
+        help_text="UTF-8, comma or semicolon separated, the same two columns; a header row is "
+        f"skipped and rows are counted after it. At most {CSV_MAX_BYTES // 1024} KB.",
+    )
+
+    def clean_numbers_file(self) -> str | None:
+        upload = self.cleaned_data.get("numbers_file")
+        if not upload:
+            return None
+        if upload.size > CSV_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {-(-upload.size // 1024)} KB; at most {CSV_MAX_BYTES // 1024} KB."
+            )
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                'The file is not UTF-8 text: save it as "CSV UTF-8" and choose it again.'
+            ) from None
+
+    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
+        """The rows' problems next to the file when the rows came from it."""
+        if self.cleaned_data.get("numbers_file") and "numbers" in errors:
+            errors = {"numbers_file" if k == "numbers" else k: v for k, v in errors.items()}
+        super().add_domain_errors(errors)
 
     def rows(self) -> list[dict[str, str]]:
-        rows = []
-        for line in self.cleaned_data["numbers"].splitlines():
-            if line.strip():
-                upn, _, number = line.partition(",")
-                rows.append({"user_principal_name": upn, "phone_number": number})
-        return rows
+        text = self.cleaned_data["numbers_file"] or self.cleaned_data["numbers"]
+        lines = [line for line in text.splitlines() if line.strip()]
+        delimiter = ";" if lines and ";" in lines[0] and "," not in lines[0] else ","
+        rows = [[*cells, "", ""] for cells in csv.reader(lines, delimiter=delimiter)]
+        if rows and "@" not in rows[0][0]:
+            rows = rows[1:]  # a header: every user principal name has an @
+        return [{"user_principal_name": upn, "phone_number": number} for upn, number, *_ in rows]

@@ -201,7 +201,7 @@ def service_label(request: HttpRequest, service_id: str) -> HttpResponse:
 @require_POST
 def service_numbers(request: HttpRequest, service_id: str) -> HttpResponse:
     service = service_get(request.user, service_id)
-    form = NumbersForm(posted(request))
+    form = NumbersForm(posted(request), request.FILES or None)
     actor = Actor.for_operator(request.user)
     if form.submit(
         lambda: provisioning_numbers_set(actor=actor, service=service, rows=form.rows())
