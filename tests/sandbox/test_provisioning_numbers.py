@@ -76,7 +76,7 @@ def _order(graph: Graph, action: str, body: dict) -> dict:
     return operation
 
 
-def test_assign_and_unassign_a_direct_routing_number(graph, tenant) -> None:
+def test_assign_and_unassign_a_direct_routing_number(graph, tenant, admin) -> None:
     user = _licensed(graph, "alice", E5)
     operation = _order(
         graph,
@@ -126,6 +126,9 @@ def test_assign_and_unassign_a_direct_routing_number(graph, tenant) -> None:
         headers={"Authorization": f"Bearer {graph.token}"},
     )
     assert one.status_code == 200 and one.json()["telephoneNumber"] == "+12065550100"
+    assert admin.tenant(tenant["tenant_id"])["telephone_numbers"] == [
+        {"telephone_number": "+12065550100", "assigned_to": user["id"]}
+    ]
     config = graph("GET", f"/admin/teams/userConfigurations/{user['id']}").json()
     assert config["telephoneNumbers"] == [
         {"telephoneNumber": "+12065550100", "assignmentCategory": "primary"}
@@ -143,6 +146,7 @@ def test_assign_and_unassign_a_direct_routing_number(graph, tenant) -> None:
     )
     assert removed["status"] == "succeeded"
     assert graph("GET", f"{ROOT}/numberAssignments").json()["value"] == []
+    assert admin.tenant(tenant["tenant_id"])["telephone_numbers"] == []
     twice = _order(
         graph, "unassignNumber", {"telephoneNumber": "+12065550100", "numberType": "directRouting"}
     )

@@ -244,7 +244,11 @@ def test_soft_delete_and_delete_for_good(graph, tenant, admin) -> None:
     assert graph("DELETE", f"/users/{UPN}").status_code == 204
     assert graph("GET", f"/users/{user['id']}").status_code == 404
     assert graph("DELETE", f"/users/{user['id']}").status_code == 404
-    assert admin.tenant(tenant["tenant_id"])["users"] == []
+    seen = admin.tenant(tenant["tenant_id"])
+    assert (seen["users"], seen["deleted_users"]) == (
+        [],
+        [{"id": user["id"], "user_principal_name": UPN}],
+    )
     deleted = graph("GET", f"/directory/deletedItems/{user['id']}")
     assert deleted.status_code == 200
     body = deleted.json()
@@ -263,6 +267,7 @@ def test_soft_delete_and_delete_for_good(graph, tenant, admin) -> None:
     assert graph("DELETE", f"/directory/deletedItems/{user['id']}").status_code == 204
     assert graph("GET", f"/directory/deletedItems/{user['id']}").status_code == 404
     assert graph("DELETE", f"/directory/deletedItems/{user['id']}").status_code == 404
+    assert admin.tenant(tenant["tenant_id"])["deleted_users"] == []
 
 
 def test_assign_license_and_its_errors(graph, tenant, admin) -> None:

@@ -150,6 +150,14 @@ class TenantAdmin:
                     }
                     for u in tenant.users.values()
                 ],
+                "deleted_users": [
+                    {"id": u.user_id, "user_principal_name": u.user_principal_name}
+                    for u in tenant.deleted_users.values()
+                ],
+                "telephone_numbers": [
+                    {"telephone_number": number, "assigned_to": held["assignmentTargetId"]}
+                    for number, held in sorted(tenant.numbers.items())
+                ],
                 "applications": [application_view(app) for app in tenant.applications.values()],
             }
 
