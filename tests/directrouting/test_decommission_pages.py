@@ -48,6 +48,10 @@ def test_the_app_to_delete_is_named_on_the_page(ops_client, active):
     assert "App registration to delete" in page
     assert "Display name Onramp connector" in page
     assert "Application (client) ID a-1" in page and "Object ID o-1" in page
+    assert (
+        "Decommissioned: Onramp holds no credentials for this tenant any more. The audit trail"
+        in page
+    )
 
 
 def test_a_service_not_active_is_refused(ops_client, customer):

@@ -367,6 +367,7 @@ def test_the_operator_confirms_the_proposed_license(ops_client, service, monkeyp
     assert '<option value="SPE_E3" selected>SPE_E3 (4 free)</option>' in body
     assert '<option value="ENTERPRISEPACK">ENTERPRISEPACK (1 free)</option>' in body
     assert warning in visible_text(page)
+    assert "this page refreshes itself" not in visible_text(page)
 
     before = db_state()
     empty = ops_client.post(tab_url(service, "sku/"), {"activation_sku": " "})
@@ -381,6 +382,8 @@ def test_the_operator_confirms_the_proposed_license(ops_client, service, monkeyp
     run.refresh_from_db()
     assert (run.activation_sku, run.activation_sku_confirmed) == ("ENTERPRISEPACK", True)
     assert enqueued == [(machine.STEP_TASK, str(run.pk), "preflight")]
+    # Preflight runs again at once: the tab follows it without a manual reload.
+    assert "this page refreshes itself" in visible_text(ops_client.get(tab_url(service)))
     assert AuditEvent.objects.get(action="direct_routing.sku_confirmed").changes == {
         "new": {"activation_sku": "ENTERPRISEPACK"}
     }

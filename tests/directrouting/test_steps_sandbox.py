@@ -294,7 +294,7 @@ def test_numbers_are_assigned_and_checked_row_by_row(world):
 
     provisioning_numbers_set(actor=ops, service=service, rows=rows[:1])  # corrected list
     step = run_due(run, "numbers")
-    assert (step.status, step.message) == ("done", "Assigned 1 numbers.")
+    assert (step.status, step.message) == ("done", "Assigned 1 number.")
     run.refresh_from_db()
     assert run.status == "done"
 

@@ -163,10 +163,10 @@ def provisioning_view(steps: list[ProvisioningStep], now: datetime) -> dict[str,
         if removing and step.name not in REMOVAL_STEPS:
             actions.clear()  # provisioning stopped: only removal's actions remain
         rows.append(StepView(step, frozenset(actions)))
-    moving = any(
+    moving = any(  # a step running, or due now (one the operator just confirmed, too)
         step.status == StepStatus.RUNNING
         or (
-            step.status == StepStatus.PENDING
+            step.status in (StepStatus.PENDING, StepStatus.WAITING)
             and step.next_attempt_at is not None
             and step.next_attempt_at <= now
         )
