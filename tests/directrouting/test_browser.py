@@ -113,7 +113,7 @@ def test_a_run_through_the_tab_against_the_sandbox(page: Page, live_server, worl
     expect(page.locator("#step-preflight .badge")).to_have_text("Waiting")
     expect(page.get_by_label("Activation user's license")).to_have_value("ENTERPRISEPACK")
     page.get_by_role("button", name="Confirm license").click()
-    expect(page.get_by_role("status")).to_contain_text("The activation user's license is")
+    expect(page.locator(".flashes")).to_contain_text("The activation user's license is")
     for name in ("preflight", "domain", "dns_record", "domain_verified", "activation_user"):
         run_due(run, name)
     for name in ("teams_activation", "teams_voice"):
@@ -126,7 +126,7 @@ def test_a_run_through_the_tab_against_the_sandbox(page: Page, live_server, worl
         page.get_by_role("link", name="Download script").click()
     assert download.value.suggested_filename == "onramp-teams-voice-contoso-01.ps1"
     page.get_by_role("button", name="Confirm the script ran").click()
-    expect(page.get_by_role("status")).to_contain_text("The Teams voice script was confirmed")
+    expect(page.locator(".flashes")).to_contain_text("The Teams voice script was confirmed")
     run_due(run, "teams_voice")
     run_due(run, "numbers")
 

@@ -8,6 +8,7 @@ import pytest
 from onramp.directrouting import bulk
 from onramp.directrouting.bulk import bulk_provisioning_run
 from onramp.directrouting.models import BulkProvisioning, Provisioning
+from onramp.directrouting.services import provisioning_propose
 from tests.api.helpers import db_state
 from tests.factories import ServiceFactory
 from tests.pages.helpers import visible_text
@@ -36,15 +37,18 @@ def test_selected_services_are_provisioned_with_a_result_each(ops_client, custom
     run = Provisioning.objects.get(service=two)
     run.steps.filter(name="plan").update(status="done", attempts=1)
     ops_client.post(f"/services/{two.pk}/direct-routing/remove/")
-    response = ops_client.post(
-        "/services/provision/", {"service": [str(one.pk), str(two.pk), str(waiting.pk)]}
-    )
+    # the third one's Direct Routing was removed: provisioned again only on purpose, one by one
+    three = ServiceFactory(connected=True, short_name="Contoso-04", customer=customer)
+    provisioning_propose(service=three)
+    Provisioning.objects.filter(service=three).update(status="removed")
+    chosen = [str(one.pk), str(two.pk), str(three.pk), str(waiting.pk)]
+    response = ops_client.post("/services/provision/", {"service": chosen})
     job = BulkProvisioning.objects.get()
     assert (response.status_code, response["Location"]) == (302, f"/services/provision/{job.pk}/")
-    assert job.service_ids == [str(one.pk), str(two.pk)]
+    assert job.service_ids == [str(one.pk), str(two.pk), str(three.pk)]
     assert jobs == [("onramp.directrouting.tasks.bulk_provision", str(job.pk))]
     page = visible_text(ops_client.get(response["Location"]))
-    assert "0 of 2 started" in page
+    assert "0 of 3 started" in page
 
     bulk_provisioning_run(job_id=str(job.pk))
     job.refresh_from_db()
@@ -53,13 +57,18 @@ def test_selected_services_are_provisioned_with_a_result_each(ops_client, custom
         str(one.pk): {"status": "started", "message": ""},
         str(two.pk): {
             "status": "refused",
-            "message": "Direct Routing is being removed from this service (or was): "
-            "provisioning cannot go on.",
+            "message": "Direct Routing is being removed from this service: provisioning can "
+            "start again once removal is done.",
+        },
+        str(three.pk): {
+            "status": "refused",
+            "message": "Direct Routing was removed from this service: provision it again on its "
+            "Direct Routing tab, not in bulk.",
         },
     }
     assert Provisioning.objects.get(service=one).steps.get(name="plan").next_attempt_at
     page = visible_text(ops_client.get(response["Location"]))
-    assert "2 of 2 started" in page
+    assert "3 of 3 started" in page
     assert bulk_provisioning_run(job_id=str(job.pk)).results == job.results  # once each
 
 

@@ -12,6 +12,7 @@ from onramp.core.errors import InvalidState
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.removal import provisioning_remove, provisioning_teams_teardown_confirm
 from onramp.directrouting.services import (
+    provisioning_sku_confirm,
     provisioning_start,
 )
 from onramp.m365.provisioning import TenantGraph, app_token
@@ -52,7 +53,7 @@ def test_a_provisioned_service_removed_leaves_nothing_behind(world, knot):
     numbers = run_due(run, "numbers_unassigned")
     if numbers.status == "waiting":  # the operation was still running
         numbers = run_due(run, "numbers_unassigned")
-    assert (numbers.status, numbers.message) == ("done", "Unassigned the numbers of 1 rows.")
+    assert (numbers.status, numbers.message) == ("done", "Unassigned the numbers of 1 row.")
     assert [r["status"] for r in numbers.detail["rows"]] == ["released"]
 
     deleted = run_due(run, "activation_user_deleted")
@@ -125,6 +126,59 @@ def test_provisioning_cannot_go_on_once_removal_began(world):
     with pytest.raises(InvalidState):
         provisioning_start(actor=ops, service=service)
     assert provisioning_step_run(provisioning_id=str(run.pk), name="preflight") is None
+
+
+def test_a_removed_service_is_provisioned_again(world, knot):
+    """Removal done, the operator starts again: the same label, every step afresh, the license
+    confirmed again; one domain, one user and one TXT record, as the first time."""
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    forward = ["plan", "preflight", "domain", "dns_record", "domain_verified", "activation_user"]
+    advance(run, *forward)
+    provisioning_remove(actor=ops, service=service)
+    with pytest.raises(InvalidState) as removing:
+        provisioning_start(actor=ops, service=service)
+    assert removing.value.detail == (
+        "Direct Routing is being removed from this service: provisioning can start again once "
+        "removal is done."
+    )
+    assert run_due(run, "numbers_unassigned").status == "skipped"
+    advance(run, *REMOVAL[1:])
+    provisioning_teams_teardown_confirm(actor=ops, service=service)
+    advance(run, "teams_teardown")
+    run.refresh_from_db()
+    assert run.status == "removed"
+    with pytest.raises(InvalidState) as refused:
+        provisioning_sku_confirm(actor=ops, service=service, sku="ENTERPRISEPACK")
+    assert refused.value.detail == (
+        "Direct Routing was removed from this service: start provisioning again first."
+    )
+
+    provisioning_start(actor=ops, service=service)
+    run.refresh_from_db()
+    assert (run.status, run.label, run.activation_sku, run.activation_sku_confirmed) == (
+        "not-started",
+        "contoso-01",
+        "",
+        False,
+    )
+    assert (run.teams_script_confirmed_at, run.teams_teardown_confirmed_at) == (None, None)
+    steps = list(run.steps.values_list("name", "status", "attempts", "message"))
+    assert [name for name, *_ in steps] == [*forward, "teams_activation", "teams_voice", "numbers"]
+    assert {tuple(rest) for _, *rest in steps} == {("pending", 0, "")}
+    advance(run, "plan")
+    assert run_due(run, "preflight").status == "waiting"  # the license is asked for again
+    provisioning_sku_confirm(actor=ops, service=service, sku="ENTERPRISEPACK")
+    advance(run, *forward[1:])
+
+    seen = sandbox.admin.tenant(tenant.tenant_id)
+    assert [d["id"] for d in seen["domains"]].count(SUBDOMAIN) == 1
+    assert [u["user_principal_name"] for u in seen["users"]] == [USER]
+    assert len([r for r in knot.records() if " TXT " in r and SUBDOMAIN in r]) == 1
+    done = AuditEvent.objects.filter(action="direct_routing.step_done")
+    assert sorted(
+        e.changes["new"]["step"] for e in done if e.changes["new"]["step"] in forward
+    ) == sorted(forward * 2)
 
 
 def test_a_worker_killed_mid_removal_resumes(world, knot):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from onramp.audit.models import AuditEvent
-from onramp.directrouting.models import Provisioning
+from onramp.directrouting.models import FORWARD_STEPS, REMOVAL_STEPS, Provisioning
 from onramp.directrouting.services import provisioning_propose
+from onramp.services.models import Service
 from tests.api.helpers import db_state
 from tests.directrouting.test_pages import finish, tab_url
 from tests.factories import ServiceFactory
@@ -102,3 +103,38 @@ def test_another_providers_service_is_not_found(ops_client):
     for tail in ("remove/", "teams-teardown-script/"):
         assert ops_client.get(tab_url(other, tail)).status_code == 404
     assert ops_client.post(tab_url(other, "remove/")).status_code == 404
+
+
+def removed(ops_client, service, run) -> None:
+    """Removal begun on the tab and every removal step finished."""
+    ops_client.post(tab_url(service, "remove/"))
+    finish(run, *REMOVAL_STEPS)
+    Provisioning.objects.filter(pk=run.pk).update(status="removed")
+
+
+def test_a_removed_service_is_provisioned_again_from_the_tab(
+    ops_client, service, started, enqueued
+):
+    removed(ops_client, service, started)
+    tab = visible_text(ops_client.get(tab_url(service)))
+    assert "Provision again" in tab and "Start provisioning" not in tab
+    enqueued.clear()
+    assert ops_client.post(tab_url(service, "start/")).status_code == 302
+    run = Provisioning.objects.get(pk=started.pk)
+    assert run.status == "not-started"
+    assert list(run.steps.values_list("name", flat=True)) == list(FORWARD_STEPS)
+    assert enqueued == [("onramp.directrouting.tasks.run_step", str(run.pk), "plan")]
+    assert AuditEvent.objects.filter(action="direct_routing.started").count() == 1
+
+
+def test_no_provision_again_while_the_service_is_being_decommissioned(ops_client, service, started):
+    removed(ops_client, service, started)
+    Service.objects.filter(pk=service.pk).update(decommission_requested_at=started.created_at)
+    assert "Provision again" not in visible_text(ops_client.get(tab_url(service)))
+    before = db_state()
+    refused = ops_client.post(tab_url(service, "start/"))
+    assert refused.status_code == 409
+    assert "The service is being decommissioned: provisioning cannot go on." in visible_text(
+        refused
+    )
+    assert db_state() == before

@@ -15,12 +15,16 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState, NotFound
 from onramp.core.tasks import enqueue_on_commit
-from onramp.directrouting.models import BulkProvisioning, BulkStatus
+from onramp.directrouting.models import BulkProvisioning, BulkStatus, Provisioning, RunStatus
 from onramp.directrouting.services import provisioning_start
 from onramp.services.models import Service
 
 BULK_TASK = "onramp.directrouting.tasks.bulk_provision"
 NONE_CHOSEN = "Select at least one active service to provision."
+REMOVED_NOT_IN_BULK = (
+    "Direct Routing was removed from this service: provision it again on its Direct Routing "
+    "tab, not in bulk."
+)
 
 
 def bulk_provisioning_start(*, actor: Actor, services: QuerySet[Service]) -> BulkProvisioning:
@@ -59,6 +63,8 @@ def bulk_provisioning_run(*, job_id: str) -> BulkProvisioning:
         try:
             if service is None:
                 raise InvalidState("The service no longer exists.")
+            if Provisioning.objects.filter(service=service, status=RunStatus.REMOVED).exists():
+                raise InvalidState(REMOVED_NOT_IN_BULK)
             provisioning_start(actor=actor, service=service)
         except InvalidState as refusal:
             result = {"status": "refused", "message": refusal.detail}

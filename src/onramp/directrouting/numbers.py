@@ -60,7 +60,8 @@ def numbers(ctx: StepContext) -> Outcome:
             f"{failed[0]['message']} Correct the rows, then send the list again.",
             **detail,
         )
-    return Outcome.done(f"Assigned {len(rows)} number{'' if len(rows) == 1 else 's'}.", **detail)
+    plural = "" if len(rows) == 1 else "s"
+    return Outcome.done(f"Assigned {len(rows)} number{plural}.", **detail)
 
 
 def _row(graph: TenantGraph, row: dict[str, str], following: dict[str, str]) -> dict[str, str]:

@@ -71,7 +71,8 @@ def numbers_unassigned(ctx: StepContext) -> Outcome:
             f"{failed[0]['message']} Unassign it in the Teams admin center, then retry.",
             **detail,
         )
-    return Outcome.done(f"Unassigned the numbers of {len(rows)} rows.", **detail)
+    plural = "" if len(rows) == 1 else "s"
+    return Outcome.done(f"Unassigned the numbers of {len(rows)} row{plural}.", **detail)
 
 
 def _row(row: dict[str, str], status: str, message: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from onramp.directrouting.models import (
     REMOVAL_STEPS,
     Provisioning,
     ProvisioningStep,
+    RunStatus,
     StepName,
     StepStatus,
 )
@@ -41,7 +42,11 @@ SCRIPT_NOT_YET = (
     "activation step is done): before that, Teams refuses the derived trunks."
 )
 PROPOSE_TRIES = 5
-REMOVED = "Direct Routing is being removed from this service (or was): provisioning cannot go on."
+REMOVED = (
+    "Direct Routing is being removed from this service: provisioning can start again once "
+    "removal is done."
+)
+WAS_REMOVED = "Direct Routing was removed from this service: start provisioning again first."
 DECOMMISSIONING = "The service is being decommissioned: provisioning cannot go on."
 
 
@@ -146,7 +151,7 @@ def provisioning_start(
         raise InvalidState(NOT_ACTIVE)
     now = timezone.now()
     with transaction.atomic():
-        run = _forward_run(run)
+        run = _forward_run(run, again=True, now=now)
         if confirm_sku and run.steps.get(name=StepName.ACTIVATION_USER).status != StepStatus.DONE:
             _sku_record(run, sku or run.activation_sku or _proposed(run), now)
         step = step_resume(run, run.steps.all(), now)
@@ -208,15 +213,41 @@ def started_run(service: Service, refusal: str) -> Provisioning:
     return run
 
 
-def _forward_run(run: Provisioning) -> Provisioning:
-    """The run locked, for a forward write: refused (409) once removal has begun or the
-    service is being decommissioned."""
+def _forward_run(run: Provisioning, *, again: bool = False, now=None) -> Provisioning:
+    """The run locked, for a forward write: refused (409) while removal runs, once it is done
+    (unless starting ``again``) and while the service is being decommissioned."""
     run = Provisioning.objects.select_for_update().select_related("service").get(pk=run.pk)
-    if run.steps.filter(name__in=REMOVAL_STEPS).exists():
-        raise InvalidState(REMOVED)
     if run.service.decommission_requested_at is not None:
         raise InvalidState(DECOMMISSIONING)
+    if run.steps.filter(name__in=REMOVAL_STEPS).exists():
+        if run.status != RunStatus.REMOVED:
+            raise InvalidState(REMOVED)
+        if not again:
+            raise InvalidState(WAS_REMOVED)
+        _begin_again(run, now)
     return run
+
+
+def _begin_again(run: Provisioning, now) -> None:
+    """A removed run provisioned again from the start: removal's steps dropped (the audit
+    keeps them), every forward step pending afresh and the operator's confirmations asked for
+    again, since removal undid what they confirmed; the label and the numbers are kept."""
+    run.steps.filter(name__in=REMOVAL_STEPS).delete()
+    run.steps.update(
+        status=StepStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        message="",
+        detail={},
+        started_at=None,
+        finished_at=None,
+        updated_at=now,
+    )
+    run.status, run.updated_at = RunStatus.NOT_STARTED, now
+    run.activation_sku, run.activation_sku_confirmed, run.reclaim_license = "", False, False
+    run.teams_activation_confirmed_at = run.teams_script_confirmed_at = None
+    run.teams_teardown_confirmed_at = None
+    run.save()
 
 
 def _sku_checked(sku: str) -> str:

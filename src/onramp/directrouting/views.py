@@ -149,10 +149,9 @@ def _tab(
         context["subdomains"] = run_subdomains(run)
         context["label_form"] = label_form or LabelForm(initial={"subdomain_label": run.label})
         removing = context["removing"]
-        context["startable"] = not removing and run.status in (
-            RunStatus.NOT_STARTED,
-            RunStatus.FAILED,
-        )
+        context["startable"] = (
+            not removing and run.status in (RunStatus.NOT_STARTED, RunStatus.FAILED)
+        ) or (run.status == RunStatus.REMOVED and service.decommission_requested_at is None)
         context["removable"] = (
             not removing
             and any(step.attempts for step in steps)
