@@ -62,7 +62,10 @@ def pg_template() -> str:
 
 
 class Fleet:
-    """A PostgreSQL database, the workers started on it, and read-outs of its state."""
+    """A PostgreSQL database, the workers started on it, and read-outs of its state (by the
+    actions of ``module``)."""
+
+    module = "tests.cli.fleet"
 
     def __init__(self, database: str, tmp_path: Path, sandbox) -> None:
         self.database = database
@@ -86,7 +89,7 @@ class Fleet:
 
     def read(self, action: str, arg: dict | None = None):
         result = subprocess.run(
-            [sys.executable, "-m", "tests.cli.fleet", action],
+            [sys.executable, "-m", self.module, action],
             input=json.dumps(arg or {}),
             capture_output=True,
             text=True,

@@ -4,6 +4,7 @@ audited) and the ``plan`` step."""
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 import pytest
@@ -125,14 +126,23 @@ def test_a_step_not_due_yet_is_left_alone(service, enqueued):
     assert db_state() == before
 
 
-def test_a_dead_workers_step_is_taken_again_after_its_lease(service, ops, enqueued, clock):
+def test_a_dead_workers_step_is_taken_again_once_the_task_timeout_has_passed(
+    service, ops, enqueued, clock, monkeypatch, settings
+):
+    """No task outlives its timeout, so the lease ends 10 s after it: before the task lease
+    (more than twice the timeout) hands the dead worker's task out again, which then finds the
+    step due; not a fixed 10 minutes whatever the timeout."""
+    settings.TASK_TIMEOUT_SECONDS = 15
     run = provisioning_start(actor=ops, service=service)
+    with monkeypatch.context() as patched, pytest.raises(SystemExit):
+        patched.setitem(STEPS, "plan", lambda ctx: sys.exit(1))  # the worker dies mid-step
+        provisioning_step_run(provisioning_id=str(run.pk), name="plan")
     plan = run.steps.get(name="plan")
-    plan.status, plan.attempts = "running", 1
-    plan.next_attempt_at = PINNED + machine.LEASE
-    plan.save()
+    lease_end = plan.started_at + timedelta(seconds=25)
+    assert (plan.status, plan.attempts, plan.next_attempt_at) == ("running", 1, lease_end)
+    clock.set(lease_end - timedelta(seconds=1))
     assert provisioning_step_run(provisioning_id=str(run.pk), name="plan") is None
-    clock.advance(machine.LEASE + timedelta(seconds=1))
+    clock.set(lease_end)
     step = provisioning_step_run(provisioning_id=str(run.pk), name="plan")
     assert (step.status, step.attempts) == ("done", 2)
 

@@ -21,13 +21,12 @@ from django.utils import timezone
 from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.backoff import doubling
-from onramp.core.tasks import enqueue_on_commit
+from onramp.core.tasks import enqueue_on_commit, step_lease
 from onramp.createdapp.models import AppCreation, CreationStatus, CreationStep, StepStatus
 from onramp.createdapp.services import STEP_TASK
 from onramp.createdapp.steps import STEPS, Outcome
 from onramp.invitations.models import OPEN_STATUSES
 
-LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
 MAX_ATTEMPTS = 15
 BACKOFF_FIRST = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(minutes=2)
@@ -66,7 +65,7 @@ def creation_step_run(*, creation_id: str, name: str) -> CreationStep | None:
             _end(creation, CreationStatus.STOPPED, message, now)
             return None
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
-        step.next_attempt_at, step.updated_at = now + LEASE, now
+        step.next_attempt_at, step.updated_at = now + step_lease(), now
         step.save()
     outcome = function(creation)
     return _apply(creation, step, outcome)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.backoff import doubling
-from onramp.core.tasks import enqueue_on_commit
+from onramp.core.tasks import enqueue_on_commit, step_lease
 from onramp.directrouting.dns import DnsError
 from onramp.directrouting.models import (
     REMOVAL_STEPS,
@@ -35,7 +35,6 @@ from onramp.m365.graph_writes import GraphWriteError
 
 STEP_TASK = "onramp.directrouting.tasks.run_step"
 DECOMMISSION_TASK = "onramp.directrouting.tasks.decommission_finish"
-LEASE = timedelta(minutes=10)  # longer than a worker's task timeout
 MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -73,7 +72,7 @@ def provisioning_step_run(*, provisioning_id: str, name: str) -> ProvisioningSte
         if step is None:
             return None
         step.status, step.attempts = StepStatus.RUNNING, step.attempts + 1
-        step.started_at, step.next_attempt_at, step.updated_at = now, now + LEASE, now
+        step.started_at, step.next_attempt_at, step.updated_at = now, now + step_lease(), now
         step.save()
         run_status_refresh(run, now)
     context = StepContext(run=run, step=step, provider=run.provider, now=now)

@@ -27,7 +27,7 @@ NOTHING_TO_REMOVE = (
 )
 STEP_RUNNING = (
     "The step '{step}' is running: Remove Direct Routing can start once it has finished (the "
-    "page refreshes itself; a step whose worker stopped is taken up again within 10 minutes)."
+    "page refreshes itself; a step whose worker stopped is taken up again within minutes)."
 )
 STOPPED = "Stopped: Direct Routing is being removed."
 TEARDOWN_NOT_YET = (
