@@ -82,10 +82,22 @@ def test_labels_are_unique_per_provider(service):
 def test_the_sweep_proposes_and_enqueues_due_steps(service, enqueued):
     assert provisioning_sweep() == 0
     run = Provisioning.objects.get(service=service)
-    run.steps.filter(name="plan").update(next_attempt_at=PINNED - timedelta(seconds=1))
-    run.steps.filter(name="domain").update(next_attempt_at=PINNED + timedelta(hours=1))  # not due
-    assert provisioning_sweep() == 1
-    assert enqueued == [(machine.STEP_TASK, str(run.pk), "plan")]
+    minutes = [PINNED - timedelta(minutes=n) for n in range(7)]
+    # plan's backoff has elapsed; domain is due in an hour
+    run.steps.filter(name="plan").update(updated_at=minutes[2], next_attempt_at=minutes[1])
+    run.steps.filter(name="domain").update(next_attempt_at=PINNED + timedelta(hours=1))
+    # dns_record was enqueued as it became due a minute ago: its task is in the queue
+    run.steps.filter(name="dns_record").update(updated_at=minutes[1], next_attempt_at=minutes[1])
+    # preflight was enqueued six minutes ago and never taken: its task was lost
+    run.steps.filter(name="preflight").update(updated_at=minutes[6], next_attempt_at=minutes[6])
+    assert provisioning_sweep() == 2
+    assert enqueued == [
+        (machine.STEP_TASK, str(run.pk), "plan"),
+        (machine.STEP_TASK, str(run.pk), "preflight"),
+    ]
+    assert provisioning_sweep() == 0  # again, both tasks still queued: neither enqueued twice
+    swept = run.steps.filter(name__in=["plan", "preflight"]).values_list("updated_at", flat=True)
+    assert all(moment >= PINNED for moment in swept)  # marked as enqueued by the sweep
 
 
 def test_start_runs_plan_then_hands_over_to_the_next_step(service, ops, enqueued):
