@@ -8,9 +8,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from onramp.accounts.models import ApiToken
+from onramp.accounts.services import token_authenticate
 from onramp.audit.models import AuditEvent
 from tests.api.helpers import TIMESTAMP, Api, db_state, error, token_for
 
@@ -116,6 +119,16 @@ def test_an_expired_token_is_refused(operator, customer):
     assert error(caller.get("/tokens")) == (401, "not_authenticated", None)
     assert error(caller.post("/tokens", {"name": "renewal"})) == (401, "not_authenticated", None)
     assert ApiToken.objects.count() == 1
+
+
+def test_a_token_in_use_costs_one_unordered_query(api, operator):
+    """Every API request looks its token up: the hash is unique, so ordering would only cost."""
+    assert token_authenticate(api.token) == operator  # stamps last_used_at for a minute
+    with CaptureQueriesContext(connection) as queries:
+        assert token_authenticate(api.token) == operator
+    assert len(queries) == 1
+    assert "ORDER BY" not in queries[0]["sql"]
+    assert token_authenticate(api.token + "x") is None
 
 
 def test_another_operators_token_is_not_found(api, system_api, monitor_api):

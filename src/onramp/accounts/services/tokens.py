@@ -72,9 +72,13 @@ def token_authenticate(value: str) -> Operator | None:
     """The operator behind a bearer token, or None (unknown, expired, revoked, inactive)."""
     if not value.startswith(TOKEN_PREFIX) or len(value) > 100:
         return None
-    token = ApiToken.objects.select_related("operator").filter(token_hash=token_hash(value)).first()
+    # get(), not first(): the hash is unique, and ordering by ApiToken's Meta costs CPU per call.
+    try:
+        token = ApiToken.objects.select_related("operator").get(token_hash=token_hash(value))
+    except ApiToken.DoesNotExist:
+        return None
     now = timezone.now()
-    if token is None or not token.is_usable(now) or not token.operator.is_active:
+    if not token.is_usable(now) or not token.operator.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
