@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from onramp.audit.services import audit_record
@@ -55,6 +55,16 @@ def due(now=None) -> Q:
     now = now or timezone.now()
     waiting = Q(status__in=[StepStatus.PENDING, StepStatus.WAITING, StepStatus.RUNNING])
     return waiting & Q(next_attempt_at__lte=now)
+
+
+def unqueued(now) -> Q:
+    """Due steps whose task is not in the queue, presumably. Whatever makes a step due at once
+    enqueues it and writes ``next_attempt_at`` and ``updated_at`` from the same "now" (a retry,
+    a wait or a lease end later than they were written): such a step is left to its task for
+    a ``LEASE``, as deep as the queue may be (a thousand runs started together), and sent again
+    only after, its task presumed lost."""
+    enqueued = Q(next_attempt_at=F("updated_at"), next_attempt_at__gt=now - LEASE)
+    return due(now) & ~enqueued
 
 
 def provisioning_step_run(*, provisioning_id: str, name: str) -> ProvisioningStep | None:

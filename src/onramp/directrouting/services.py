@@ -12,7 +12,7 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
-from onramp.directrouting.machine import due, step_enqueue
+from onramp.directrouting.machine import step_enqueue, unqueued
 from onramp.directrouting.models import (
     FORWARD_STEPS,
     REMOVAL_STEPS,
@@ -366,14 +366,20 @@ def provisioning_numbers_set(
 
 def provisioning_sweep() -> int:
     """The periodic safety net: propose runs for active services that have none, and enqueue
-    every step that is due (a backoff elapsed, a waiting step's time came, a dead worker's
-    lease ran out). Returns how many steps were enqueued."""
+    every step that is due and not in the queue already (a backoff elapsed, a waiting step's
+    time came, a dead worker's lease ran out, a task lost), marked as enqueued now (``unqueued``)
+    unless a worker took it meanwhile. Returns how many steps were enqueued."""
     for service in Service.objects.filter(status=ServiceStatus.ACTIVE, provisioning=None):
         provisioning_propose(service=service)
-    steps = list(
-        ProvisioningStep.objects.filter(due(), name__in=list(STEPS)).select_related("provisioning")
-    )
+    now = timezone.now()
+    steps = ProvisioningStep.objects.filter(unqueued(now), name__in=list(STEPS))
+    enqueued = 0
     with transaction.atomic():
-        for step in steps:
-            step_enqueue(step.provisioning, step.name)
-    return len(steps)
+        for step in steps.select_related("provisioning"):
+            taken = ProvisioningStep.objects.filter(
+                pk=step.pk, status=step.status, next_attempt_at=step.next_attempt_at
+            ).update(next_attempt_at=now, updated_at=now)
+            if taken:
+                step_enqueue(step.provisioning, step.name)
+                enqueued += taken
+    return enqueued
