@@ -17,6 +17,7 @@ from onramp.directrouting.dns import DnsError
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.models import Provisioning, ProvisioningStep, StepStatus
 from onramp.directrouting.services import (
+    SWEEP_GRACE,
     provisioning_label_set,
     provisioning_propose,
     provisioning_start,
@@ -98,6 +99,25 @@ def test_the_sweep_proposes_and_enqueues_due_steps(service, enqueued):
     assert provisioning_sweep() == 0  # again, both tasks still queued: neither enqueued twice
     swept = run.steps.filter(name__in=["plan", "preflight"]).values_list("updated_at", flat=True)
     assert all(moment >= PINNED for moment in swept)  # marked as enqueued by the sweep
+
+
+def test_the_sweep_sends_a_queued_step_again_only_once_its_task_is_presumed_lost(
+    service, ops, enqueued, clock
+):
+    """A thousand runs started together leave steps due for minutes behind one another in the
+    queue: a sweep each minute sending them all again would grow the queue it waits on."""
+    run = provisioning_start(actor=ops, service=service)
+    sent = (machine.STEP_TASK, str(run.pk), "plan")
+    clock.advance(SWEEP_GRACE - timedelta(seconds=1))
+    assert (provisioning_sweep(), enqueued) == (0, [sent])
+    clock.advance(timedelta(seconds=2))
+    assert (provisioning_sweep(), enqueued) == (1, [sent, sent])
+    assert (provisioning_sweep(), enqueued) == (0, [sent, sent])
+
+    clock.advance(timedelta(seconds=30))
+    run.steps.filter(name="plan").update(next_attempt_at=clock.now())  # a backoff ran out
+    assert (provisioning_sweep(), provisioning_sweep(), enqueued) == (1, 0, [sent] * 3)
+    assert provisioning_step_run(provisioning_id=str(run.pk), name="plan").status == "done"
 
 
 def test_start_runs_plan_then_hands_over_to_the_next_step(service, ops, enqueued):

@@ -119,6 +119,52 @@ def test_every_step_run_again_creates_nothing_twice(world, knot):
     assert run.steps.get(name="domain").message == f"Already in the tenant: {SUBDOMAIN}."
 
 
+def test_a_run_asks_microsoft_nothing_twice(world):
+    """Round trips are what 1,000 services wait on: the tenant's OpenID configuration is fetched
+    once for every step's token, and a user created with its usage location is not patched."""
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified", "activation_user")
+    served = [
+        (r["method"], r["path"].replace(tenant.tenant_id, "T").replace(SUBDOMAIN, "D"))
+        for r in sandbox.admin.requests_served()
+    ]
+    user_id = sandbox.admin.tenant(tenant.tenant_id)["users"][-1]["id"]
+    token = ("POST", "/T/oauth2/v2.0/token")
+    assert served == [
+        ("GET", "/T/v2.0/.well-known/openid-configuration"),
+        token,
+        ("GET", "/graph/v1.0/subscribedSkus"),
+        token,
+        ("GET", "/graph/v1.0/domains/D"),
+        ("POST", "/graph/v1.0/domains"),
+        token,
+        ("GET", "/graph/v1.0/domains/D"),
+        ("GET", "/graph/v1.0/domains/D/verificationDnsRecords"),
+        token,
+        ("GET", "/graph/v1.0/domains/D"),
+        ("POST", "/graph/v1.0/domains/D/verify"),
+        token,
+        ("GET", "/graph/v1.0/subscribedSkus"),
+        ("GET", "/graph/v1.0/users/teams-activation@D"),
+        ("POST", "/graph/v1.0/users"),
+        ("POST", f"/graph/v1.0/users/{user_id}/assignLicense"),
+    ]
+
+
+def test_an_activation_user_found_without_usage_location_is_given_one(world):
+    """Microsoft licenses no user without a usage location (the sandbox refuses it too)."""
+    sandbox, tenant, service, ops = world
+    run = provisioning_start(actor=ops, service=service, confirm_sku=True)
+    advance(run, "plan", "preflight", "domain", "dns_record", "domain_verified")
+    user_id = sandbox.admin.create_user(tenant.tenant_id, USER, "Passw0rd!2026")["id"]
+    advance(run, "activation_user")
+    patched = [r["path"] for r in sandbox.admin.requests_served() if r["method"] == "PATCH"]
+    assert patched == [f"/graph/v1.0/users/{user_id}"]
+    users = sandbox.admin.tenant(tenant.tenant_id)["users"]
+    assert [u["assigned_licenses"] for u in users if u["id"] == user_id] == [["ENTERPRISEPACK"]]
+
+
 def test_a_domain_verified_in_another_tenant_stops_the_domain_step(world):
     sandbox, tenant, service, ops = world
     sandbox.admin.create_tenant("Fabrikam", domains=["fabrikam.example", SUBDOMAIN])

@@ -158,6 +158,24 @@ def test_request_log(admin: SandboxAdmin, http: requests.Session, sandbox_url: s
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", last["time"])
 
 
+def test_request_counts_by_kind_and_times_on_the_directory_clock(
+    admin: SandboxAdmin, http: requests.Session, sandbox_url: str
+) -> None:
+    """The log keeps the last 10,000 requests, the counts every one (a benchmark's round trips
+    to Microsoft apart from the provider's DNS); times follow the directory's clock, which a
+    test pins to its own "now"."""
+    admin.set_clock("2030-01-01T00:00:00Z")
+    http.get(f"{sandbox_url}/nowhere.example/v2.0/.well-known/openid-configuration")
+    http.get(f"{sandbox_url}/graph/v1.0/organization")
+    http.get(f"{sandbox_url}/powerdns/api/v1/servers/localhost")
+    assert admin.requests_by_kind() == {"identity": 1, "graph": 1, "dns": 1}
+    times = [datetime.fromisoformat(r["time"]) for r in admin.requests_served()]
+    pinned = datetime(2030, 1, 1, tzinfo=UTC)
+    assert all(pinned <= moment < pinned + timedelta(seconds=10) for moment in times)
+    admin.reset()
+    assert admin.requests_by_kind() == {}
+
+
 def test_request_total_counts_past_the_bounded_log(
     admin: SandboxAdmin, http: requests.Session, sandbox_url: str
 ) -> None:

@@ -275,10 +275,12 @@ def activation_user(ctx: StepContext) -> Outcome:
     users = {}
     for name in sub_domains(ctx):
         upn = f"{ACTIVATION_USER}@{name}"
-        user = graph.user_get(upn) or graph.user_create(
-            upn=upn, display_name="Teams activation (Onramp)", usage_location=customer.country
-        )
-        if not user.get("usageLocation"):
+        user = graph.user_get(upn)
+        if user is None:  # Graph answers a create without usageLocation: it was given here
+            user = graph.user_create(
+                upn=upn, display_name="Teams activation (Onramp)", usage_location=customer.country
+            )
+        elif not user.get("usageLocation"):
             graph.user_set_location(user["id"], customer.country)
         if _licensed(user, sku):
             users[upn] = user["id"]

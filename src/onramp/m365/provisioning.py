@@ -44,7 +44,7 @@ def app_token(
     """A client-credentials Graph token of the connection's application, and its roles. A
     refusal is a ``GraphWriteError``: ``transient`` when Microsoft throttles or cannot answer,
     else ``forbidden`` with the reason validation would give."""
-    http = AttemptHttpClient(transport)
+    http = AttemptHttpClient(transport, keep_discovery=True)  # one fetch per tenant, not step
     try:  # MSAL reads the authority's metadata as it starts
         app = msal.ConfidentialClientApplication(
             client_id,

@@ -165,11 +165,13 @@ class AttemptHttpClient:
     """The ``http_client`` given to MSAL for one validation attempt.
 
     Serves cached discovery documents and remembers the longest Retry-After seen and the last
-    status, which MSAL does not pass back in its error results.
+    status, which MSAL does not pass back in its error results. ``keep_discovery``: a document
+    MSAL had to fetch is kept for the next attempt (callers that do not fetch it first).
     """
 
-    def __init__(self, transport: MicrosoftTransport) -> None:
+    def __init__(self, transport: MicrosoftTransport, *, keep_discovery: bool = False) -> None:
         self.transport = transport
+        self.keep_discovery = keep_discovery
         self.retry_after: int | None = None
         self.last_status: int | None = None
 
@@ -184,7 +186,10 @@ class AttemptHttpClient:
         cached = self.transport.cached_discovery(url)
         if cached is not None:
             return cached
-        return self._note(self.transport.request("GET", url, params=params, headers=headers))
+        response = self._note(self.transport.request("GET", url, params=params, headers=headers))
+        if self.keep_discovery and response.status_code == 200:
+            self.transport.remember_discovery({url: response.text})
+        return response
 
     def post(
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **_: Any

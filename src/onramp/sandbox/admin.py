@@ -147,12 +147,17 @@ class SandboxAdmin:
         return self._call("PUT", "/faults", {})
 
     def requests_served(self) -> list[dict]:
-        """Client traffic so far (method, path, status, time), newest last."""
+        """Client traffic so far (method, path, status, time on the directory's clock), newest
+        last."""
         return self._call("GET", "/requests")["requests"]
 
     def requests_total(self) -> int:
         """How many client requests were served since the start or the last reset."""
         return self._call("GET", "/requests")["total"]
+
+    def requests_by_kind(self) -> dict[str, int]:
+        """That total split by kind: {"identity": n, "graph": n, "dns": n} (kinds served)."""
+        return self._call("GET", "/requests")["by_kind"]
 
     def set_clock(self, now: str | None) -> dict:
         """Pins the directory's clock (ISO 8601) to the tests' "now"; None returns to the wall."""

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 class DirectoryClock:
     """The directory's "now": the wall clock moved by the offset a test sets with
     ``PUT /_sandbox/clock``, so credentials' dates follow the product's pinned clock. Tokens,
-    codes and replication keep the wall clock: clients check them against no other."""
+    codes and replication keep the wall clock: clients check them against no other. The request
+    log's times follow the directory's clock."""
 
     offset = timedelta(0)
 

@@ -67,7 +67,8 @@ class Sandbox:
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = json_response(500, {"error": "internal sandbox error"})
-        self.world.record(request.method, request.path, response.status, generation)
+        kind = "dns" if is_dns else "graph" if is_graph else "identity"
+        self.world.record(request.method, request.path, response.status, generation, kind)
         return response
 
     def _faulted(self, request: Request, is_graph: bool) -> Response | None:

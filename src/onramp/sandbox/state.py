@@ -147,6 +147,7 @@ class World:
         self.faults = Faults()
         self._requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self.requests_total = 0  # every request served, also those the bounded log forgot
+        self.requests_by_kind: dict[str, int] = {}  # the total split: identity, graph, dns
         self.generation = 0  # bumped by every reset: requests begun before it are not logged
         self.pending: dict[str, Any] = {}  # sign-ins, codes, device codes: memory only
         self.dns_resolver: tuple[str, int] | None = None  # where `verify` looks up TXT records
@@ -459,21 +460,31 @@ class World:
             }
         return {"resolver": host_port, "zones": zones}
 
-    def record(self, method: str, path: str, status: int, generation: int) -> None:
+    def record(
+        self, method: str, path: str, status: int, generation: int, kind: str = "identity"
+    ) -> None:
         """Log a served request, unless a reset came while it was being served: a slow request
-        of the previous test must not show in the next test's log."""
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        of the previous test must not show in the next test's log. Stamped with the directory's
+        clock, so that a test pinning it compares request times with the product's "now";
+        ``kind`` (identity, graph or dns) is counted, the log being bounded."""
+        moment = datetime.now(UTC) + DirectoryClock.offset
+        stamp = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         entry = {"method": method, "path": path, "status": status, "time": stamp}
         with self.lock:
             if generation != self.generation:
                 return
             self._requests.append(entry)
             self.requests_total += 1
+            self.requests_by_kind[kind] = self.requests_by_kind.get(kind, 0) + 1
 
     def request_log(self) -> dict:
         """The bounded log and the count of every request served."""
         with self.lock:
-            return {"requests": list(self._requests), "total": self.requests_total}
+            return {
+                "requests": list(self._requests),
+                "total": self.requests_total,
+                "by_kind": dict(self.requests_by_kind),
+            }
 
     def reset(self) -> None:
         with self.lock:
@@ -488,4 +499,5 @@ class World:
             self.pending.clear()
             self._requests.clear()
             self.requests_total = 0
+            self.requests_by_kind.clear()
             self.save()
