@@ -98,3 +98,46 @@ def serving(env: dict[str, str], port: int, *, workers: int, threads: int) -> It
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def connected_services(
+    *, customer, numbers: range, licensed_users: int, tenant_id: str, app_id: str, secret: str
+) -> list:
+    """Active services ``b<n>`` for ``numbers``, each connected to the sandbox app (its secret
+    sealed as the product seals it)."""
+    from django.utils import timezone
+
+    from onramp.connections.models import TenantConnection
+    from onramp.core.crypto import secret_box
+    from onramp.services.models import Service
+
+    box, now = secret_box(), timezone.now()
+    sealed = box.seal(secret)  # once: as many services of one tenant share one app
+    services = Service.objects.bulk_create(
+        Service(
+            provider=customer.provider,
+            customer=customer,
+            short_name=f"b{n:06d}",
+            short_name_key=f"b{n:06d}",
+            full_name=f"bench {n}",
+            license_type="hosted-pro",
+            licensed_users=licensed_users,
+            status="active",
+            activated_at=now,
+        )
+        for n in numbers
+    )
+    TenantConnection.objects.bulk_create(
+        TenantConnection(
+            service=service,
+            tenant_id=tenant_id,
+            client_id=app_id,
+            secret_sealed=sealed,
+            secret_key_id=box.current_key_id,
+            secret_hint=secret[:3],
+            authenticated_by="bench",
+            authenticated_at=now,
+        )
+        for service in services
+    )
+    return services

@@ -23,7 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from _env import bench_database
+from _env import bench_database, connected_services
 
 from onramp.sandbox.runner import SandboxProcess
 
@@ -42,58 +42,24 @@ PERMISSIONS = [
 
 def seed(sandbox: SandboxProcess, count: int, start: int) -> None:
     """Add services start..count-1, one sandbox tenant (app + secret) per 100 services."""
-    from django.utils import timezone
-
-    from onramp.connections.models import TenantConnection
-    from onramp.core.crypto import secret_box
-    from onramp.services.models import Service
     from onramp.tenancy.models import Customer, Provider
 
     provider, _ = Provider.objects.get_or_create(name="Bench Voice")
     customer, _ = Customer.objects.get_or_create(provider=provider, name="Bench customer")
-    box = secret_box()
     end = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    credentials = None
     for first in range(start, count, SERVICES_PER_TENANT):
-        tenant = sandbox.admin.create_tenant(f"Bench tenant {first}")
+        tenant = sandbox.admin.create_tenant(f"Bench tenant {first}")["tenant_id"]
         app = sandbox.admin.create_application(
-            tenant["tenant_id"], "bench", permissions=PERMISSIONS, roles=["Teams Administrator"]
-        )
-        secret = sandbox.admin.add_secret(tenant["tenant_id"], app["app_id"], end_date_time=end)[
-            "secret_text"
-        ]
-        credentials = (tenant["tenant_id"], app["app_id"], box.seal(secret), secret[:3])
-        last = min(first + SERVICES_PER_TENANT, count)
-        services = Service.objects.bulk_create(
-            [
-                Service(
-                    provider=provider,
-                    customer=customer,
-                    short_name=f"b{n:06d}",
-                    short_name_key=f"b{n:06d}",
-                    full_name=f"bench {n}",
-                    license_type="hosted-pro",
-                    licensed_users=10,
-                    status="active",
-                    activated_at=timezone.now(),
-                )
-                for n in range(first, last)
-            ]
-        )
-        TenantConnection.objects.bulk_create(
-            [
-                TenantConnection(
-                    service=s,
-                    tenant_id=credentials[0],
-                    client_id=credentials[1],
-                    secret_sealed=credentials[2],
-                    secret_key_id=box.current_key_id,
-                    secret_hint=credentials[3],
-                    authenticated_by="bench",
-                    authenticated_at=timezone.now(),
-                )
-                for s in services
-            ]
+            tenant, "bench", permissions=PERMISSIONS, roles=["Teams Administrator"]
+        )["app_id"]
+        secret = sandbox.admin.add_secret(tenant, app, end_date_time=end)["secret_text"]
+        connected_services(
+            customer=customer,
+            numbers=range(first, min(first + SERVICES_PER_TENANT, count)),
+            licensed_users=10,
+            tenant_id=tenant,
+            app_id=app,
+            secret=secret,
         )
 
 

@@ -41,7 +41,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from _env import bench_database
+from _env import bench_database, connected_services
 
 from onramp.sandbox.runner import SandboxProcess
 from onramp.sandbox.state import DEFAULT_POWERDNS_KEY
@@ -61,12 +61,9 @@ MEASURED = ["plan", "preflight", "domain", "dns_record", "domain_verified", "act
 
 def seed(sandbox: SandboxProcess, count: int) -> list:
     """The provider (its DNS in the sandbox), its operator, the services and their runs."""
-    from django.utils import timezone
 
     from onramp.accounts.models import Operator
-    from onramp.connections.models import TenantConnection
     from onramp.core.actors import Actor
-    from onramp.core.crypto import secret_box
     from onramp.directrouting.dns_settings import dns_settings_set
     from onramp.directrouting.models import Provisioning, ProvisioningStep, StepStatus
     from onramp.directrouting.services import provisioning_propose
@@ -89,7 +86,6 @@ def seed(sandbox: SandboxProcess, count: int) -> list:
             "pdns_server": sandbox.url.replace("https://", "http://") + "/powerdns",
         },
     )
-    box = secret_box()
     end = (datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for first in range(0, count, SERVICES_PER_TENANT):
         last = min(first + SERVICES_PER_TENANT, count)
@@ -99,32 +95,13 @@ def seed(sandbox: SandboxProcess, count: int) -> list:
             tenant, "bench", permissions=PERMISSIONS, roles=["Teams Administrator"]
         )["app_id"]
         secret = sandbox.admin.add_secret(tenant, app, end_date_time=end)["secret_text"]
-        services = Service.objects.bulk_create(
-            Service(
-                provider=provider,
-                customer=customer,
-                short_name=f"b{n:06d}",
-                short_name_key=f"b{n:06d}",
-                full_name=f"bench {n}",
-                license_type="hosted-pro",
-                licensed_users=1,
-                status="active",
-                activated_at=timezone.now(),
-            )
-            for n in range(first, last)
-        )
-        TenantConnection.objects.bulk_create(
-            TenantConnection(
-                service=s,
-                tenant_id=tenant,
-                client_id=app,
-                secret_sealed=box.seal(secret),
-                secret_key_id=box.current_key_id,
-                secret_hint=secret[:3],
-                authenticated_by="bench",
-                authenticated_at=timezone.now(),
-            )
-            for s in services
+        connected_services(
+            customer=customer,
+            numbers=range(first, last),
+            licensed_users=1,
+            tenant_id=tenant,
+            app_id=app,
+            secret=secret,
         )
     services = list(Service.objects.filter(provider=provider).order_by("short_name_key"))
     for service in services:

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from onramp.audit.models import AuditEvent
+from onramp.directrouting.models import FORWARD_STEPS, REMOVAL_STEPS
 from onramp.services.models import Service
 from tests.cli.conftest import background, database, sqlite_template  # noqa: F401 - shared
 from tests.clock import Clock
@@ -31,24 +32,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SUBDOMAIN = f"contoso-01.{ZONE}"
 USER = f"teams-activation@{SUBDOMAIN}"
 NUMBER = "+442071234567"
-FORWARD = [
-    "plan",
-    "preflight",
-    "domain",
-    "dns_record",
-    "domain_verified",
-    "activation_user",
-    "teams_activation",
-    "teams_voice",
-    "numbers",
-]
-BACKWARD = [
-    "numbers_unassigned",
-    "activation_user_deleted",
-    "domain_removed",
-    "dns_record_deleted",
-    "teams_teardown",
-]
 A_MINUTE = 60_000  # ms: a step the worker picks up and runs
 
 
@@ -200,5 +183,7 @@ def test_provisioned_numbered_and_decommissioned_by_the_worker(
     assert (gone.status, gone.app_to_delete) == ("decommissioned", {})
     assert (gone.connection.client_id, gone.connection.secret_sealed) == ("", "")
     done = AuditEvent.objects.filter(action="direct_routing.step_done", target_id=str(service.pk))
-    assert sorted(e.changes["new"]["step"] for e in done) == sorted(FORWARD + BACKWARD)
+    assert sorted(e.changes["new"]["step"] for e in done) == sorted(
+        [*FORWARD_STEPS, *REMOVAL_STEPS]
+    )
     assert not AuditEvent.objects.filter(action="direct_routing.step_failed").exists()
