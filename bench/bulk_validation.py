@@ -107,11 +107,7 @@ def run_validate(env: dict[str, str], profile: str | None = None) -> dict:
 def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as data_dir, SandboxProcess(data_dir) as sandbox:
-        env_extra = {
-            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
-        }
+        env_extra = sandbox.onramp_env
         with bench_database("onramp_bench_bulk", env_extra) as env:
             seeded = 0
             for size in SIZES:

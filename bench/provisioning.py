@@ -182,11 +182,7 @@ def run_counts() -> dict[str, int]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir, SandboxProcess(data_dir) as sandbox:
-        env_extra = {
-            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
-        }
+        env_extra = sandbox.onramp_env
         with bench_database("onramp_bench_provisioning", env_extra) as env:
             from django.db import transaction
             from django_q.models import Success

@@ -38,9 +38,7 @@ def on_sqlite_file(scenario: str, sandbox, tenant, tmp_path) -> dict:
     env = {
         **os.environ,
         "ONRAMP_DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}",
-        "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-        "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-        "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
+        **sandbox.onramp_env,
         "DJANGO_SETTINGS_MODULE": "onramp.settings",
     }
     credentials = {"tenant_id": tenant.tenant_id, "app_id": tenant.app_id, "secret": tenant.secret}

@@ -73,9 +73,7 @@ class Fleet:
         self.env = os.environ | {
             "ONRAMP_DATABASE_URL": f"{PG}/{database}",
             "HOME": str(tmp_path),
-            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
+            **sandbox.onramp_env,
         }
         self.workers: list[Background] = []
 

@@ -75,9 +75,7 @@ def worker(database, background, sandbox, live_server):  # noqa: F811
         database.env
         | {
             "ONRAMP_PUBLIC_URL": live_server.url,
-            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
+            **sandbox.onramp_env,
         },
         name="worker",
     )

@@ -17,13 +17,12 @@ from onramp.directrouting.dns import DnsError
 from onramp.directrouting.machine import provisioning_step_run
 from onramp.directrouting.models import Provisioning, ProvisioningStep, StepStatus
 from onramp.directrouting.services import (
-    SWEEP_GRACE,
     provisioning_label_set,
     provisioning_propose,
     provisioning_start,
-    provisioning_sweep,
 )
 from onramp.directrouting.steps import STEPS, Outcome
+from onramp.directrouting.sweep import SWEEP_GRACE, provisioning_sweep
 from tests.api.helpers import db_state
 from tests.clock import PINNED
 from tests.factories import OperatorFactory, ProviderFactory, ServiceFactory

@@ -62,9 +62,7 @@ def world(live_server, settings, sandbox, microsoft_settings, make_link, databas
         database.env
         | {
             "ONRAMP_PUBLIC_URL": live_server.url,
-            "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-            "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-            "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
+            **sandbox.onramp_env,
             "ONRAMP_SIGN_IN_CLIENT_ID": tenant.sign_in_client_id,
             "ONRAMP_SIGN_IN_CLIENT_SECRET": tenant.sign_in_secret,
         },

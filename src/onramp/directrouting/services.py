@@ -1,12 +1,11 @@
 """Writes of Direct Routing provisioning: the run proposed for an active service, its label
-edited, provisioning started, and the sweep that keeps due steps moving."""
+edited, provisioning started, the operator's confirmations and numbers (the sweep is in
+sweep.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from onramp.accounts.scoping import require_actor
@@ -14,7 +13,7 @@ from onramp.audit.services import audit_record
 from onramp.core.actors import Actor
 from onramp.core.errors import InvalidInput, InvalidState
 from onramp.directrouting.labels import ascii_label, derive_label, label_errors
-from onramp.directrouting.machine import due, step_enqueue
+from onramp.directrouting.machine import step_enqueue
 from onramp.directrouting.models import (
     FORWARD_STEPS,
     REMOVAL_STEPS,
@@ -25,7 +24,6 @@ from onramp.directrouting.models import (
     StepStatus,
 )
 from onramp.directrouting.numbers import number_rows_errors
-from onramp.directrouting.steps import STEPS
 from onramp.services.models import Service, ServiceStatus
 
 NOT_ACTIVE = "Direct Routing is provisioned for active services only."
@@ -44,7 +42,6 @@ SCRIPT_NOT_YET = (
     "activation step is done): before that, Teams refuses the derived trunks."
 )
 PROPOSE_TRIES = 5
-SWEEP_GRACE = timedelta(minutes=5)  # an enqueued step not taken by then: its task was lost
 REMOVED = (
     "Direct Routing is being removed from this service: provisioning can start again once "
     "removal is done."
@@ -396,25 +393,3 @@ def provisioning_numbers_set(
             new={"rows": len(cleaned)},
         )
     return run
-
-
-def provisioning_sweep() -> int:
-    """The periodic safety net: propose runs for active services that have none, and enqueue
-    every step that is due (a backoff elapsed, a waiting step's time came, a dead worker's
-    lease ran out). A step enqueued when it became due (its ``updated_at`` is its due time) is
-    left to that task unless ``SWEEP_GRACE`` passed: re-enqueuing the whole backlog each minute
-    made a third of a big run's tasks find nothing to do. Returns how many were enqueued."""
-    for service in Service.objects.filter(status=ServiceStatus.ACTIVE, provisioning=None):
-        provisioning_propose(service=service)
-    now = timezone.now()
-    untended = Q(next_attempt_at__gt=F("updated_at")) | Q(updated_at__lte=now - SWEEP_GRACE)
-    steps = list(
-        ProvisioningStep.objects.filter(due(now), untended, name__in=list(STEPS)).select_related(
-            "provisioning"
-        )
-    )
-    with transaction.atomic():
-        ProvisioningStep.objects.filter(pk__in=[step.pk for step in steps]).update(updated_at=now)
-        for step in steps:
-            step_enqueue(step.provisioning, step.name)
-    return len(steps)

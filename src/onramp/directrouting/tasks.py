@@ -6,7 +6,7 @@ from onramp.directrouting.bulk import bulk_provisioning_run
 from onramp.directrouting.decommission import decommission_finish as finish
 from onramp.directrouting.decommission import decommission_sweep
 from onramp.directrouting.machine import provisioning_step_run
-from onramp.directrouting.services import provisioning_sweep
+from onramp.directrouting.sweep import provisioning_sweep
 
 
 def run_step(provisioning_id: str, name: str) -> None:

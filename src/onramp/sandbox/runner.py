@@ -41,6 +41,15 @@ class SandboxProcess:
     def graph_url(self) -> str:
         return f"{self.url}/graph"
 
+    @property
+    def onramp_env(self) -> dict[str, str]:
+        """The environment that points an Onramp process's Microsoft endpoints here."""
+        return {
+            "ONRAMP_MICROSOFT_AUTHORITY": self.url,
+            "ONRAMP_MICROSOFT_GRAPH": self.graph_url,
+            "ONRAMP_MICROSOFT_CA_BUNDLE": self.ca_path,
+        }
+
     def stop(self) -> int:
         self.process.terminate()
         return self.process.wait(timeout=10)

@@ -151,13 +151,7 @@ class Demo:
         from onramp.sandbox.runner import SandboxProcess
 
         self.sandbox = sandbox = SandboxProcess(self.data_dir / "sandbox")
-        os.environ.update(
-            {
-                "ONRAMP_MICROSOFT_AUTHORITY": sandbox.url,
-                "ONRAMP_MICROSOFT_GRAPH": sandbox.graph_url,
-                "ONRAMP_MICROSOFT_CA_BUNDLE": sandbox.ca_path,
-            }
-        )
+        os.environ.update(sandbox.onramp_env)
         return sandbox
 
     def _start_mail_catcher(self, mailbox_dir: Path) -> None:
